@@ -1,0 +1,37 @@
+// Where the audit stage writes. The audit log comes with its own issue; until then the server
+// uses the no-op auditor, but dispatch already calls it before and after every action, and a
+// failure to record refuses the call.
+import type { CanonicalRequest, Decision } from '../policy/types.js';
+
+export interface DecisionEntry {
+  decisionId: string;
+  operation: string;
+  request: CanonicalRequest | null;
+  decision: Decision;
+  caller: CallerInfo;
+}
+
+export interface OutcomeEntry {
+  decisionId: string;
+  ok: boolean;
+  error?: string;
+  durationMs: number;
+  affected: number[];
+}
+
+export interface CallerInfo {
+  transport: 'stdio' | 'http';
+  sessionId?: string;
+  client?: { name: string; version: string };
+  principal: string;
+}
+
+export interface Auditor {
+  decision(entry: DecisionEntry): Promise<void>;
+  outcome(entry: OutcomeEntry): Promise<void>;
+}
+
+export const NO_AUDIT: Auditor = {
+  decision: async () => undefined,
+  outcome: async () => undefined,
+};

@@ -1,0 +1,37 @@
+// Typed errors: the core throws these; only cli.ts maps them to messages and exit codes, and
+// only dispatch maps them to MCP error results.
+
+/** A bad flag, value or command on the command line: message, exit code 2, no stack. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Stable codes that clients may branch on. */
+export type ToolErrorCode =
+  | 'INVALID_ARGUMENTS'
+  | 'PROCESS_NOT_FOUND'
+  | 'DAEMON_UNREACHABLE'
+  | 'DAEMON_NOT_RUNNING'
+  | 'START_REFUSED'
+  | 'NOT_SUPPORTED'
+  | 'PM2_ERROR'
+  | 'POLICY_DENIED'
+  | 'AUDIT_UNAVAILABLE'
+  | 'INTERNAL';
+
+/** An error a tool call ends with; its message is shown to the client as it is. */
+export class ToolError extends Error {
+  override readonly name = 'ToolError';
+  constructor(
+    readonly code: ToolErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,234 @@
+// The one place that talks to pm2. Promise-based, one connection shared by concurrent callers,
+// reconnects after the daemon died, and a shutdown that cannot hang (THREATS.md item 12).
+import { ToolError, errorMessage } from '../errors.js';
+import { loadPm2, type AxonSocket, type Pm2Api } from './load.js';
+import type { Pm2RawProcess, Pm2StartConfig } from './types.js';
+
+export interface Pm2AdapterOptions {
+  home: string;
+  /** Run the daemon inside this process (pm2's no-daemon mode). */
+  noDaemon: boolean;
+  /** Start a daemon when none runs, as the pm2 CLI does. False for read-only use. */
+  spawnDaemon: boolean;
+  /** Bound on any one daemon call, so a wedged daemon cannot hang a tool call forever. */
+  callTimeoutMs?: number;
+}
+
+export interface Pm2Adapter {
+  readonly home: string;
+  readonly noDaemon: boolean;
+  isDaemonRunning(): Promise<boolean>;
+  list(): Promise<Pm2RawProcess[]>;
+  start(config: Pm2StartConfig): Promise<number[]>;
+  restart(id: number, env: Record<string, string>): Promise<void>;
+  reload(id: number, env: Record<string, string>): Promise<void>;
+  stop(id: number): Promise<void>;
+  delete(id: number): Promise<void>;
+  reloadLogs(): Promise<void>;
+  dump(): Promise<void>;
+  killDaemon(): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface Session {
+  api: Pm2Api;
+  sock: AxonSocket | undefined;
+}
+
+const DEFAULT_CALL_TIMEOUT_MS = 60_000;
+
+export function createPm2Adapter(options: Pm2AdapterOptions): Pm2Adapter {
+  return new Pm2Connection(options);
+}
+
+class Pm2Connection implements Pm2Adapter {
+  readonly home: string;
+  readonly noDaemon: boolean;
+  private readonly spawnDaemon: boolean;
+  private readonly callTimeoutMs: number;
+  private session: Session | undefined;
+  private connecting: Promise<Session> | undefined;
+  private readonly inFlight = new Set<(err: Error) => void>();
+  private closed = false;
+
+  constructor(options: Pm2AdapterOptions) {
+    this.home = options.home;
+    this.noDaemon = options.noDaemon;
+    this.spawnDaemon = options.spawnDaemon;
+    this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  }
+
+  async isDaemonRunning(): Promise<boolean> {
+    if (this.session) return true;
+    const pm2 = await loadPm2(this.home);
+    const probe = new pm2.custom({ pm2_home: this.home, daemon_mode: true });
+    return ping(probe);
+  }
+
+  async list(): Promise<Pm2RawProcess[]> {
+    const list = await this.call<Pm2RawProcess[]>('getMonitorData', {});
+    return Array.isArray(list) ? list : [];
+  }
+
+  async start(config: Pm2StartConfig): Promise<number[]> {
+    const { api } = await this.connection();
+    const procs = await this.track<Pm2RawProcess[]>((cb) => api.start(config, cb), `start ${config.name}`);
+    return (procs ?? []).map((p) => p.pm2_env?.pm_id ?? p.pm_id).filter((id): id is number => typeof id === 'number');
+  }
+
+  // restart and reload carry only `env`, never options: pm2 merges options into the stored
+  // process config (THREATS.md item 7).
+  async restart(id: number, env: Record<string, string>): Promise<void> {
+    await this.call('restartProcessId', { id, env });
+  }
+
+  async reload(id: number, env: Record<string, string>): Promise<void> {
+    await this.call('reloadProcessId', { id, env });
+  }
+
+  async stop(id: number): Promise<void> {
+    await this.call('stopProcessId', id);
+  }
+
+  async delete(id: number): Promise<void> {
+    await this.call('deleteProcessId', id);
+  }
+
+  async reloadLogs(): Promise<void> {
+    await this.call('reloadLogs', {});
+  }
+
+  async dump(): Promise<void> {
+    const { api } = await this.connection();
+    await this.track((cb) => api.dump(false, cb), 'dump');
+  }
+
+  async killDaemon(): Promise<void> {
+    if (this.noDaemon) {
+      throw new ToolError('NOT_SUPPORTED', 'In --no-daemon mode the pm2 daemon is this server itself; stop the server instead of killing the daemon.');
+    }
+    const session = await this.connection();
+    // The daemon going away is the point here, not a lost connection: stop watching first.
+    this.session = undefined;
+    try {
+      await this.track((cb) => session.api.killDaemon(cb), 'kill daemon');
+    } finally {
+      // pm2.killDaemon marks the whole process as "stopping"; later calls are not stopping.
+      delete process.env.PM2_STATUS;
+      this.drop(session);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.connecting) await this.connecting.catch(() => undefined);
+    const session = this.session;
+    if (!session) return;
+    if (this.noDaemon) {
+      // Apps started in no-daemon mode are children of this process: stop them with it.
+      const list = await this.list().catch(() => []);
+      await Promise.allSettled(list.map((p) => (typeof p.pm_id === 'number' ? this.delete(p.pm_id) : undefined)));
+    }
+    this.drop(session);
+  }
+
+  private async connection(): Promise<Session> {
+    if (this.closed) throw new ToolError('DAEMON_UNREACHABLE', 'The server is shutting down.');
+    if (this.session) return this.session;
+    this.connecting ??= this.open().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async open(): Promise<Session> {
+    let pm2;
+    try {
+      pm2 = await loadPm2(this.home);
+    } catch (err) {
+      throw new ToolError('DAEMON_UNREACHABLE', `Could not load pm2: ${errorMessage(err)}`);
+    }
+    const api = new pm2.custom({ pm2_home: this.home, daemon_mode: !this.noDaemon });
+    if (!this.noDaemon && !this.spawnDaemon && !(await ping(api))) {
+      throw new ToolError('DAEMON_NOT_RUNNING', `No pm2 daemon runs for PM2_HOME=${this.home}, and this server does not start one.`, { home: this.home });
+    }
+    try {
+      await withTimeout(new Promise<void>((resolve, reject) => api.connect((err) => (err ? reject(err) : resolve()))), this.callTimeoutMs, 'connect');
+    } catch (err) {
+      throw new ToolError('DAEMON_UNREACHABLE', `Cannot reach the pm2 daemon of PM2_HOME=${this.home}: ${errorMessage(err)}`, { home: this.home });
+    }
+    const session: Session = { api, sock: api.Client.client_sock };
+    this.watch(session);
+    this.session = session;
+    return session;
+  }
+
+  /** Notice at once when the daemon goes away, instead of letting axon queue calls forever. */
+  private watch(session: Session): void {
+    const lost = () => this.lost(session);
+    for (const s of session.sock?.socks ?? []) s.once('close', lost);
+    session.sock?.once('reconnect attempt', lost);
+  }
+
+  private lost(session: Session): void {
+    if (this.session !== session) return;
+    this.drop(session);
+    const err = new ToolError('DAEMON_UNREACHABLE', `The connection to the pm2 daemon (PM2_HOME=${this.home}) was lost; the next call reconnects.`, { home: this.home });
+    for (const fail of [...this.inFlight]) fail(err);
+  }
+
+  /** Closing the client socket ourselves is what stops axon's reconnect loop (upstream #2149, #4825). */
+  private drop(session: Session): void {
+    if (this.session === session) this.session = undefined;
+    try {
+      session.sock?.close();
+    } catch {
+      // Already closed.
+    }
+  }
+
+  private async call<T>(method: string, arg: unknown): Promise<T> {
+    const { api } = await this.connection();
+    return this.track<T>((cb) => api.Client.executeRemote(method, arg, cb as (err: unknown, r?: unknown) => void), method);
+  }
+
+  /** Runs one pm2 callback call with a time bound; a lost daemon fails it at once. */
+  private track<T>(run: (cb: (err: unknown, result?: T) => void) => void, what: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let done = false;
+      const finish = (err: Error | undefined, result?: T) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        this.inFlight.delete(fail);
+        if (err) reject(err);
+        else resolve(result as T);
+      };
+      const fail = (err: Error) => finish(err);
+      const timer = setTimeout(() => fail(new ToolError('DAEMON_UNREACHABLE', `pm2 did not answer "${what}" within ${this.callTimeoutMs} ms (PM2_HOME=${this.home}).`)), this.callTimeoutMs);
+      this.inFlight.add(fail);
+      try {
+        run((err, result) => finish(err ? toPm2Error(err, what) : undefined, result));
+      } catch (err) {
+        finish(toPm2Error(err, what));
+      }
+    });
+  }
+}
+
+function toPm2Error(err: unknown, what: string): ToolError {
+  if (err instanceof ToolError) return err;
+  return new ToolError('PM2_ERROR', `pm2 failed to ${what}: ${errorMessage(err)}`);
+}
+
+function ping(api: Pm2Api): Promise<boolean> {
+  return new Promise((resolve) => api.Client.pingDaemon((alive) => resolve(alive === true)));
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

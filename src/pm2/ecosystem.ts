@@ -1,0 +1,115 @@
+// Reads an ecosystem file WITHOUT executing it (THREATS.md item 6): pm2 itself evaluates a .json
+// file as JavaScript and require()s .js ones. JSON goes through JSON.parse and YAML through
+// js-yaml's safe default schema; JavaScript files are refused. Every app is checked field by
+// field: a field we do not carry is a refusal with its reason, never silently dropped.
+import { readFile, stat } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { load as loadYaml } from 'js-yaml';
+import { ToolError } from '../errors.js';
+
+const MAX_FILE_BYTES = 1024 * 1024;
+const MAX_APPS = 50;
+
+/** The fields of an app we carry to pm2, each with the type it must have. */
+const APP_FIELDS: Record<string, 'string' | 'number' | 'boolean' | 'args' | 'env' | 'strings' | 'watch'> = {
+  name: 'string', script: 'string', cwd: 'string', args: 'args', interpreter: 'string',
+  interpreter_args: 'args', node_args: 'args', env: 'env', instances: 'number', exec_mode: 'string',
+  watch: 'watch', namespace: 'string', out_file: 'string', error_file: 'string', log_file: 'string',
+  merge_logs: 'boolean', max_memory_restart: 'string', autorestart: 'boolean', max_restarts: 'number',
+  min_uptime: 'number', restart_delay: 'number', kill_timeout: 'number', time: 'boolean',
+};
+
+/** pm2's other spellings of the same fields (lib/API/schema.json): refused with the spelling we take. */
+const ALIASES: Record<string, string> = {
+  exec: 'script', cmd: 'script', command: 'script', exec_interpreter: 'interpreter',
+  interpreterArgs: 'interpreter_args', nodeArgs: 'node_args', execMode: 'exec_mode', outFile: 'out_file',
+  errorFile: 'error_file', logFile: 'log_file', err_file: 'error_file', output: 'out_file', error: 'error_file',
+  out: 'out_file', err: 'error_file', log: 'log_file', mergeLogs: 'merge_logs', maxMemoryRestart: 'max_memory_restart',
+  maxRestarts: 'max_restarts', minUptime: 'min_uptime', restartDelay: 'restart_delay', killTimeout: 'kill_timeout',
+};
+
+export type EcosystemApp = Record<string, unknown>;
+
+export interface Ecosystem {
+  file: string;
+  apps: EcosystemApp[];
+}
+
+export async function readEcosystem(file: string): Promise<Ecosystem> {
+  const ext = extname(file).toLowerCase();
+  if (ext === '.js' || ext === '.cjs' || ext === '.mjs' || ext === '.ts') {
+    throw new ToolError('START_REFUSED', `${file} is JavaScript: pm2 would execute it to read it. pm2-mcp reads JSON and YAML ecosystem files only.`);
+  }
+  if (ext !== '.json' && ext !== '.yaml' && ext !== '.yml') {
+    throw new ToolError('START_REFUSED', `${file}: an ecosystem file must end in .json, .yaml or .yml.`);
+  }
+  const info = await stat(file).catch(() => undefined);
+  if (!info?.isFile()) throw new ToolError('START_REFUSED', `The ecosystem file ${file} does not exist.`);
+  if (info.size > MAX_FILE_BYTES) throw new ToolError('START_REFUSED', `The ecosystem file ${file} is larger than 1 MiB.`);
+  const text = await readFile(file, 'utf8');
+  let data: unknown;
+  try {
+    data = ext === '.json' ? JSON.parse(text) : loadYaml(text);
+  } catch (err) {
+    throw new ToolError('START_REFUSED', `The ecosystem file ${file} is not valid ${ext === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+  }
+  return { file, apps: appsOf(file, data) };
+}
+
+function appsOf(file: string, data: unknown): EcosystemApp[] {
+  let apps: unknown;
+  if (Array.isArray(data)) apps = data;
+  else if (isObject(data) && 'apps' in data) {
+    const extra = Object.keys(data).filter((k) => k !== 'apps');
+    if (extra.length) throw new ToolError('START_REFUSED', `${file}: top-level ${extra.map((k) => `"${k}"`).join(', ')} ${extra.length > 1 ? 'are' : 'is'} not supported (deploy and static/serve entries are not started by pm2-mcp); only "apps" is read.`);
+    apps = Array.isArray(data.apps) ? data.apps : [data.apps];
+  } else if (isObject(data)) apps = [data];
+  else throw new ToolError('START_REFUSED', `${file} holds no app: expected { "apps": [ … ] }.`);
+  const list = apps as unknown[];
+  if (list.length === 0) throw new ToolError('START_REFUSED', `${file} lists no app.`);
+  if (list.length > MAX_APPS) throw new ToolError('START_REFUSED', `${file} lists ${list.length} apps; at most ${MAX_APPS} are started at once.`);
+  return list.map((app, i) => checkApp(file, app, i));
+}
+
+function checkApp(file: string, app: unknown, index: number): EcosystemApp {
+  const where = `${file}, app #${index + 1}`;
+  if (!isObject(app)) throw new ToolError('START_REFUSED', `${where} is not an object.`);
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(app)) {
+    const kind = APP_FIELDS[key];
+    if (!kind) {
+      if (ALIASES[key]) problems.push(`"${key}" is another spelling of "${ALIASES[key]}": use "${ALIASES[key]}"`);
+      else if (key.startsWith('env_')) problems.push(`"${key}": per-environment blocks are not supported; put the variables in "env"`);
+      else problems.push(`"${key}" is not a field pm2-mcp starts apps with`);
+      continue;
+    }
+    if (!hasKind(value, kind)) problems.push(`"${key}" must be ${describeKind(kind)}`);
+  }
+  if (typeof app.script !== 'string') problems.push('"script" is required');
+  if (problems.length) throw new ToolError('START_REFUSED', `${where}: ${problems.join('; ')}.`);
+  return app;
+}
+
+function hasKind(value: unknown, kind: string): boolean {
+  switch (kind) {
+    case 'string': return typeof value === 'string' && value.length > 0 && value.length <= 4096;
+    case 'number': return typeof value === 'number' && Number.isFinite(value);
+    case 'boolean': return typeof value === 'boolean';
+    case 'args': return typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'));
+    case 'strings': return Array.isArray(value) && value.every((v) => typeof v === 'string');
+    case 'watch': return typeof value === 'boolean';
+    case 'env': return isObject(value) && Object.values(value).every((v) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean');
+    default: return false;
+  }
+}
+
+function describeKind(kind: string): string {
+  return {
+    string: 'a non-empty string', number: 'a number', boolean: 'true or false', args: 'a string or a list of strings',
+    strings: 'a list of strings', watch: 'true or false (watch paths are not supported)', env: 'an object of string values',
+  }[kind] ?? kind;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,49 @@
+// Loads pm2 only when the first call needs it: answering `initialize` must not wait for it.
+import type { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import type { Pm2RawProcess, Pm2StartConfig } from './types.js';
+
+type Callback<T> = (err: unknown, result?: T) => void;
+
+/** The axon request socket pm2's Client talks to the daemon through. */
+export interface AxonSocket extends EventEmitter {
+  socks?: Socket[];
+  connected?: boolean;
+  close(): void;
+}
+
+export interface Pm2Client {
+  executeRemote(method: string, arg: unknown, cb: Callback<unknown>): void;
+  pingDaemon(cb: (alive: boolean) => void): void;
+  client_sock?: AxonSocket;
+}
+
+export interface Pm2Api {
+  Client: Pm2Client;
+  connect(cb: Callback<unknown>): void;
+  start(config: Pm2StartConfig, cb: Callback<Pm2RawProcess[]>): void;
+  dump(force: boolean, cb: Callback<unknown>): void;
+  killDaemon(cb: Callback<unknown>): void;
+}
+
+export interface Pm2Module {
+  custom: new (opts: { pm2_home: string; daemon_mode: boolean }) => Pm2Api;
+}
+
+const loaded = new Map<string, Promise<Pm2Module>>();
+
+export function loadPm2(home: string): Promise<Pm2Module> {
+  let mod = loaded.get(home);
+  if (!mod) {
+    // pm2 reads these when its modules load (constants.js), so they are set before the import.
+    // PM2_PROGRAMMATIC silences pm2's own printing; PM2_NO_INTERACTION keeps it from
+    // starting the pm2.io agent.
+    process.env.PM2_HOME = home;
+    process.env.PM2_PROGRAMMATIC = 'true';
+    process.env.PM2_NO_INTERACTION = 'true';
+    process.env.PM2_DISCRETE_MODE = 'true';
+    mod = import('pm2').then((m) => (m as unknown as { default: Pm2Module }).default);
+    loaded.set(home, mod);
+  }
+  return mod;
+}

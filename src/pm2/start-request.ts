@@ -1,0 +1,185 @@
+// The resolve stage of a start: from what the client asked (arguments or an ecosystem file) to
+// StartApps over real paths (THREATS.md item 1): the cwd's real path, the script resolved
+// against it and then its real path, the interpreter that would really run.
+import { constants } from 'node:fs';
+import { access, realpath, stat } from 'node:fs/promises';
+import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
+import { ToolError } from '../errors.js';
+import type { StartApp, StartOptions } from '../policy/types.js';
+import { readEcosystem, type EcosystemApp } from './ecosystem.js';
+import { decideInterpreter } from './interpreter.js';
+import { splitArgs } from './split-args.js';
+import { which } from './which.js';
+
+export interface StartArgs {
+  script?: string | undefined;
+  jsonConfigFile?: string | undefined;
+  name?: string | undefined;
+  args?: string | string[] | undefined;
+  cwd?: string | undefined;
+  watch?: boolean | undefined;
+  instances?: number | undefined;
+  env?: Record<string, string> | undefined;
+  interpreter?: string | undefined;
+}
+
+const MAX_INSTANCES = 64;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+export async function resolveStartApps(args: StartArgs, root: string): Promise<StartApp[]> {
+  assertNoNul(args);
+  if (args.jsonConfigFile !== undefined) {
+    const file = await realFile(resolve(root, args.jsonConfigFile), 'ecosystem file');
+    const eco = await readEcosystem(file);
+    const base = dirname(file);
+    const apps: StartApp[] = [];
+    for (const [index, app] of eco.apps.entries()) {
+      apps.push(await resolveApp(fromEcosystem(app), base, { kind: 'ecosystem', file, index }));
+    }
+    return apps;
+  }
+  return [await resolveApp(args, root, { kind: 'arguments' })];
+}
+
+interface AppSpec extends StartArgs {
+  interpreterArgs?: string | string[] | undefined;
+  execMode?: string | undefined;
+  namespace?: string | undefined;
+  logFiles?: { out?: string | undefined; err?: string | undefined; combined?: string | undefined };
+  options?: StartOptions;
+}
+
+function fromEcosystem(app: EcosystemApp): AppSpec {
+  const s = (k: string) => (typeof app[k] === 'string' ? (app[k] as string) : undefined);
+  const env = app.env as Record<string, unknown> | undefined;
+  const options: StartOptions = {};
+  for (const k of ['autorestart', 'merge_logs', 'time'] as const) if (typeof app[k] === 'boolean') options[k] = app[k] as boolean;
+  for (const k of ['max_restarts', 'min_uptime', 'restart_delay', 'kill_timeout'] as const) if (typeof app[k] === 'number') options[k] = app[k] as number;
+  if (typeof app.max_memory_restart === 'string') options.max_memory_restart = app.max_memory_restart;
+  return {
+    script: s('script'),
+    name: s('name'),
+    args: app.args as string | string[] | undefined,
+    cwd: s('cwd'),
+    watch: app.watch as boolean | undefined,
+    instances: app.instances as number | undefined,
+    env: env ? Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])) : undefined,
+    interpreter: s('interpreter'),
+    interpreterArgs: (app.interpreter_args ?? app.node_args) as string | string[] | undefined,
+    execMode: s('exec_mode'),
+    namespace: s('namespace'),
+    logFiles: { out: s('out_file'), err: s('error_file'), combined: s('log_file') },
+    options,
+  };
+}
+
+async function resolveApp(spec: AppSpec, base: string, origin: StartApp['origin']): Promise<StartApp> {
+  if (!spec.script) throw new ToolError('INVALID_ARGUMENTS', 'A start needs a script.');
+  const cwd = await realDir(resolve(base, spec.cwd ?? '.'));
+  const script = await resolveScript(spec.script, cwd);
+  const interpreter = await decideInterpreter(spec.interpreter, script);
+  if (interpreter.name === 'none') {
+    await access(script, constants.X_OK).catch(() => {
+      throw new ToolError('START_REFUSED', `${script} runs without an interpreter, so it must be executable.`);
+    });
+  }
+  const instances = spec.instances ?? 1;
+  if (!Number.isInteger(instances) || instances < 1 || instances > MAX_INSTANCES) {
+    throw new ToolError('INVALID_ARGUMENTS', `instances must be a whole number from 1 to ${MAX_INSTANCES}.`);
+  }
+  const env = spec.env ?? {};
+  for (const name of Object.keys(env)) {
+    if (!ENV_NAME.test(name)) throw new ToolError('INVALID_ARGUMENTS', `"${name}" is not a valid environment variable name.`);
+  }
+  return {
+    name: spec.name ?? basename(script, extname(script)),
+    script,
+    cwd,
+    interpreter,
+    interpreterArgs: toArgs(spec.interpreterArgs),
+    args: toArgs(spec.args),
+    env,
+    instances,
+    execMode: execModeOf(spec.execMode, instances, interpreter.name),
+    watch: spec.watch ?? false,
+    namespace: spec.namespace ?? 'default',
+    logFiles: await resolveLogFiles(spec.logFiles ?? {}, cwd),
+    options: spec.options ?? {},
+    origin,
+  };
+}
+
+/**
+ * pm2 resolves the script against the cwd without realpath, falls back to a PATH lookup for a
+ * missing file, and turns a string with a space into `bash -c`. We resolve it ourselves, to
+ * the real path of an existing file, and hand pm2 only that.
+ */
+async function resolveScript(script: string, cwd: string): Promise<string> {
+  const candidate = resolve(cwd, script);
+  const real = await realpath(candidate).catch(() => undefined);
+  if (real) return realFile(real, 'script');
+  if (!script.includes('/') && !isAbsolute(script)) {
+    const found = which(script);
+    if (found) return realFile(await realpath(found), 'script');
+  }
+  throw new ToolError('START_REFUSED', `The script ${script} does not exist (looked in ${cwd}${script.includes('/') ? '' : ' and on the PATH'}).`);
+}
+
+async function realFile(path: string, what: string): Promise<string> {
+  const real = await realpath(path).catch(() => undefined);
+  const info = real ? await stat(real).catch(() => undefined) : undefined;
+  if (!real || !info) throw new ToolError('START_REFUSED', `The ${what} ${path} does not exist.`);
+  if (!info.isFile()) throw new ToolError('START_REFUSED', `The ${what} ${path} is not a file.`);
+  return real;
+}
+
+async function realDir(path: string): Promise<string> {
+  const real = await realpath(path).catch(() => undefined);
+  const info = real ? await stat(real).catch(() => undefined) : undefined;
+  if (!real || !info?.isDirectory()) throw new ToolError('START_REFUSED', `The working folder ${path} does not exist.`);
+  return real;
+}
+
+/** Log files may not exist yet; their folder's real path is what counts (THREATS.md item 9). */
+async function resolveLogFiles(files: NonNullable<AppSpec['logFiles']>, cwd: string): Promise<StartApp['logFiles']> {
+  const out: StartApp['logFiles'] = {};
+  for (const key of ['out', 'err', 'combined'] as const) {
+    const given = files[key];
+    if (!given) continue;
+    const lexical = resolve(cwd, given);
+    const dir = await realpath(dirname(lexical)).catch(() => undefined);
+    if (!dir) throw new ToolError('START_REFUSED', `The folder of the log file ${given} does not exist.`);
+    out[key] = resolve(dir, basename(lexical));
+  }
+  return out;
+}
+
+function execModeOf(given: string | undefined, instances: number, interpreter: string): 'fork' | 'cluster' {
+  if (given !== undefined) {
+    const mode = given.replace(/_mode$/, '');
+    if (mode !== 'fork' && mode !== 'cluster') throw new ToolError('INVALID_ARGUMENTS', `exec_mode must be fork or cluster (got "${given}").`);
+    if (mode === 'cluster' && interpreter !== 'node') throw new ToolError('START_REFUSED', 'Cluster mode runs node scripts only.');
+    return mode;
+  }
+  // As the pm2 CLI does with -i: several instances of a node app share its port in cluster mode.
+  return instances > 1 && interpreter === 'node' ? 'cluster' : 'fork';
+}
+
+function toArgs(value: string | string[] | undefined): string[] {
+  if (value === undefined) return [];
+  if (Array.isArray(value)) return value;
+  try {
+    return splitArgs(value);
+  } catch (err) {
+    throw new ToolError('INVALID_ARGUMENTS', `args: ${(err as Error).message}`);
+  }
+}
+
+function assertNoNul(value: unknown, path = 'arguments'): void {
+  if (typeof value === 'string' && value.includes('\0')) throw new ToolError('INVALID_ARGUMENTS', `${path} contains a NUL byte.`);
+  if (Array.isArray(value)) value.forEach((v, i) => assertNoNul(v, `${path}[${i}]`));
+  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) {
+    assertNoNul(k, path);
+    assertNoNul(v, `${path}.${k}`);
+  }
+}

@@ -1,0 +1,105 @@
+// Wires the gate to an MCP server: tools, resources, completion and logging. Every handler that
+// touches process data goes through dispatch().
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import {
+  CallToolRequestSchema, CompleteRequestSchema, ErrorCode, ListResourcesRequestSchema, ListResourceTemplatesRequestSchema,
+  ListToolsRequestSchema, McpError, ReadResourceRequestSchema, type CallToolResult, type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { CallerInfo } from '../audit/auditor.js';
+import type { ToolError } from '../errors.js';
+import type { ProcessRef } from '../policy/types.js';
+import { dispatch, type Gate } from './dispatch.js';
+import { listProcessResources, PROCESS_TEMPLATE, PROCESSES_URI, processIdOf, processUri, readProcess, readProcesses } from './resources.js';
+import { TOOLS } from './tools/index.js';
+import { toWire } from './wire.js';
+
+export interface ServerOptions {
+  gate: Gate;
+  name: string;
+  version: string;
+  transport: CallerInfo['transport'];
+  /** Said once to the client, as a logging notification, after it initialized. */
+  notices: string[];
+}
+
+const INSTRUCTIONS =
+  'pm2-mcp manages processes through PM2. Find processes with pm2_list_processes; name them by pm_id or name. ' +
+  'Read output with pm2_tail_logs. Calls may be refused by the owner\'s policy: the refusal says which rule and which config key would allow it.';
+
+export function createMcpServer(options: ServerOptions): Server {
+  const server = new Server(
+    { name: options.name, version: options.version },
+    { capabilities: { tools: { listChanged: false }, resources: { listChanged: false }, logging: {}, completions: {} }, instructions: INSTRUCTIONS },
+  );
+  const tools = new Map(TOOLS.map((t) => [t.name, t]));
+  let wire: Tool[] | undefined;
+
+  const caller = (sessionId?: string): CallerInfo => {
+    const client = server.getClientVersion();
+    return { transport: options.transport, principal: 'local', ...(sessionId ? { sessionId } : {}), ...(client ? { client: { name: client.name, version: client.version } } : {}) };
+  };
+
+  server.oninitialized = () => {
+    for (const data of options.notices) void server.sendLoggingMessage({ level: 'warning', logger: 'pm2-mcp', data }).catch(() => undefined);
+  };
+
+  server.setRequestHandler(ListToolsRequestSchema, async () => {
+    wire ??= TOOLS.map(toWire);
+    return { tools: wire };
+  });
+
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+    const tool = tools.get(request.params.name);
+    if (!tool) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`);
+    const outcome = await dispatch(options.gate, tool, request.params.arguments ?? {}, caller(extra.sessionId));
+    if (!outcome.ok) return errorResult(outcome.error);
+    return { content: [{ type: 'text', text: outcome.result.text }], structuredContent: outcome.result.structured as Record<string, unknown> };
+  });
+
+  server.setRequestHandler(ListResourcesRequestSchema, async (_request, extra) => {
+    const outcome = await dispatch(options.gate, listProcessResources, {}, caller(extra.sessionId));
+    const refs = outcome.ok ? (outcome.result.structured as ProcessRef[]) : [];
+    return {
+      resources: [
+        { uri: PROCESSES_URI, name: 'processes', title: 'pm2 processes', description: 'Every process pm2 manages (the list view).', mimeType: 'application/json' },
+        ...refs.map((r) => ({ uri: processUri(r.pm_id), name: `${r.name} (${r.pm_id})`, title: `pm2 process ${r.name} [${r.pm_id}]`, mimeType: 'application/json' })),
+      ],
+    };
+  });
+
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({
+    resourceTemplates: [
+      { uriTemplate: PROCESS_TEMPLATE, name: 'process', title: 'One pm2 process', description: 'Details of one process, by pm_id (env values redacted).', mimeType: 'application/json' },
+    ],
+  }));
+
+  server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
+    const uri = request.params.uri;
+    const id = processIdOf(uri);
+    const op = uri === PROCESSES_URI ? readProcesses : id !== undefined ? readProcess : undefined;
+    if (!op) throw new McpError(ErrorCode.InvalidParams, `Unknown resource: ${uri}. Resources are ${PROCESSES_URI} and ${PROCESS_TEMPLATE}.`);
+    const outcome = await dispatch(options.gate, op, id !== undefined ? { id } : {}, caller(extra.sessionId));
+    if (!outcome.ok) throw new McpError(ErrorCode.InvalidParams, `${outcome.error.code}: ${outcome.error.message}`);
+    return { contents: [{ uri, mimeType: 'application/json', text: outcome.result.text }] };
+  });
+
+  server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
+    const { ref, argument } = request.params;
+    if (ref.type !== 'ref/resource' || ref.uri !== PROCESS_TEMPLATE || argument.name !== 'id') return { completion: { values: [] } };
+    const outcome = await dispatch(options.gate, listProcessResources, {}, caller(extra.sessionId));
+    const ids = outcome.ok ? (outcome.result.structured as ProcessRef[]).map((r) => String(r.pm_id)) : [];
+    const values = ids.filter((v) => v.startsWith(argument.value)).slice(0, 100);
+    return { completion: { values, total: values.length, hasMore: false } };
+  });
+
+  return server;
+}
+
+function errorResult(error: ToolError): CallToolResult {
+  return {
+    isError: true,
+    content: [{ type: 'text', text: `${error.code}: ${error.message}` }],
+    // Not structuredContent: clients validate that against the tool's output schema.
+    _meta: { 'pm2-mcp/error': { code: error.code, ...error.details } },
+  };
+}

@@ -1,0 +1,50 @@
+// Tools and resource reads as data: each says how to parse its arguments, how to build the
+// canonical request (I/O allowed), and how to execute once the gate allowed it.
+import type { z } from 'zod';
+import type { Pm2Adapter } from '../pm2/adapter.js';
+import type { CanonicalRequest } from '../policy/types.js';
+
+export interface ServerContext {
+  pm2: Pm2Adapter;
+  /** The folder relative paths resolve against (the config's folder, else the working directory). */
+  root: string;
+  redactEnv: boolean;
+}
+
+export interface ExecuteResult<O> {
+  structured: O;
+  text: string;
+  /** pm_ids the action touched, for the outcome record. */
+  affected?: number[];
+}
+
+export interface Operation<A, R extends CanonicalRequest, O> {
+  name: string;
+  input: z.ZodType<A>;
+  resolve(args: A, ctx: ServerContext): Promise<R>;
+  execute(request: R, ctx: ServerContext): Promise<ExecuteResult<O>>;
+}
+
+export interface ToolAnnotations {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: false;
+}
+
+export interface ToolDefinition<A = unknown, R extends CanonicalRequest = CanonicalRequest, O = unknown> extends Operation<A, R, O> {
+  title: string;
+  description: string;
+  output: z.ZodType<O>;
+  annotations: ToolAnnotations;
+}
+
+/** Erases the type parameters so definitions of different tools fit one list. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyTool = ToolDefinition<any, any, any>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyOperation = Operation<any, any, any>;
+
+export function defineTool<A, R extends CanonicalRequest, O>(tool: ToolDefinition<A, R, O>): ToolDefinition<A, R, O> {
+  return tool;
+}

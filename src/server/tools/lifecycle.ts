@@ -1,0 +1,132 @@
+// Tools that change processes: start, restart, reload, stop, delete.
+import { z } from 'zod';
+import { ToolError } from '../../errors.js';
+import type { Pm2Adapter } from '../../pm2/adapter.js';
+import { buildStartConfig } from '../../pm2/start-config.js';
+import { resolveStartApps } from '../../pm2/start-request.js';
+import { pmIdOf, summarize } from '../../pm2/views.js';
+import type { TargetRef } from '../../policy/types.js';
+import { defineTool, type ExecuteResult } from '../operation.js';
+import { actionResultSchema, processArg, summarySchema } from './schemas.js';
+import { resolveProcesses } from './targets.js';
+
+const shortText = (max: number) => z.string().min(1).max(max);
+
+export const startProcess = defineTool({
+  name: 'pm2_start_process',
+  title: 'Start a process with pm2',
+  description:
+    'Starts a script (or every app of a JSON/YAML ecosystem file) under pm2. Give exactly one of script or jsonConfigFile. ' +
+    'Relative paths resolve against the server\'s root folder. The app gets the env given here plus PATH, HOME, USER, LANG and TZ of the server, nothing else.',
+  input: z
+    .strictObject({
+      script: shortText(4096).optional().describe('Path of the script to run (relative to cwd), or a command on the PATH.'),
+      jsonConfigFile: shortText(4096).optional().describe('Path of a JSON or YAML ecosystem file whose apps are started. JavaScript ecosystem files are refused.'),
+      name: z.string().min(1).max(128).regex(/^[^\s/]+$/, 'no spaces or slashes').optional().describe('Process name (default: the script\'s file name).'),
+      args: z.union([z.string().max(8192), z.array(z.string().max(4096)).max(100)]).optional().describe('Arguments for the script: a list, or one string split on spaces (quotes group).'),
+      cwd: shortText(4096).optional().describe('Working folder (default: the server\'s root folder).'),
+      watch: z.boolean().optional().describe('Restart when files in cwd change (default false).'),
+      instances: z.number().int().min(1).max(64).optional().describe('Number of instances (default 1; above 1, node apps run in cluster mode).'),
+      env: z.record(z.string().min(1).max(128), z.string().max(32768)).optional().describe('Environment variables for the app (names and values).'),
+      interpreter: shortText(4096).optional().describe('Interpreter (node, bash, python3 …, an absolute path, or "none"); default chosen from the extension as pm2 does.'),
+    })
+    .refine((a) => (a.script === undefined) !== (a.jsonConfigFile === undefined), { message: 'give exactly one of script or jsonConfigFile' })
+    .refine((a) => a.jsonConfigFile === undefined || Object.keys(a).length === 1, { message: 'with jsonConfigFile, every setting comes from the file: give no other argument' })
+    .refine((a) => a.env === undefined || Object.keys(a.env).length <= 100, { message: 'env: at most 100 variables' }),
+  output: z.object({ started: z.array(summarySchema) }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  resolve: async (args, ctx) => ({ kind: 'start' as const, operation: 'pm2_start_process', apps: await resolveStartApps(args, ctx.root) }),
+  execute: async (req, ctx) => {
+    const existing = await ctx.pm2.list();
+    const names = new Set(existing.map((p) => p.name ?? p.pm2_env?.name));
+    // pm2.start with a known name restarts that app with the new options merged (THREATS.md
+    // item 8); a start must only ever create.
+    const taken = req.apps.filter((a) => names.has(a.name)).map((a) => a.name);
+    if (taken.length) throw new ToolError('START_REFUSED', `A process named ${taken.map((n) => JSON.stringify(n)).join(', ')} exists already: restart it, or start under another name.`);
+    const ids: number[] = [];
+    for (const app of req.apps) ids.push(...(await ctx.pm2.start(buildStartConfig(app, process.env))));
+    const idSet = new Set(ids);
+    const started = (await ctx.pm2.list()).filter((p) => idSet.has(pmIdOf(p) ?? -1)).map((p) => summarize(p));
+    return {
+      structured: { started },
+      text: `Started ${started.map((p) => `${p.name} (pm_id ${p.pm_id}, ${p.status})`).join(', ') || 'nothing'}.`,
+      affected: ids,
+    };
+  },
+});
+
+type Action = 'restart' | 'reload' | 'stop' | 'delete';
+
+const PAST: Record<Action, string> = { restart: 'Restarted', reload: 'Reloaded', stop: 'Stopped', delete: 'Deleted' };
+
+async function actOn(pm2: Pm2Adapter, action: Action, target: TargetRef, updateEnv: boolean): Promise<ExecuteResult<z.infer<typeof actionResultSchema>>> {
+  const ids = target.processes.map((p) => p.pm_id);
+  const env = updateEnv ? serverEnvForUpdate() : {};
+  for (const id of ids) {
+    if (action === 'restart') await pm2.restart(id, env);
+    else if (action === 'reload') await pm2.reload(id, env);
+    else if (action === 'stop') await pm2.stop(id);
+    else await pm2.delete(id);
+  }
+  const idSet = new Set(ids);
+  const after = action === 'delete' ? [] : (await pm2.list()).filter((p) => idSet.has(pmIdOf(p) ?? -1)).map((p) => summarize(p));
+  const names = target.processes.map((p) => `${p.name} (pm_id ${p.pm_id})`).join(', ');
+  return { structured: { action, target: target.asked, processes: after }, text: `${PAST[action]} ${names}.`, affected: ids };
+}
+
+/**
+ * pm2's --update-env copies the caller's whole environment into the app (THREATS.md item 7).
+ * pm2's own bookkeeping variables are left out; the policy decides whether this is allowed.
+ */
+function serverEnvForUpdate(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined || k.startsWith('PM2_') || k === 'pm_id') continue;
+    env[k] = v;
+  }
+  return env;
+}
+
+function targetTool(action: Action, meta: { title: string; description: string; destructive: boolean; idempotent: boolean; updateEnv: boolean }) {
+  const name = `pm2_${action}_process`;
+  const shape = meta.updateEnv
+    ? z.strictObject({ process: processArg, updateEnv: z.boolean().default(false).describe('Also replace the app\'s environment with the server\'s (pm2 --update-env). Default false.') })
+    : z.strictObject({ process: processArg });
+  return defineTool({
+    name,
+    title: meta.title,
+    description: meta.description,
+    input: shape as z.ZodType<{ process: string | number; updateEnv?: boolean }>,
+    output: actionResultSchema,
+    annotations: { readOnlyHint: false, destructiveHint: meta.destructive, idempotentHint: meta.idempotent, openWorldHint: false },
+    resolve: async (args, ctx) => {
+      const { target } = await resolveProcesses(ctx.pm2, args.process);
+      return { kind: 'operate' as const, operation: name, target, updateEnv: args.updateEnv === true };
+    },
+    execute: async (req, ctx) => actOn(ctx.pm2, action, req.target as TargetRef, req.updateEnv),
+  });
+}
+
+export const restartProcess = targetTool('restart', {
+  title: 'Restart a pm2 process',
+  description: 'Stops and starts the process (every instance, for a name) with its stored configuration. No option is changed.',
+  destructive: false, idempotent: false, updateEnv: true,
+});
+
+export const reloadProcess = targetTool('reload', {
+  title: 'Reload a pm2 process',
+  description: 'Zero-downtime reload for cluster-mode apps (instances replaced one by one); a fork-mode app is restarted.',
+  destructive: false, idempotent: false, updateEnv: true,
+});
+
+export const stopProcess = targetTool('stop', {
+  title: 'Stop a pm2 process',
+  description: 'Stops the process; pm2 keeps it in its list, so it can be restarted.',
+  destructive: false, idempotent: true, updateEnv: false,
+});
+
+export const deleteProcess = targetTool('delete', {
+  title: 'Delete a pm2 process',
+  description: 'Stops the process and removes it from pm2\'s list.',
+  destructive: true, idempotent: true, updateEnv: false,
+});

@@ -1,0 +1,23 @@
+// The resolve step shared by every tool that names a process: list once, resolve to pm_ids.
+import type { Pm2Adapter } from '../../pm2/adapter.js';
+import { resolveTarget } from '../../pm2/targets.js';
+import type { Pm2RawProcess } from '../../pm2/types.js';
+import { pmIdOf } from '../../pm2/views.js';
+import type { ProcessRef, TargetRef } from '../../policy/types.js';
+
+export function refOf(proc: Pm2RawProcess): ProcessRef {
+  return {
+    pm_id: pmIdOf(proc) ?? -1,
+    name: proc.name ?? proc.pm2_env?.name ?? '',
+    namespace: proc.pm2_env?.namespace ?? 'default',
+    cwd: typeof proc.pm2_env?.pm_cwd === 'string' ? proc.pm2_env.pm_cwd : null,
+  };
+}
+
+export async function resolveProcesses(pm2: Pm2Adapter, asked: string | number): Promise<{ target: TargetRef; list: Pm2RawProcess[] }> {
+  const list = await pm2.list();
+  const resolved = resolveTarget(asked, list);
+  const ids = new Set(resolved.ids);
+  const processes = list.filter((p) => ids.has(pmIdOf(p) ?? -1)).map(refOf);
+  return { target: { asked, kind: resolved.kind, processes }, list };
+}
