@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { LoggingMessageNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 
 const run = promisify(execFile);
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -22,6 +22,8 @@ export async function makeTempDir(prefix: string): Promise<string> {
 
 export interface Session {
   client: Client;
+  /** The data of every logging notification the server sent. */
+  logs: string[];
   stderr: () => string;
   /** Anything on stdout that was not JSON-RPC, and transport errors. */
   protocolErrors: Error[];
@@ -38,8 +40,11 @@ export async function connect(opts: { home: string; args?: string[]; env?: Recor
   const protocolErrors: Error[] = [];
   const client = new Client({ name: 'pm2-mcp-tests', version: '1.0.0' });
   client.onerror = (err) => protocolErrors.push(err);
+  const logs: string[] = [];
+  // Registered before connecting: the server may speak right after initialization.
+  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(String(n.params.data)));
   await client.connect(transport);
-  return { client, stderr: () => stderr, protocolErrors, close: () => client.close() };
+  return { client, logs, stderr: () => stderr, protocolErrors, close: () => client.close() };
 }
 
 export async function call(client: Client, name: string, args: Record<string, unknown> = {}): Promise<CallToolResult> {

@@ -1,0 +1,165 @@
+// Tail: `pm2_tail_logs` (200 lines) on a real 1 GiB out log and on a 1 MiB one, against GNU
+// `tail -n 200`, and the server's peak memory (VmHWM) after each, in separate server processes.
+// The server reads backward from the end, so neither time nor memory may grow with the file.
+import { spawn } from 'node:child_process';
+import { open, stat, statfs, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { connectDirect, type DirectPm2 } from './pm2-direct.js';
+import {
+  GiB, IDLE_SCRIPT, MiB, callTool, log, median, peakRss, removeDir, removeHome, round, startServer, tempDir, tempHome, timed, type BenchResult,
+} from './common.js';
+
+const LINES = 200;
+const RUNS = 5;
+const LINE_BYTES = 128;
+const MIN_FREE = 3 * GiB;
+const MAX_GROWTH = 10 * MiB;
+const TARGET = `1 GiB peak memory within ${MAX_GROWTH / MiB} MiB of the 1 MiB peak`;
+
+/** 1 MiB of fixed-width lines; `tag` marks which block a line came from. */
+function block(tag: string): Buffer {
+  const buf = Buffer.alloc(MiB);
+  const count = MiB / LINE_BYTES;
+  for (let i = 0; i < count; i++) {
+    const head = `2025-01-01T00:00:00.000Z ${tag} line ${String(i).padStart(6, '0')} `;
+    const line = `${head.padEnd(LINE_BYTES - 1, 'x')}\n`;
+    buf.write(line, i * LINE_BYTES, 'latin1');
+  }
+  return buf;
+}
+
+/** Appends `blocks` MiB of real lines (the last block distinct, so a tail must reach the real end). */
+async function fill(path: string, blocks: number): Promise<void> {
+  const body = block('body');
+  const last = block('last');
+  const handle = await open(path, 'a');
+  try {
+    for (let i = 0; i < blocks - 1; i++) await handle.write(body);
+    await handle.write(last);
+  } finally {
+    await handle.close();
+  }
+}
+
+function gnuTail(path: string): Promise<{ ms: number; lines: string[] }> {
+  const t0 = performance.now();
+  const child = spawn('tail', ['-n', String(LINES), path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => {
+      const ms = performance.now() - t0;
+      if (code !== 0) reject(new Error(`tail exited with ${code}`));
+      else resolve({ ms, lines: out.split('\n').slice(0, -1) });
+    });
+  });
+}
+
+interface Measured {
+  mcpMs: number[];
+  peakBytes: number;
+  lines: string[];
+}
+
+/** A fresh server: one warm-up call (loads pm2, connects), RUNS timed calls, then its VmHWM. */
+async function measureServer(home: string, process: string): Promise<Measured> {
+  const server = await startServer(home);
+  try {
+    const call = async () => {
+      const result = await callTool(server.client, 'pm2_tail_logs', { process, lines: LINES });
+      const sc = result.structuredContent as { lines: Array<{ text: string }>; missing_files: string[] };
+      if (sc.missing_files.length) throw new Error(`the server found no log file: ${sc.missing_files.join(', ')}`);
+      return sc.lines.map((l) => l.text);
+    };
+    await call();
+    const mcpMs: number[] = [];
+    let lines: string[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const t = await timed(call);
+      mcpMs.push(t.ms);
+      lines = t.value;
+    }
+    return { mcpMs, peakBytes: await peakRss(server.pid), lines };
+  } finally {
+    await server.close().catch(() => undefined);
+  }
+}
+
+function same(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((line, i) => line === b[i]);
+}
+
+export async function benchTail(): Promise<BenchResult> {
+  const dir = await tempDir();
+  let home: string | undefined;
+  let pm2: DirectPm2 | undefined;
+  try {
+    const fs = await statfs(dir);
+    const free = fs.bavail * fs.bsize;
+    if (free < MIN_FREE) {
+      const reason = `only ${round(free / GiB)} GiB free in ${dir}; the 1 GiB log needs ${MIN_FREE / GiB} GiB`;
+      log(`tail: skipped: ${reason}`);
+      return { name: 'tail', unit: 'ms', skipped: true, reason, target: TARGET, met: false };
+    }
+    home = await tempHome();
+    const script = join(dir, 'idle.js');
+    await writeFile(script, IDLE_SCRIPT);
+    const files = { small: join(dir, 'small.log'), big: join(dir, 'big.log') };
+    pm2 = await connectDirect(home);
+    await pm2.start({ script, name: 'tail-small', cwd: dir, out_file: files.small });
+    await pm2.start({ script, name: 'tail-big', cwd: dir, out_file: files.big });
+    const online = await pm2.waitOnline(['tail-small', 'tail-big']);
+    for (const p of online) {
+      const want = p.name === 'tail-small' ? files.small : files.big;
+      if (p.pm2_env?.pm_out_log_path !== want) throw new Error(`${p.name} logs to ${String(p.pm2_env?.pm_out_log_path)}, not ${want}`);
+    }
+    // pm2 holds the files open in append mode: what we append now is what a real app would have written.
+    log('tail: writing the 1 MiB and the 1 GiB log');
+    await fill(files.small, 1);
+    const written = await timed(() => fill(files.big, GiB / MiB));
+    log(`tail: 1 GiB written in ${round(written.ms / 1000, 1)} s`);
+    const sizes = { small: (await stat(files.small)).size, big: (await stat(files.big)).size };
+
+    const small = await measureServer(home, 'tail-small');
+    log(`tail: 1 MiB via MCP median ${median(small.mcpMs).toFixed(2)} ms, peak ${round(small.peakBytes / MiB, 1)} MiB`);
+    const big = await measureServer(home, 'tail-big');
+    log(`tail: 1 GiB via MCP median ${median(big.mcpMs).toFixed(2)} ms, peak ${round(big.peakBytes / MiB, 1)} MiB`);
+
+    const gnu = { small: [] as number[], big: [] as number[] };
+    let gnuBigLines: string[] = [];
+    let gnuSmallLines: string[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const s = await gnuTail(files.small);
+      gnu.small.push(s.ms);
+      gnuSmallLines = s.lines;
+      const b = await gnuTail(files.big);
+      gnu.big.push(b.ms);
+      gnuBigLines = b.lines;
+    }
+    const growth = big.peakBytes - small.peakBytes;
+    const memoryGrows = growth > MAX_GROWTH;
+    return {
+      name: 'tail',
+      unit: 'ms',
+      lines: LINES,
+      runs: RUNS,
+      file_bytes: { small: sizes.small, big: sizes.big },
+      mcp_median_ms_1mib: round(median(small.mcpMs)),
+      mcp_median_ms_1gib: round(median(big.mcpMs)),
+      gnu_tail_median_ms_1mib: round(median(gnu.small)),
+      gnu_tail_median_ms_1gib: round(median(gnu.big)),
+      same_lines_as_gnu_tail: same(small.lines, gnuSmallLines) && same(big.lines, gnuBigLines),
+      peak_memory_mib_1mib: round(small.peakBytes / MiB, 1),
+      peak_memory_mib_1gib: round(big.peakBytes / MiB, 1),
+      memory_growth_mib: round(growth / MiB, 1),
+      memory_grows: memoryGrows,
+      target: TARGET,
+      met: !memoryGrows,
+    };
+  } finally {
+    await pm2?.disconnect();
+    if (home) await removeHome(home);
+    await removeDir(dir); // the 1 GiB file goes with its folder
+  }
+}
