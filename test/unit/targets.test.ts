@@ -156,4 +156,7 @@ test('nearestNames: a table', () => {
   ];
   for (const c of cases) assert.deepEqual(nearestNames(c.input, names, c.max), c.expected, c.name);
   assert.deepEqual(nearestNames('api', []), []);
+  // At most three by default, closest first, ties by name.
+  assert.deepEqual(nearestNames('a', ['a4', 'a2', 'a3', 'a1']), ['a1', 'a2', 'a3']);
+  assert.deepEqual(nearestNames('web', ['webb', 'web', 'we']), ['web', 'we', 'webb']);
 });
