@@ -1,12 +1,14 @@
 // Shared pieces of the benchmarks: result shape, statistics, temp folders that are always
 // cleaned up, and the built server driven by the SDK's Client with its pid known.
+import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { CLI, ROOT, destroyHome, makeTempDir } from '../test/helpers/harness.js';
+import { CLI, destroyHome, makeTempDir } from '../test/helpers/harness.js';
 
-export { CLI, ROOT };
+export { CLI };
 
 export interface BenchResult {
   name: string;
@@ -97,9 +99,14 @@ export interface Server {
   close: () => Promise<void>;
 }
 
-/** The built binary attached to `home`, behind an SDK Client; its pid is kept for /proc reads. */
-export async function startServer(home: string): Promise<Server> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI], env: serverEnv(home), stderr: 'pipe', cwd: ROOT });
+/**
+ * The built binary attached to `home`, behind an SDK Client; its pid is kept for /proc reads.
+ * `cwd` is the server's root (no config file there: the default policy applies), a folder the
+ * benchmark owns, so that a config file elsewhere cannot change what is measured.
+ */
+export async function startServer(home: string, cwd: string): Promise<Server> {
+  await builtCli();
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI], env: serverEnv(home), stderr: 'pipe', cwd });
   let stderr = '';
   transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const client = new Client({ name: 'pm2-mcp-bench', version: '1.0.0' });
@@ -115,6 +122,19 @@ export async function startServer(home: string): Promise<Server> {
     throw new Error('the transport reports no pid for the server');
   }
   return { client, pid, stderr: () => stderr, close: () => client.close() };
+}
+
+/**
+ * The built binary. `npm run build` removes dist/ before it writes it again, so a build running
+ * at the same time (tests in another shell) can make it vanish for a moment: wait for it.
+ */
+export async function builtCli(timeoutMs = 60_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(CLI)) {
+    if (Date.now() > deadline) throw new Error(`${CLI} does not exist: run npm run build`);
+    await sleep(250);
+  }
+  return CLI;
 }
 
 export async function callTool(client: Client, name: string, args: Record<string, unknown> = {}): Promise<CallToolResult> {

@@ -26,7 +26,7 @@ export async function benchList(): Promise<BenchResult> {
     log(`list: starting ${PROCESSES} processes`);
     for (const name of names) await pm2.start({ script, name, cwd: dir });
     await pm2.waitOnline(names);
-    server = await startServer(home);
+    server = await startServer(home, dir);
     const { client } = server;
 
     const direct = async () => {

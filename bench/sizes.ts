@@ -7,13 +7,15 @@ import { connectDirect, type DirectPm2, type RawProcess } from './pm2-direct.js'
 import { IDLE_SCRIPT, callTool, log, removeDir, removeHome, round, startServer, tempDir, tempHome, type BenchResult, type Server } from './common.js';
 
 const PER_GROUP = 3;
-const ENV_VARS = 10;
+// Names an app of this kind really gets (not synthetic ones): the describe view lists each name.
+const ENV_NAMES = ['NODE_ENV', 'PORT', 'HOST', 'LOG_LEVEL', 'DATABASE_URL', 'REDIS_URL', 'API_BASE_URL', 'FEATURE_FLAGS', 'CACHE_TTL', 'WORKER_COUNT'];
+const ENV_VARS = ENV_NAMES.length;
 const TARGET_LIST = 300;
 const TARGET_DESCRIBE = 1000;
 
 function envOf(i: number): Record<string, string> {
   const env: Record<string, string> = {};
-  for (let k = 0; k < ENV_VARS; k++) env[`APP_SETTING_${k}`] = `value-${i}-${k}-${'v'.repeat(12)}`;
+  for (const [k, name] of ENV_NAMES.entries()) env[name] = `value-${i}-${k}-${'v'.repeat(12)}`;
   return env;
 }
 
@@ -25,13 +27,14 @@ interface Group {
   list: number;
   describe: number;
   describe_env_names: number;
+  describe_env_bytes: number;
 }
 
 async function measure(pm2: DirectPm2, server: Server, names: string[]): Promise<Group> {
   const raw = new Map<string, RawProcess>();
   for (const p of await pm2.list()) if (p.name && names.includes(p.name)) raw.set(p.name, p);
   const listed = (await callTool(server.client, 'pm2_list_processes')).structuredContent as { processes: Array<{ name: string }> };
-  const out = { raw: [] as number[], list: [] as number[], describe: [] as number[], envNames: [] as number[] };
+  const out = { raw: [] as number[], list: [] as number[], describe: [] as number[], envNames: [] as number[], envBytes: [] as number[] };
   for (const name of names) {
     const r = raw.get(name);
     const l = listed.processes.find((p) => p.name === name);
@@ -42,8 +45,9 @@ async function measure(pm2: DirectPm2, server: Server, names: string[]): Promise
     out.list.push(bytes(l));
     out.describe.push(bytes(d));
     out.envNames.push(Object.keys(d.env).length);
+    out.envBytes.push(bytes(d.env));
   }
-  return { raw: average(out.raw), list: average(out.list), describe: average(out.describe), describe_env_names: average(out.envNames) };
+  return { raw: average(out.raw), list: average(out.list), describe: average(out.describe), describe_env_names: average(out.envNames), describe_env_bytes: average(out.envBytes) };
 }
 
 export async function benchSizes(): Promise<BenchResult> {
@@ -55,7 +59,7 @@ export async function benchSizes(): Promise<BenchResult> {
     const script = join(dir, 'idle.js');
     await writeFile(script, IDLE_SCRIPT);
     pm2 = await connectDirect(home);
-    server = await startServer(home);
+    server = await startServer(home, dir);
     // Started through the server: the app gets its 10 variables plus the few the server passes
     // through (PATH, HOME …), as every start through pm2-mcp does.
     const viaMcp = Array.from({ length: PER_GROUP }, (_, i) => `mcp${i}`);
@@ -72,16 +76,19 @@ export async function benchSizes(): Promise<BenchResult> {
       unit: 'bytes',
       processes_per_group: PER_GROUP,
       env_vars_given: ENV_VARS,
+      env_names: ENV_NAMES,
       raw_avg_bytes: mcpStarted.raw,
       list_avg_bytes: mcpStarted.list,
       describe_avg_bytes: mcpStarted.describe,
       describe_env_names: mcpStarted.describe_env_names,
+      describe_env_bytes: mcpStarted.describe_env_bytes,
       started_with_pm2_api: {
         note: 'same 10 variables, but started with pm2.start(), so the app also inherits the environment of the process that started it',
         raw_avg_bytes: apiStarted.raw,
         list_avg_bytes: apiStarted.list,
         describe_avg_bytes: apiStarted.describe,
         describe_env_names: apiStarted.describe_env_names,
+        describe_env_bytes: apiStarted.describe_env_bytes,
       },
       target: `list <= ${TARGET_LIST} B and describe <= ${TARGET_DESCRIBE} B per process (processes started through pm2_start_process with ${ENV_VARS} env vars)`,
       met: mcpStarted.list <= TARGET_LIST && mcpStarted.describe <= TARGET_DESCRIBE,

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, ROOT, log, median, removeHome, round, serverEnv, tempHome, type BenchResult } from './common.js';
+import { CLI, builtCli, log, median, removeDir, removeHome, round, serverEnv, tempDir, tempHome, type BenchResult } from './common.js';
 
 const RUNS = 7;
 const TARGET_RATIO = 2.5;
@@ -38,9 +38,9 @@ async function timeNodeNoop(env: Record<string, string>): Promise<number> {
   return performance.now() - t0;
 }
 
-async function timeInitialize(env: Record<string, string>): Promise<number> {
+async function timeInitialize(env: Record<string, string>, cwd: string): Promise<number> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [CLI], { env, cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI], { env, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   try {
@@ -79,19 +79,22 @@ async function timeInitialize(env: Record<string, string>): Promise<number> {
 }
 
 export async function benchStartup(): Promise<BenchResult> {
+  await builtCli();
   const home = await tempHome();
+  // The working folder: empty, no config file in it, so the default policy is loaded.
+  const cwd = await tempDir();
   try {
     const env = serverEnv(home);
     const baseEnv = { ...env };
     delete baseEnv.PM2_MCP_HOME;
     // One untimed run of each first, so that both start from a warm file cache.
     await timeNodeNoop(baseEnv);
-    await timeInitialize(env);
+    await timeInitialize(env, cwd);
     const node: number[] = [];
     const server: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       node.push(await timeNodeNoop(baseEnv));
-      server.push(await timeInitialize(env));
+      server.push(await timeInitialize(env, cwd));
       log(`startup ${i + 1}/${RUNS}: node -e 0 ${node[i]!.toFixed(1)} ms, initialize ${server[i]!.toFixed(1)} ms`);
     }
     const daemonStarted = existsSync(join(home, 'rpc.sock')) || existsSync(join(home, 'pm2.pid'));
@@ -115,5 +118,6 @@ export async function benchStartup(): Promise<BenchResult> {
     };
   } finally {
     await removeHome(home);
+    await removeDir(cwd);
   }
 }

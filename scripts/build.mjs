@@ -2,21 +2,33 @@
 // pm2 stays external: it is loaded lazily, only when the first tool call needs it, and it
 // resolves its own files (Daemon.js, ProcessContainer.js) from node_modules at run time.
 import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { chmod, rm } from 'node:fs/promises';
 
 await rm('dist', { recursive: true, force: true });
 await build({
-  entryPoints: ['src/cli.ts'],
-  outfile: 'dist/cli.js',
+  entryPoints: { cli: 'src/cli.ts', index: 'src/index.ts' },
+  outdir: 'dist',
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['pm2'],
+  // typescript: cosmiconfig imports it only to read a .ts config, from the user's install.
+  external: ['pm2', 'typescript'],
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',
   // Bundled CommonJS code (ajv, inside the SDK) calls require() for Node built-ins.
-  banner: { js: "import { createRequire as __pm2mcpCreateRequire } from 'node:module'; const require = __pm2mcpCreateRequire(import.meta.url);" },
+  banner: {
+    js: [
+      "import { createRequire as __pm2mcpCreateRequire } from 'node:module';",
+      "import { fileURLToPath as __pm2mcpFileURLToPath } from 'node:url';",
+      'const require = __pm2mcpCreateRequire(import.meta.url);',
+      'const __filename = __pm2mcpFileURLToPath(import.meta.url);',
+      "const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));",
+    ].join(' '),
+  },
 });
 await chmod('dist/cli.js', 0o755);
+// Declarations for the library entry (defineConfig and the config type), for typed configs.
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.types.json'], { stdio: 'inherit' });

@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // Thin entry: argv → command; typed errors → messages and exit codes. Nothing else.
-import { UsageError, errorMessage } from './errors.js';
+import { ConfigError, UsageError, errorMessage } from './errors.js';
 import { helpText, parseCli } from './options.js';
+import { check } from './commands/check.js';
+import { explain } from './commands/explain.js';
 import { serve } from './commands/serve.js';
 import { VERSION } from './version.js';
 
 const stderr = (line: string) => process.stderr.write(`${line}\n`);
+const stdout = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main(): Promise<number> {
   const options = parseCli(process.argv.slice(2), process.env);
@@ -14,8 +17,12 @@ async function main(): Promise<number> {
       process.stdout.write(helpText(VERSION));
       return 0;
     case 'version':
-      process.stdout.write(`${VERSION}\n`);
+      stdout(VERSION);
       return 0;
+    case 'check':
+      return check({ cwd: process.cwd(), ...(options.configFile ? { configFile: options.configFile } : {}), ...(options.policy ? { policy: options.policy } : {}) }, stdout);
+    case 'explain':
+      return explain(options, stdout);
     case 'serve':
       return serve(options, { stderr, stdinIsTty: process.stdin.isTTY === true });
   }
@@ -24,7 +31,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof ConfigError) {
       stderr(`pm2-mcp: ${err.message}`);
       process.exit(2);
     }

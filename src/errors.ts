@@ -35,3 +35,14 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/** A config file (or a --policy value) that can't be used: one header naming it, one bullet per problem. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`Invalid config ${file}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}

@@ -40,6 +40,7 @@ export function unwritableReason(dir: string): string | undefined {
       return undefined;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOTDIR') return `${nearestFile(probe) ?? probe} is not a folder`;
       if (code === 'ENOENT') {
         const parent = dirname(probe);
         if (parent === probe) return `no part of ${dir} exists`;
@@ -49,6 +50,17 @@ export function unwritableReason(dir: string): string | undefined {
       return `${probe} is not writable (${code ?? 'error'})`;
     }
   }
+}
+
+function nearestFile(path: string): string | undefined {
+  for (let p = dirname(path); p !== dirname(p); p = dirname(p)) {
+    try {
+      if (!statSync(p).isDirectory()) return p;
+    } catch {
+      // Keep going up.
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -83,6 +95,7 @@ function exposureOf(dir: string): string | undefined {
   try {
     const st = statSync(dir);
     if ((st.mode & 0o022) !== 0) return `${dir} is writable by other users (mode ${(st.mode & 0o777).toString(8)}); keep PM2_HOME at 0700`;
+    if ((st.mode & 0o044) !== 0) return `${dir} is readable by other users (mode ${(st.mode & 0o777).toString(8)}): its logs and dump.pm2 hold the apps' output and environment; keep PM2_HOME at 0700`;
     const uid = process.getuid?.();
     if (uid !== undefined && st.uid !== uid) return `${dir} belongs to another user (uid ${st.uid})`;
   } catch {

@@ -5,21 +5,34 @@ import { UsageError } from './errors.js';
 
 export type Transport = 'stdio' | 'http';
 
+export type Command = 'serve' | 'check' | 'explain' | 'help' | 'version';
+
 export interface CliOptions {
-  command: 'serve' | 'help' | 'version';
+  command: Command;
   pm2Home?: string;
   noDaemon: boolean;
   transport: Transport;
+  configFile?: string;
+  /** A preset that replaces the config's `extends` (--policy, --readonly). */
+  policy?: string;
+  /** explain: the tool and its JSON arguments. */
+  tool?: string;
+  toolArgs?: string;
 }
 
 /** Every flag with its env twin, for --help and the README. */
 export const FLAGS = [
+  { flag: '--config FILE', env: 'PM2_MCP_CONFIG', text: 'the config file (default: pm2-mcp.config.* searched upward from the working folder)' },
+  { flag: '--policy NAME', env: 'PM2_MCP_POLICY', text: 'a preset (readonly, strict, standard, permissive); replaces the config\'s extends' },
+  { flag: '--readonly', env: 'PM2_MCP_READONLY', text: 'same as --policy readonly' },
   { flag: '--pm2-home DIR', env: 'PM2_MCP_HOME', text: 'PM2_HOME to attach to (then PM2_HOME, then ~/.pm2)' },
   { flag: '--no-daemon', env: 'PM2_MCP_NO_DAEMON', text: 'run pm2 inside this process instead of attaching to a daemon' },
   { flag: '--transport stdio', env: 'PM2_MCP_TRANSPORT', text: 'transport (stdio; http comes later)' },
   { flag: '--help, -h', env: '', text: 'show this help' },
   { flag: '--version, -v', env: '', text: 'print the version' },
 ] as const;
+
+const COMMANDS = new Set(['serve', 'check', 'explain']);
 
 export function parseCli(argv: string[], env: Record<string, string | undefined>): CliOptions {
   let parsed;
@@ -34,37 +47,75 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
         'pm2-home': { type: 'string' },
         'no-daemon': { type: 'boolean' },
         transport: { type: 'string' },
+        config: { type: 'string' },
+        policy: { type: 'string' },
+        readonly: { type: 'boolean' },
       },
     });
   } catch (err) {
-    throw new UsageError(`${(err as Error).message.replace(/\. To specify a positional argument.*$/s, '')}. See pm2-mcp --help.`);
+    throw new UsageError(`${(err as Error).message.replace(/\. To specify a positional argument.*$/s, '').replace(/\.$/, '')}. See pm2-mcp --help.`);
   }
   const { values, positionals } = parsed;
   if (values.help) return { command: 'help', noDaemon: false, transport: 'stdio' };
   if (values.version) return { command: 'version', noDaemon: false, transport: 'stdio' };
-  const [command, ...rest] = positionals;
-  if (command !== undefined && command !== 'serve') throw new UsageError(`Unknown command "${command}". See pm2-mcp --help.`);
-  if (rest.length) throw new UsageError(`Unexpected argument "${rest[0]}". See pm2-mcp --help.`);
+  const [first, ...rest] = positionals;
+  const command = (first ?? 'serve') as Command;
+  if (!COMMANDS.has(command)) throw new UsageError(`Unknown command "${first}". See pm2-mcp --help.`);
+  let tool: string | undefined;
+  let toolArgs: string | undefined;
+  if (command === 'explain') {
+    [tool, toolArgs] = rest;
+    if (!tool) throw new UsageError('explain needs a tool name: pm2-mcp explain <tool> \'<json arguments>\'.');
+    if (rest.length > 2) throw new UsageError(`Unexpected argument "${rest[2]}": quote the JSON arguments as one argument.`);
+  } else if (rest.length) {
+    throw new UsageError(`Unexpected argument "${rest[0]}". See pm2-mcp --help.`);
+  }
 
-  const transport = values.transport ?? env.PM2_MCP_TRANSPORT ?? 'stdio';
+  const transport = values.transport ?? (env.PM2_MCP_TRANSPORT || 'stdio');
   if (transport !== 'stdio' && transport !== 'http') throw new UsageError(`--transport must be stdio or http (got "${transport}").`);
   if (transport === 'http') throw new UsageError('--transport http is not available in this version yet; use --transport stdio.');
 
   const home = values['pm2-home'];
   if (home !== undefined && home.trim() === '') throw new UsageError('--pm2-home needs a folder.');
+  const configFile = values.config ?? (env.PM2_MCP_CONFIG || undefined);
+  if (configFile !== undefined && configFile.trim() === '') throw new UsageError('--config needs a file.');
+  const policy = choosePolicy(values.readonly, values.policy, env);
   const noDaemon = values['no-daemon'] ?? parseBooleanEnv('PM2_MCP_NO_DAEMON', env.PM2_MCP_NO_DAEMON) ?? false;
-  return { command: 'serve', noDaemon, transport, ...(home !== undefined ? { pm2Home: home } : {}) };
+  return {
+    command,
+    noDaemon,
+    transport,
+    ...(home !== undefined ? { pm2Home: home } : {}),
+    ...(configFile !== undefined ? { configFile } : {}),
+    ...(policy !== undefined ? { policy } : {}),
+    ...(tool !== undefined ? { tool } : {}),
+    ...(toolArgs !== undefined ? { toolArgs } : {}),
+  };
+}
+
+/** --readonly and --policy: a flag wins over either env twin; two flags (or two env vars) must agree. */
+function choosePolicy(readonlyFlag: boolean | undefined, policyFlag: string | undefined, env: Record<string, string | undefined>): string | undefined {
+  if (readonlyFlag && policyFlag !== undefined && policyFlag !== 'readonly') throw new UsageError(`--readonly and --policy ${policyFlag} contradict each other.`);
+  if (readonlyFlag) return 'readonly';
+  if (policyFlag !== undefined) return policyFlag;
+  const readonlyEnv = parseBooleanEnv('PM2_MCP_READONLY', env.PM2_MCP_READONLY) ?? false;
+  const policyEnv = env.PM2_MCP_POLICY || undefined;
+  if (readonlyEnv && policyEnv !== undefined && policyEnv !== 'readonly') throw new UsageError(`PM2_MCP_READONLY and PM2_MCP_POLICY=${policyEnv} contradict each other.`);
+  return readonlyEnv ? 'readonly' : policyEnv;
 }
 
 export function helpText(version: string): string {
   const width = Math.max(...FLAGS.map((f) => f.flag.length));
   const lines = FLAGS.map((f) => `  ${f.flag.padEnd(width)}  ${f.text}${f.env ? ` [${f.env}]` : ''}`);
   return [
-    `pm2-mcp ${version}: PM2 over the Model Context Protocol.`,
+    `pm2-mcp ${version}: PM2 over the Model Context Protocol, behind a policy gate.`,
     '',
-    'Usage: pm2-mcp [serve] [options]',
+    'Usage:',
+    '  pm2-mcp [serve] [options]                     serve MCP on stdin/stdout',
+    '  pm2-mcp check [--config F] [--policy P]       validate the config, print the effective policy',
+    '  pm2-mcp explain <tool> \'<json arguments>\'     the decision the server would make for that call',
     '',
-    'Serves MCP on stdin/stdout. Register it with a client, for example:',
+    'Register it with a client, for example:',
     '  claude mcp add pm2 -- npx pm2-mcp',
     '',
     'Options (env twin in brackets):',

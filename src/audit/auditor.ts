@@ -3,11 +3,15 @@
 // failure to record refuses the call.
 import type { CanonicalRequest, Decision } from '../policy/types.js';
 
+/** What happened to the call: would_deny is a denial that ran because the policy is in audit mode. */
+export type AuditEffect = 'allow' | 'deny' | 'would_deny';
+
 export interface DecisionEntry {
   decisionId: string;
   operation: string;
-  request: CanonicalRequest | null;
+  request: CanonicalRequest;
   decision: Decision;
+  effect: AuditEffect;
   caller: CallerInfo;
 }
 

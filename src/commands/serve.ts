@@ -1,12 +1,15 @@
-// `pm2-mcp serve`: choose PM2_HOME, connect the gate to pm2, serve MCP until the client leaves.
+// `pm2-mcp serve`: load the policy, choose PM2_HOME, connect the gate to pm2, serve MCP until the
+// client leaves.
 import { NO_AUDIT } from '../audit/auditor.js';
+import { TOOL_NAMES } from '../config/types.js';
 import { choosePm2Home, describeFallback } from '../home.js';
 import type { CliOptions } from '../options.js';
 import { createPm2Adapter } from '../pm2/adapter.js';
-import { ALLOW_ALL } from '../policy/evaluate.js';
+import { hiddenTools, type CompiledPolicy } from '../policy/compile.js';
 import { createMcpServer } from '../server/create-server.js';
 import { serveStdio } from '../transport/stdio.js';
 import { NAME, VERSION } from '../version.js';
+import { loadPolicy } from './load-policy.js';
 
 export interface Io {
   stderr: (line: string) => void;
@@ -14,26 +17,31 @@ export interface Io {
 }
 
 const CLOSE_BOUND_MS = 5_000;
+const READ_TOOLS = new Set(['pm2_list_processes', 'pm2_describe_process', 'pm2_tail_logs']);
 
 export async function serve(options: CliOptions, io: Io): Promise<number> {
+  // A config error stops the server before it serves anything (the CLI prints it, exit 2).
+  const policy = await loadPolicy({ cwd: process.cwd(), configFile: options.configFile, policy: options.policy });
   const home = choosePm2Home({ flag: options.pm2Home, env: process.env });
   const notices: string[] = [];
   const fallback = describeFallback(home);
   if (fallback) notices.push(fallback);
   if (home.exposure) notices.push(`PM2_HOME is not private: ${home.exposure}. Any process that can reach its rpc.sock controls pm2.`);
   for (const n of notices) io.stderr(`pm2-mcp: ${n}`);
+  io.stderr(`pm2-mcp: policy ${policy.preset}${policy.configFile ? ` from ${policy.configFile}` : ''} (${policy.mode}), PM2_HOME=${home.home}`);
 
   if (io.stdinIsTty) io.stderr(waitingNote(home.home));
 
-  const pm2 = createPm2Adapter({ home: home.home, noDaemon: options.noDaemon, spawnDaemon: true });
+  const pm2 = createPm2Adapter({ home: home.home, noDaemon: options.noDaemon, spawnDaemon: mayChangeProcesses(policy) });
   const server = createMcpServer({
     name: NAME,
     version: VERSION,
     transport: 'stdio',
     notices,
+    hidden: hiddenTools(policy),
     gate: {
-      ctx: { pm2, root: process.cwd(), redactEnv: true },
-      policy: ALLOW_ALL,
+      ctx: { pm2, root: policy.root, redactEnv: policy.output.redactEnv, policy },
+      policy,
       auditor: NO_AUDIT,
       onAuditFailure: (message) => io.stderr(`pm2-mcp: ${message}`),
     },
@@ -42,6 +50,11 @@ export async function serve(options: CliOptions, io: Io): Promise<number> {
   // Never let a wedged daemon connection keep the server alive after its client left.
   await Promise.race([pm2.close().catch(() => undefined), new Promise((r) => setTimeout(r, CLOSE_BOUND_MS).unref())]);
   return 0;
+}
+
+/** A policy that can only read never spawns a pm2 daemon as a side effect. */
+function mayChangeProcesses(policy: CompiledPolicy): boolean {
+  return policy.mode === 'audit' || TOOL_NAMES.some((t) => !READ_TOOLS.has(t) && policy.tools[t] === 'allow');
 }
 
 function waitingNote(home: string): string {

@@ -2,8 +2,11 @@
 // file as JavaScript and require()s .js ones. JSON goes through JSON.parse and YAML through
 // js-yaml's safe default schema; JavaScript files are refused. Every app is checked field by
 // field: a field we do not carry is a refusal with its reason, never silently dropped.
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { load as loadYaml } from 'js-yaml';
 import { ToolError } from '../errors.js';
 
@@ -26,6 +29,8 @@ const ALIASES: Record<string, string> = {
   errorFile: 'error_file', logFile: 'log_file', err_file: 'error_file', output: 'out_file', error: 'error_file',
   out: 'out_file', err: 'error_file', log: 'log_file', mergeLogs: 'merge_logs', maxMemoryRestart: 'max_memory_restart',
   maxRestarts: 'max_restarts', minUptime: 'min_uptime', restartDelay: 'restart_delay', killTimeout: 'kill_timeout',
+  execInterpreter: 'interpreter', errFile: 'error_file', out_log: 'out_file', err_log: 'error_file', outLog: 'out_file',
+  errLog: 'error_file', combine_logs: 'merge_logs', combineLogs: 'merge_logs', autoRestart: 'autorestart',
 };
 
 export type EcosystemApp = Record<string, unknown>;
@@ -35,10 +40,24 @@ export interface Ecosystem {
   apps: EcosystemApp[];
 }
 
-export async function readEcosystem(file: string): Promise<Ecosystem> {
+export interface ReadOptions {
+  /**
+   * Real paths of JavaScript ecosystem files the config names exactly. Reading one EXECUTES it
+   * in the server, as the server's user: the owner of the config vouches for that file.
+   */
+  jsFiles?: ReadonlySet<string>;
+}
+
+export async function readEcosystem(file: string, options: ReadOptions = {}): Promise<Ecosystem> {
   const ext = extname(file).toLowerCase();
-  if (ext === '.js' || ext === '.cjs' || ext === '.mjs' || ext === '.ts') {
-    throw new ToolError('START_REFUSED', `${file} is JavaScript: pm2 would execute it to read it. pm2-mcp reads JSON and YAML ecosystem files only.`);
+  if (ext === '.js' || ext === '.cjs' || ext === '.mjs') {
+    if (!options.jsFiles?.has(file)) {
+      throw new ToolError('START_REFUSED', `${file} is JavaScript: reading it means executing it. pm2-mcp reads a JavaScript ecosystem file only when start.ecosystemFiles in the config names that exact file.`);
+    }
+    return { file, apps: appsOf(file, await loadJs(file, ext)) };
+  }
+  if (ext === '.ts') {
+    throw new ToolError('START_REFUSED', `${file}: TypeScript ecosystem files are not supported; use JSON or YAML.`);
   }
   if (ext !== '.json' && ext !== '.yaml' && ext !== '.yml') {
     throw new ToolError('START_REFUSED', `${file}: an ecosystem file must end in .json, .yaml or .yml.`);
@@ -51,9 +70,38 @@ export async function readEcosystem(file: string): Promise<Ecosystem> {
   try {
     data = ext === '.json' ? JSON.parse(text) : loadYaml(text);
   } catch (err) {
-    throw new ToolError('START_REFUSED', `The ecosystem file ${file} is not valid ${ext === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+    throw new ToolError('START_REFUSED', `The ecosystem file ${file} is not valid ${ext === '.json' ? 'JSON' : 'YAML'}${whereSyntaxFails(err)}.`);
   }
   return { file, apps: appsOf(file, data) };
+}
+
+/**
+ * Where parsing failed, without quoting the file: V8 and js-yaml both print a snippet of the
+ * text, and the text may be a secret the agent pointed us at.
+ */
+function whereSyntaxFails(err: unknown): string {
+  const mark = (err as { mark?: { line?: number; column?: number } }).mark;
+  if (mark && typeof mark.line === 'number') return ` (line ${mark.line + 1}, column ${(mark.column ?? 0) + 1})`;
+  const position = /at position (\d+)/.exec((err as Error).message ?? '');
+  return position ? ` (at character ${position[1]})` : '';
+}
+
+/** Loads a JavaScript ecosystem file afresh each time: an edited file must not be served stale. */
+async function loadJs(file: string, ext: string): Promise<unknown> {
+  if (ext !== '.mjs') {
+    // CommonJS is cached by file name, whatever the URL says: drop it from the cache first.
+    const require = createRequire(import.meta.url);
+    delete require.cache[file];
+    try {
+      return require(file) as unknown;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ERR_REQUIRE_ESM') throw err;
+    }
+  }
+  // ESM is cached by URL: the content's hash in the URL makes an edited file load anew.
+  const digest = createHash('sha256').update(await readFile(file)).digest('hex').slice(0, 16);
+  const mod = (await import(`${pathToFileURL(file).href}?v=${digest}`)) as { default?: unknown };
+  return mod.default ?? mod;
 }
 
 function appsOf(file: string, data: unknown): EcosystemApp[] {
@@ -76,9 +124,10 @@ function checkApp(file: string, app: unknown, index: number): EcosystemApp {
   if (!isObject(app)) throw new ToolError('START_REFUSED', `${where} is not an object.`);
   const problems: string[] = [];
   for (const [key, value] of Object.entries(app)) {
-    const kind = APP_FIELDS[key];
+    // Own keys only: "constructor" or "__proto__" must not find Object.prototype's members.
+    const kind = Object.hasOwn(APP_FIELDS, key) ? APP_FIELDS[key] : undefined;
     if (!kind) {
-      if (ALIASES[key]) problems.push(`"${key}" is another spelling of "${ALIASES[key]}": use "${ALIASES[key]}"`);
+      if (Object.hasOwn(ALIASES, key)) problems.push(`"${key}" is another spelling of "${ALIASES[key]}": use "${ALIASES[key]}"`);
       else if (key.startsWith('env_')) problems.push(`"${key}": per-environment blocks are not supported; put the variables in "env"`);
       else problems.push(`"${key}" is not a field pm2-mcp starts apps with`);
       continue;
@@ -86,6 +135,7 @@ function checkApp(file: string, app: unknown, index: number): EcosystemApp {
     if (!hasKind(value, kind)) problems.push(`"${key}" must be ${describeKind(kind)}`);
   }
   if (typeof app.script !== 'string') problems.push('"script" is required');
+  if ('node_args' in app && 'interpreter_args' in app) problems.push('"node_args" and "interpreter_args" are the same field: give one');
   if (problems.length) throw new ToolError('START_REFUSED', `${where}: ${problems.join('; ')}.`);
   return app;
 }

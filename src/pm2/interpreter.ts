@@ -42,7 +42,9 @@ async function resolveExplicit(explicit: string): Promise<Interpreter> {
   if (explicit.startsWith('/')) {
     const real = await realpath(explicit).catch(() => undefined);
     if (!real) throw new ToolError('START_REFUSED', `The interpreter ${explicit} does not exist.`);
-    return { name: basename(explicit), path: real };
+    if (!which(real)) throw new ToolError('START_REFUSED', `The interpreter ${explicit} is not an executable file.`);
+    // Named after the file it really is: a link called "node" to bash is bash.
+    return { name: basename(real), path: real };
   }
   if (!NAME.test(explicit)) {
     // Rules out node@18-style strings, which pm2 expands through a shell.

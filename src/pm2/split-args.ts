@@ -9,7 +9,8 @@ export function splitArgs(text: string): string[] {
     const ch = text[i]!;
     if (quote) {
       if (ch === quote) quote = null;
-      else if (ch === '\\' && quote === '"' && i + 1 < text.length) word += text[++i];
+      // As in a POSIX shell: inside "…" a backslash escapes only $ ` " \ (C:\dir keeps it).
+      else if (ch === '\\' && quote === '"' && i + 1 < text.length && '$`"\\'.includes(text[i + 1]!)) word += text[++i];
       else word += ch;
     } else if (ch === '"' || ch === "'") {
       quote = ch;

@@ -4,13 +4,12 @@ import type { StartApp } from '../policy/types.js';
 import type { Pm2StartConfig } from './types.js';
 
 /**
- * Variables of the server's own environment an app needs to behave like one started from a
- * shell (find commands, know its user, locale and time zone). Everything else of the server's
- * environment, secrets included, stays out (THREATS.md item 5).
+ * The server variables an app inherits are named by the policy (start.env.passThrough): what an
+ * app needs to behave like one started from a shell (find commands, know its user, locale and
+ * time zone). Everything else of the server's environment, secrets included, stays out
+ * (THREATS.md item 5).
  */
-export const PASS_THROUGH_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'LC_ALL', 'LC_CTYPE', 'LC_MESSAGES', 'TZ', 'TMPDIR', 'TERM'];
-
-export function baseEnv(serverEnv: Record<string, string | undefined>, names: readonly string[] = PASS_THROUGH_ENV): Record<string, string> {
+export function baseEnv(serverEnv: Record<string, string | undefined>, names: readonly string[]): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of names) {
     const value = serverEnv[name];
@@ -19,7 +18,7 @@ export function baseEnv(serverEnv: Record<string, string | undefined>, names: re
   return env;
 }
 
-export function buildStartConfig(app: StartApp, serverEnv: Record<string, string | undefined>): Pm2StartConfig {
+export function buildStartConfig(app: StartApp, serverEnv: Record<string, string | undefined>, passThrough: readonly string[]): Pm2StartConfig {
   const config: Pm2StartConfig = {
     name: app.name,
     script: app.script,
@@ -27,7 +26,7 @@ export function buildStartConfig(app: StartApp, serverEnv: Record<string, string
     args: [...app.args],
     interpreter: app.interpreter.path,
     node_args: [...app.interpreterArgs],
-    env: { ...baseEnv(serverEnv), ...app.env },
+    env: { ...baseEnv(serverEnv, passThrough), ...app.env },
     instances: app.instances,
     exec_mode: app.execMode,
     watch: app.watch,

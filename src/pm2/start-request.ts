@@ -2,7 +2,7 @@
 // StartApps over real paths (THREATS.md item 1): the cwd's real path, the script resolved
 // against it and then its real path, the interpreter that would really run.
 import { constants } from 'node:fs';
-import { access, realpath, stat } from 'node:fs/promises';
+import { access, lstat, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
 import { ToolError } from '../errors.js';
 import type { StartApp, StartOptions } from '../policy/types.js';
@@ -26,11 +26,16 @@ export interface StartArgs {
 const MAX_INSTANCES = 64;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
-export async function resolveStartApps(args: StartArgs, root: string): Promise<StartApp[]> {
+/** The real path of the ecosystem file a start names, without reading it. */
+export async function ecosystemPath(jsonConfigFile: string, root: string): Promise<string> {
+  return realFile(resolve(root, jsonConfigFile), 'ecosystem file');
+}
+
+export async function resolveStartApps(args: StartArgs, root: string, options: { jsEcosystemFiles?: ReadonlySet<string> } = {}): Promise<StartApp[]> {
   assertNoNul(args);
   if (args.jsonConfigFile !== undefined) {
-    const file = await realFile(resolve(root, args.jsonConfigFile), 'ecosystem file');
-    const eco = await readEcosystem(file);
+    const file = await ecosystemPath(args.jsonConfigFile, root);
+    const eco = await readEcosystem(file, options.jsEcosystemFiles ? { jsFiles: options.jsEcosystemFiles } : {});
     const base = dirname(file);
     const apps: StartApp[] = [];
     for (const [index, app] of eco.apps.entries()) {
@@ -115,6 +120,16 @@ async function resolveApp(spec: AppSpec, base: string, origin: StartApp['origin'
  * the real path of an existing file, and hand pm2 only that.
  */
 async function resolveScript(script: string, cwd: string): Promise<string> {
+  const real = await findScript(script, cwd);
+  // pm2 rewrites any script path holding white space into `bash -c <path>` (lib/Common.js
+  // verifyConfs), which would run a shell over the file name.
+  if (/\s/.test(real)) {
+    throw new ToolError('START_REFUSED', `The script's real path ${JSON.stringify(real)} contains white space, which pm2 would hand to \`bash -c\`; rename or link it to a path without spaces.`);
+  }
+  return real;
+}
+
+async function findScript(script: string, cwd: string): Promise<string> {
   const candidate = resolve(cwd, script);
   const real = await realpath(candidate).catch(() => undefined);
   if (real) return realFile(real, 'script');
@@ -140,13 +155,24 @@ async function realDir(path: string): Promise<string> {
   return real;
 }
 
-/** Log files may not exist yet; their folder's real path is what counts (THREATS.md item 9). */
+/**
+ * Where a log file really is (THREATS.md item 9): pm2 appends to it and flush truncates it, both
+ * following links. An existing file counts by its real path; a new one by its folder's real
+ * path; a link that leads nowhere is refused (pm2 would create whatever it points at).
+ */
 async function resolveLogFiles(files: NonNullable<AppSpec['logFiles']>, cwd: string): Promise<StartApp['logFiles']> {
   const out: StartApp['logFiles'] = {};
   for (const key of ['out', 'err', 'combined'] as const) {
     const given = files[key];
     if (!given) continue;
     const lexical = resolve(cwd, given);
+    const link = await lstat(lexical).catch(() => undefined);
+    if (link) {
+      const real = await realpath(lexical).catch(() => undefined);
+      if (!real) throw new ToolError('START_REFUSED', `The log file ${given} is a link to a file that does not exist.`);
+      out[key] = real;
+      continue;
+    }
     const dir = await realpath(dirname(lexical)).catch(() => undefined);
     if (!dir) throw new ToolError('START_REFUSED', `The folder of the log file ${given} does not exist.`);
     out[key] = resolve(dir, basename(lexical));

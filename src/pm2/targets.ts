@@ -49,9 +49,19 @@ export function resolveTarget(asked: string | number, list: Pm2RawProcess[]): Re
   throw notFound(asked, entries.map((e) => e.name));
 }
 
+/** A quantified group holding a quantifier or an alternation, as (a+)+ or (a|aa)*: catastrophic backtracking. */
+const NESTED_QUANTIFIER = /\([^)]*[+*}|][^)]*\)\s*[+*{]/;
+/** A back-reference can also backtrack without bound. */
+const BACKREFERENCE = /\\[1-9]|\\k</;
+
 function compileRegex(source: string): RegExp {
   if (source.length > MAX_REGEX_LENGTH) {
     throw new ToolError('INVALID_ARGUMENTS', `A /regex/ target may be at most ${MAX_REGEX_LENGTH} characters long.`);
+  }
+  // JavaScript regexes cannot be given a time limit, and one slow match would stall every call
+  // this server serves: refuse the shapes that backtrack without bound.
+  if (NESTED_QUANTIFIER.test(source) || BACKREFERENCE.test(source)) {
+    throw new ToolError('INVALID_ARGUMENTS', `The target /${source}/ nests quantifiers or uses back-references, which can take exponential time; use a simpler pattern.`);
   }
   try {
     return new RegExp(source);

@@ -46,8 +46,8 @@ export interface TargetRef {
 }
 
 export type CanonicalRequest =
-  | { kind: 'read'; operation: string; targets: ProcessRef[] }
-  | { kind: 'start'; operation: string; apps: StartApp[] }
+  | { kind: 'read'; operation: string; targets: ProcessRef[]; lines?: number }
+  | { kind: 'start'; operation: string; apps: StartApp[]; /** Set when the file was not read because no rule allows it. */ ecosystemFile?: string }
   | { kind: 'operate'; operation: string; target: TargetRef | null; updateEnv: boolean }
   | { kind: 'daemon'; operation: string };
 
@@ -55,7 +55,12 @@ export type Effect = 'allow' | 'deny';
 
 export interface Decision {
   effect: Effect;
+  /** Stable id of the rule that decided: "tools.pm2_kill_daemon", "start.scripts", "processes.scope" … */
   ruleId: string;
+  /** Plain words: what was asked and why it is (not) allowed. */
   reason: string;
+  /** For a denial: the config key that would allow it, and how. */
   hint?: string;
+  /** A denial that holds even in audit mode: letting it run would corrupt pm2 itself. */
+  hard?: true;
 }

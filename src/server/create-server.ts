@@ -20,6 +20,8 @@ export interface ServerOptions {
   transport: CallerInfo['transport'];
   /** Said once to the client, as a logging notification, after it initialized. */
   notices: string[];
+  /** Tools the policy denies outright: not listed (calls to them are still checked and refused). */
+  hidden: ReadonlySet<string>;
 }
 
 const INSTRUCTIONS =
@@ -44,7 +46,7 @@ export function createMcpServer(options: ServerOptions): Server {
   };
 
   server.setRequestHandler(ListToolsRequestSchema, async () => {
-    wire ??= TOOLS.map(toWire);
+    wire ??= TOOLS.filter((t) => !options.hidden.has(t.name)).map(toWire);
     return { tools: wire };
   });
 

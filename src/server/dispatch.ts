@@ -3,51 +3,76 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ToolError, errorMessage } from '../errors.js';
-import type { Auditor, CallerInfo } from '../audit/auditor.js';
-import { evaluate, type Policy } from '../policy/evaluate.js';
+import type { AuditEffect, Auditor, CallerInfo } from '../audit/auditor.js';
+import { TOOL_NAMES } from '../config/types.js';
+import type { CompiledPolicy } from '../policy/compile.js';
+import { evaluate } from '../policy/evaluate.js';
 import type { CanonicalRequest, Decision } from '../policy/types.js';
 import type { AnyOperation, ExecuteResult, ServerContext } from './operation.js';
 
 export interface Gate {
   ctx: ServerContext;
-  policy: Policy;
+  policy: CompiledPolicy;
   auditor: Auditor;
   /** Told when the audit stage cannot write: the call is refused and the operator must know. */
   onAuditFailure: (message: string) => void;
 }
 
+const TOOLS = new Set<string>(TOOL_NAMES);
+
 export type DispatchResult =
   | { ok: true; result: ExecuteResult<unknown> }
   | { ok: false; error: ToolError };
 
-export async function dispatch(gate: Gate, op: AnyOperation, rawArgs: unknown, caller: CallerInfo): Promise<DispatchResult> {
+export interface Decided {
+  ok: true;
+  request: CanonicalRequest;
+  decision: Decision;
+  effect: AuditEffect;
+}
+
+/** Stages 1-3 (parse, resolve, evaluate): what the gate would decide. `pm2-mcp explain` uses it too. */
+export async function decide(gate: Pick<Gate, 'ctx' | 'policy'>, op: AnyOperation, rawArgs: unknown): Promise<Decided | { ok: false; error: ToolError }> {
   // 1. parse
   const parsed = op.input.safeParse(rawArgs ?? {});
   if (!parsed.success) return fail(new ToolError('INVALID_ARGUMENTS', formatZodError(op.name, parsed.error)));
 
-  // 2. resolve
+  // A tool the policy turns off outright is refused before any I/O (unless in audit mode, where
+  // it must run and so must be resolved).
+  const toolOff = TOOLS.has(op.name) && gate.policy.tools[op.name as keyof CompiledPolicy['tools']] !== 'allow';
   let request: CanonicalRequest;
-  try {
-    request = await op.resolve(parsed.data, gate.ctx);
-  } catch (err) {
-    return fail(asToolError(err));
+  if (toolOff && gate.policy.mode === 'enforce') {
+    request = { kind: 'daemon', operation: op.name };
+  } else {
+    // 2. resolve
+    try {
+      request = await op.resolve(parsed.data, gate.ctx);
+    } catch (err) {
+      return fail(asToolError(err));
+    }
   }
 
   // 3. evaluate (pure)
-  const decision: Decision = evaluate(request, gate.policy);
+  const decision = evaluate(request, gate.policy);
+  const effect: AuditEffect = decision.effect === 'allow' ? 'allow' : gate.policy.mode === 'audit' && !decision.hard ? 'would_deny' : 'deny';
+  return { ok: true, request, decision, effect };
+}
+
+export async function dispatch(gate: Gate, op: AnyOperation, rawArgs: unknown, caller: CallerInfo): Promise<DispatchResult> {
+  const decided = await decide(gate, op, rawArgs);
+  if (!decided.ok) return decided;
+  const { request, decision, effect } = decided;
 
   // 4. audit the decision before anything runs
   const decisionId = randomUUID();
   try {
-    await gate.auditor.decision({ decisionId, operation: op.name, request, decision, caller });
+    await gate.auditor.decision({ decisionId, operation: op.name, request, decision, effect, caller });
   } catch (err) {
     const message = `The audit log could not be written, so nothing was run: ${errorMessage(err)}`;
     gate.onAuditFailure(message);
     return fail(new ToolError('AUDIT_UNAVAILABLE', message));
   }
-  if (decision.effect === 'deny') {
-    return fail(new ToolError('POLICY_DENIED', `Denied by ${decision.ruleId}: ${decision.reason}`, { rule: decision.ruleId, hint: decision.hint }));
-  }
+  if (effect === 'deny') return fail(denial(decision));
 
   // 5. execute, 6. audit the outcome
   const started = performance.now();
@@ -64,8 +89,13 @@ export async function dispatch(gate: Gate, op: AnyOperation, rawArgs: unknown, c
   return outcome;
 }
 
-function fail(error: ToolError): DispatchResult {
+function fail(error: ToolError): { ok: false; error: ToolError } {
   return { ok: false, error };
+}
+
+export function denial(decision: Decision): ToolError {
+  const hint = decision.hint ? ` To allow it: ${decision.hint}.` : '';
+  return new ToolError('POLICY_DENIED', `Denied by rule ${decision.ruleId}: ${decision.reason}.${hint}`, { rule: decision.ruleId, reason: decision.reason, ...(decision.hint ? { hint: decision.hint } : {}) });
 }
 
 function asToolError(err: unknown): ToolError {

@@ -2,6 +2,7 @@
 // canonical request (I/O allowed), and how to execute once the gate allowed it.
 import type { z } from 'zod';
 import type { Pm2Adapter } from '../pm2/adapter.js';
+import type { CompiledPolicy } from '../policy/compile.js';
 import type { CanonicalRequest } from '../policy/types.js';
 
 export interface ServerContext {
@@ -9,6 +10,12 @@ export interface ServerContext {
   /** The folder relative paths resolve against (the config's folder, else the working directory). */
   root: string;
   redactEnv: boolean;
+  /**
+   * The policy, for the few things resolve and execute need from it: which JavaScript
+   * ecosystem files may be executed to be read, and which server variables apps inherit.
+   * Decisions are made by evaluate() alone.
+   */
+  policy: CompiledPolicy;
 }
 
 export interface ExecuteResult<O> {

@@ -16,6 +16,8 @@ interface RpcMessage {
 }
 const APP = join(ROOT, 'test', 'fixtures', 'app.js');
 const PM2_BIN = join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2');
+/** standard, plus pm2_kill_daemon turned on. */
+const KILL_CONFIG = join(ROOT, 'test', 'fixtures', 'pm2-mcp.config.json');
 
 describe('the pm2 daemon', () => {
   const homes: string[] = [];
@@ -64,7 +66,7 @@ describe('the pm2 daemon', () => {
   test('the server exits promptly when its client leaves, even right after kill_daemon', async () => {
     const home = await makeTempDir('pm2mcp-exit-');
     homes.push(home);
-    const s = await connect({ home });
+    const s = await connect({ home, args: ['--config', KILL_CONFIG] });
     await call(s.client, 'pm2_list_processes');
     const killed = await call(s.client, 'pm2_kill_daemon');
     assert.equal(killed.isError, undefined, textOf(killed));
@@ -76,7 +78,7 @@ describe('the pm2 daemon', () => {
   test('--no-daemon: pm2 runs inside the server, stdout stays JSON-RPC, and apps end with the server', async () => {
     const home = await makeTempDir('pm2mcp-nodaemon-');
     homes.push(home);
-    const child = spawn(process.execPath, [CLI, '--no-daemon'], { env: { ...process.env, PM2_MCP_HOME: home }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, '--no-daemon', '--config', KILL_CONFIG], { env: { ...process.env, PM2_MCP_HOME: home }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', () => undefined);

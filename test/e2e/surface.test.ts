@@ -14,7 +14,8 @@ describe('the tool surface', () => {
 
   before(async () => {
     home = await makeTempDir('pm2mcp-surface-');
-    s = await connect({ home });
+    // standard with pm2_kill_daemon on: every tool shows.
+    s = await connect({ home, args: ['--config', join(ROOT, 'test', 'fixtures', 'pm2-mcp.config.json')] });
   });
 
   after(async () => {

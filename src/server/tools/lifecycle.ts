@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ToolError } from '../../errors.js';
 import type { Pm2Adapter } from '../../pm2/adapter.js';
 import { buildStartConfig } from '../../pm2/start-config.js';
-import { resolveStartApps } from '../../pm2/start-request.js';
+import { ecosystemPath, resolveStartApps } from '../../pm2/start-request.js';
 import { pmIdOf, summarize } from '../../pm2/views.js';
 import type { TargetRef } from '../../policy/types.js';
 import { defineTool, type ExecuteResult } from '../operation.js';
@@ -17,7 +17,7 @@ export const startProcess = defineTool({
   title: 'Start a process with pm2',
   description:
     'Starts a script (or every app of a JSON/YAML ecosystem file) under pm2. Give exactly one of script or jsonConfigFile. ' +
-    'Relative paths resolve against the server\'s root folder. The app gets the env given here plus PATH, HOME, USER, LANG and TZ of the server, nothing else.',
+    'Relative paths resolve against the server\'s root folder (the config\'s folder). The app gets the env given here plus the few server variables the policy passes on (PATH, HOME, LANG …), nothing else.',
   input: z
     .strictObject({
       script: shortText(4096).optional().describe('Path of the script to run (relative to cwd), or a command on the PATH.'),
@@ -35,7 +35,18 @@ export const startProcess = defineTool({
     .refine((a) => a.env === undefined || Object.keys(a.env).length <= 100, { message: 'env: at most 100 variables' }),
   output: z.object({ started: z.array(summarySchema) }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
-  resolve: async (args, ctx) => ({ kind: 'start' as const, operation: 'pm2_start_process', apps: await resolveStartApps(args, ctx.root) }),
+  resolve: async (args, ctx) => {
+    const start = ctx.policy.start;
+    if (args.jsonConfigFile !== undefined) {
+      // An ecosystem file the policy does not allow is not even read: its content would reach
+      // the agent through parse errors. evaluate() refuses it by its path. (A dry run reads it.)
+      const file = await ecosystemPath(args.jsonConfigFile, ctx.root);
+      if (ctx.policy.mode === 'enforce' && !start.jsEcosystemFiles.has(file) && !start.ecosystemFiles.test(file)) {
+        return { kind: 'start' as const, operation: 'pm2_start_process', apps: [], ecosystemFile: file };
+      }
+    }
+    return { kind: 'start' as const, operation: 'pm2_start_process', apps: await resolveStartApps(args, ctx.root, { jsEcosystemFiles: start.jsEcosystemFiles }) };
+  },
   execute: async (req, ctx) => {
     const existing = await ctx.pm2.list();
     const names = new Set(existing.map((p) => p.name ?? p.pm2_env?.name));
@@ -44,7 +55,7 @@ export const startProcess = defineTool({
     const taken = req.apps.filter((a) => names.has(a.name)).map((a) => a.name);
     if (taken.length) throw new ToolError('START_REFUSED', `A process named ${taken.map((n) => JSON.stringify(n)).join(', ')} exists already: restart it, or start under another name.`);
     const ids: number[] = [];
-    for (const app of req.apps) ids.push(...(await ctx.pm2.start(buildStartConfig(app, process.env))));
+    for (const app of req.apps) ids.push(...(await ctx.pm2.start(buildStartConfig(app, process.env, ctx.policy.start.env.passThrough))));
     const idSet = new Set(ids);
     const started = (await ctx.pm2.list()).filter((p) => idSet.has(pmIdOf(p) ?? -1)).map((p) => summarize(p));
     return {

@@ -1,0 +1,50 @@
+// `pm2-mcp explain <tool> '<json>'`: the decision the server would make for that call, without
+// running it. Exit 0 allow, 1 deny, 2 error.
+import { ToolError, UsageError } from '../errors.js';
+import { choosePm2Home } from '../home.js';
+import type { CliOptions } from '../options.js';
+import { createPm2Adapter } from '../pm2/adapter.js';
+import { redactRequest } from '../policy/redact-request.js';
+import { decide } from '../server/dispatch.js';
+import { TOOLS } from '../server/tools/index.js';
+import { loadPolicy } from './load-policy.js';
+
+export async function explain(options: CliOptions, out: (text: string) => void): Promise<number> {
+  const tool = TOOLS.find((t) => t.name === options.tool);
+  if (!tool) throw new UsageError(`Unknown tool "${options.tool}". Tools: ${TOOLS.map((t) => t.name).join(', ')}.`);
+  let args: unknown = {};
+  if (options.toolArgs !== undefined) {
+    try {
+      args = JSON.parse(options.toolArgs);
+    } catch (err) {
+      throw new UsageError(`The arguments are not JSON: ${(err as Error).message}`);
+    }
+  }
+  const policy = await loadPolicy({ cwd: process.cwd(), configFile: options.configFile, policy: options.policy });
+  const home = choosePm2Home({ flag: options.pm2Home, env: process.env });
+  // Explaining never starts a daemon: targets resolve against the one that runs, if any.
+  const pm2 = createPm2Adapter({ home: home.home, noDaemon: false, spawnDaemon: false });
+  try {
+    const decided = await decide({ ctx: { pm2, root: policy.root, redactEnv: true, policy }, policy }, tool, args);
+    if (!decided.ok) {
+      out(`Error: ${decided.error.code}: ${decided.error.message}`);
+      return 2;
+    }
+    const { decision, effect, request } = decided;
+    out(`Decision: ${effect}${effect === 'would_deny' ? ' (audit mode: it would run)' : ''}`);
+    out(`Rule: ${decision.ruleId}`);
+    out(`Reason: ${decision.reason}`);
+    if (decision.hint) out(`Hint: ${decision.hint}`);
+    out(`Policy: ${policy.preset}${policy.configFile ? ` (${policy.configFile})` : ''}, mode ${policy.mode}`);
+    out(`Request: ${JSON.stringify(redactRequest(request), null, 2)}`);
+    return decision.effect === 'allow' ? 0 : 1;
+  } catch (err) {
+    if (err instanceof ToolError) {
+      out(`Error: ${err.code}: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  } finally {
+    await pm2.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,30 @@
+// Config file → effective config → compiled policy: what serve, check and explain share.
+import { realpathSync } from 'node:fs';
+import { loadConfig } from '../config/load.js';
+import { compilePolicy, type CompiledPolicy } from '../policy/compile.js';
+import { which } from '../pm2/which.js';
+
+export interface PolicyOptions {
+  cwd: string;
+  configFile?: string | undefined;
+  policy?: string | undefined;
+}
+
+export async function loadPolicy(opts: PolicyOptions): Promise<CompiledPolicy> {
+  const loaded = await loadConfig({ cwd: opts.cwd, ...(opts.configFile ? { configFile: opts.configFile } : {}), ...(opts.policy ? { policy: opts.policy } : {}) });
+  return compilePolicy(loaded, resolveInterpreterPath);
+}
+
+/**
+ * An interpreter the policy names ("node") is allowed as the real file it is on the server's
+ * PATH, the same lookup the resolve stage makes: a binary elsewhere merely called "node" is not.
+ */
+export function resolveInterpreterPath(nameOrPath: string): string | undefined {
+  const found = nameOrPath.startsWith('/') ? nameOrPath : (which(nameOrPath) ?? (nameOrPath === 'node' ? process.execPath : undefined));
+  if (!found) return undefined;
+  try {
+    return realpathSync(found);
+  } catch {
+    return undefined;
+  }
+}

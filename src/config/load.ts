@@ -1,0 +1,268 @@
+// Finds the config (cosmiconfig), follows its `extends` chain down to a preset, validates every
+// file of the chain on its own (presets included), then merges them base first. Any problem is a
+// ConfigError naming the one file it is in.
+import { realpath, stat } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
+import { ConfigError, errorMessage } from '../errors.js';
+import { mergeConfigs } from './merge.js';
+import { isPresetName, presetFile } from './presets.js';
+import { PRESET_NAMES, type PresetName, type Pm2McpConfig } from './types.js';
+import { validateConfig } from './validate.js';
+
+export interface LoadedConfig {
+  /** The effective, merged config (preset first, then each extending file), without extends/$schema. */
+  config: Pm2McpConfig;
+  /** Realpath of the config file's folder; with no config file, realpath of cwd. */
+  root: string;
+  /** Absolute path of the config file used, if any. */
+  configFile?: string;
+  /** What was merged, base first: `preset strict (/…/policies/strict.json)`, then each file. */
+  sources: string[];
+  /** The preset at the bottom of the chain. */
+  preset: PresetName;
+}
+
+export interface LoadOptions {
+  cwd: string;
+  /** --config: load exactly this file (relative to cwd). */
+  configFile?: string;
+  /** --policy / --readonly: a preset that replaces the top-level file's `extends`. */
+  policy?: string;
+}
+
+const MODULE_NAME = 'pm2-mcp';
+
+export const SEARCH_PLACES = [
+  'package.json',
+  `.${MODULE_NAME}rc`,
+  `.${MODULE_NAME}rc.json`,
+  `.${MODULE_NAME}rc.yaml`,
+  `.${MODULE_NAME}rc.yml`,
+  `${MODULE_NAME}.config.ts`,
+  `${MODULE_NAME}.config.mts`,
+  `${MODULE_NAME}.config.js`,
+  `${MODULE_NAME}.config.mjs`,
+  `${MODULE_NAME}.config.cjs`,
+  `${MODULE_NAME}.config.json`,
+  `${MODULE_NAME}.config.yaml`,
+  `${MODULE_NAME}.config.yml`,
+];
+
+type Explorer = ReturnType<typeof cosmiconfig>;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+const EMPTY_PROBLEM = '(root): the file is empty (expected an object)';
+
+/**
+ * Wraps cosmiconfig's loaders to close three gaps:
+ * - the search skips, silently, a file whose loading fails with ENOENT, EACCES, EISDIR or
+ *   ENOTDIR, and a JS config may fail that way on its own (reading some missing file): any error
+ *   of a loader becomes a ConfigError, which carries no code;
+ * - cosmiconfig handles a top-level `$import` key itself (merging arrays by concatenation) before
+ *   we see the file, which would sidestep per-file validation and our merge rules: refuse it here,
+ *   while the key is still visible;
+ * - a file that loads as null (YAML of comments only, `~`, JSON `null`) would make the search
+ *   skip it silently and go on upward: make it an error instead.
+ */
+function guarded(loader: Loader): Loader {
+  return async (filepath, content) => {
+    let data: unknown;
+    try {
+      data = await loader(filepath, content);
+    } catch (err) {
+      throw err instanceof ConfigError ? err : new ConfigError(filepath, [loadProblem(err, filepath)]);
+    }
+    const isPackage = basename(filepath) === 'package.json';
+    if (data === null && !isPackage) {
+      const onlyComments = content.split('\n').every((line) => /^\s*(#.*)?$/.test(line));
+      throw new ConfigError(filepath, [onlyComments ? EMPTY_PROBLEM : '(root): expected an object, got null']);
+    }
+    const own = isPackage && isObject(data) ? data[MODULE_NAME] : data;
+    if (isObject(own) && Object.hasOwn(own, '$import')) throw new ConfigError(filepath, validateConfig(own, filepath));
+    return data;
+  };
+}
+
+/**
+ * import() a JS config and take its default export. cosmiconfig's own JS loader retries a failed
+ * import() with require() (through import-fresh), which hides the real error: "__filename is not
+ * defined" inside our ESM bundle, "Cannot require() ES Module" elsewhere. Node's import() reads
+ * CommonJS too, so the retry buys nothing. (Node caches the module: a second load of the same
+ * file in one process sees the first version.)
+ */
+const importDefault: Loader = async (filepath) => {
+  const mod = (await import(pathToFileURL(await realpath(filepath)).href)) as { default?: unknown };
+  if (!('default' in mod)) throw new ConfigError(filepath, ['(root): no default export (expected `export default {…}` or `module.exports = {…}`)']);
+  return mod.default;
+};
+
+function explorer(): Explorer {
+  const loaders = Object.fromEntries(
+    Object.entries({ ...defaultLoaders, '.js': importDefault, '.mjs': importDefault, '.cjs': importDefault }).map(([ext, loader]) => [ext, guarded(loader)]),
+  );
+  // .ts and .mts go through cosmiconfig's TypeScript loader, which imports the `typescript`
+  // package at run time (a devDependency of pm2-mcp: a TS config needs typescript installed
+  // where pm2-mcp runs). It also writes the transpiled file next to the config for a moment.
+  loaders['.mts'] = loaders['.ts']!;
+  return cosmiconfig(MODULE_NAME, {
+    searchPlaces: SEARCH_PLACES,
+    // From cwd up to the home folder (or /), then the user's config folder (~/.config/pm2-mcp).
+    searchStrategy: 'global',
+    loaders,
+    // An empty config file that is found is an error, not a reason to keep looking upward.
+    ignoreEmptySearchPlaces: false,
+    cache: false,
+  });
+}
+
+/** cosmiconfig's messages name the file, which the ConfigError header already does. */
+function loadProblem(err: unknown, file: string): string {
+  const message = errorMessage(err).replace(` Error in ${file}:\n`, ' error: ');
+  return message.split('\n').join('\n    ');
+}
+
+/** A JS config seen as a module namespace or as CommonJS-compiled ESM: take its default export. */
+function unwrapDefault(data: unknown): unknown {
+  if (isObject(data) && 'default' in data && Object.keys(data).every((k) => k === 'default' || k === '__esModule')) {
+    return data.default;
+  }
+  return data;
+}
+
+type Loaded = { ok: true; data: unknown } | { ok: false; missing: boolean; folder: boolean };
+
+/** Loads one file; a missing file or folder is reported back, any other failure is a ConfigError. */
+async function readConfig(ex: Explorer, file: string): Promise<Loaded> {
+  let result;
+  try {
+    result = await ex.load(file);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    // The code alone doesn't tell: a JS config may itself fail to open some other file.
+    const exists = await stat(file).then((s) => (s.isDirectory() ? 'folder' : 'file'), () => 'none');
+    if (exists === 'none') return { ok: false, missing: true, folder: false };
+    if (exists === 'folder') return { ok: false, missing: false, folder: true };
+    throw new ConfigError(file, [loadProblem(err, file)]);
+  }
+  return { ok: true, data: resultData(result, file) };
+}
+
+function resultData(result: Awaited<ReturnType<Explorer['load']>>, file: string): unknown {
+  // null: only a package.json without our key gets here (the loaders refuse other nulls).
+  if (result === null) throw new ConfigError(file, [`(root): package.json has no "${MODULE_NAME}" key`]);
+  if (result.isEmpty === true || result.config === undefined) throw new ConfigError(file, [EMPTY_PROBLEM]);
+  return unwrapDefault(result.config);
+}
+
+function checked(data: unknown, file: string): Pm2McpConfig {
+  const problems = validateConfig(data, file);
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  return data as Pm2McpConfig;
+}
+
+async function loadPreset(ex: Explorer, name: PresetName): Promise<{ label: string; config: Pm2McpConfig }> {
+  const file = presetFile(name);
+  const loaded = await readConfig(ex, file);
+  if (!loaded.ok) throw new ConfigError(file, [`preset ${name} is missing from this install of pm2-mcp`]);
+  return { label: `preset ${name} (${file})`, config: checked(loaded.data, file) };
+}
+
+async function findTop(ex: Explorer, opts: LoadOptions): Promise<{ file: string; data: unknown } | null> {
+  if (opts.configFile !== undefined) {
+    const file = resolve(opts.cwd, opts.configFile);
+    const loaded = await readConfig(ex, file);
+    if (!loaded.ok) throw new ConfigError(file, [loaded.folder ? 'is a folder, expected a config file' : 'file not found']);
+    return { file, data: loaded.data };
+  }
+  let result;
+  try {
+    result = await ex.search(opts.cwd);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    const file = isObject(err) && typeof err.filepath === 'string' ? err.filepath : resolve(opts.cwd);
+    throw new ConfigError(file, [loadProblem(err, file)]);
+  }
+  if (result === null) return null;
+  return { file: result.filepath, data: resultData(result, result.filepath) };
+}
+
+async function real(path: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch {
+    return path;
+  }
+}
+
+async function presetAt(realFile: string): Promise<PresetName | null> {
+  for (const name of PRESET_NAMES) if ((await real(presetFile(name))) === realFile) return name;
+  return null;
+}
+
+export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
+  const { policy } = opts;
+  if (policy !== undefined && !isPresetName(policy)) {
+    throw new ConfigError('--policy', [`"${policy}" is not a preset (expected one of ${PRESET_NAMES.join(', ')})`]);
+  }
+  const ex = explorer();
+  const top = await findTop(ex, opts);
+
+  if (top === null) {
+    const preset = policy ?? 'standard';
+    const base = await loadPreset(ex, preset);
+    return { config: mergeConfigs({}, base.config), root: await realpath(opts.cwd), sources: [base.label], preset };
+  }
+
+  // Walk the chain top-down; merge it bottom-up.
+  const layers: Array<{ label: string; config: Pm2McpConfig }> = [];
+  const files: string[] = [];
+  const reals: string[] = [];
+  let file = top.file;
+  let data = top.data;
+  let preset: PresetName;
+  for (;;) {
+    const config = checked(data, file);
+    layers.unshift({ label: file, config });
+    files.push(file);
+    reals.push(await real(file));
+    const ext = files.length === 1 && policy !== undefined ? policy : (config.extends ?? 'standard');
+    if (isPresetName(ext)) {
+      preset = ext;
+      layers.unshift(await loadPreset(ex, ext));
+      break;
+    }
+    const next = resolve(dirname(file), ext);
+    const nextReal = await real(next);
+    // A path to one of our own preset files (./node_modules/pm2-mcp/policies/strict.json) is that
+    // preset: the chain ends there instead of going on to "standard" below it.
+    const own = await presetAt(nextReal);
+    if (own !== null) {
+      preset = own;
+      layers.unshift(await loadPreset(ex, own));
+      break;
+    }
+    const seen = reals.indexOf(nextReal);
+    if (seen !== -1) throw new ConfigError(file, [`extends: cycle ${[...files.slice(seen), next].join(' → ')}`]);
+    const loaded = await readConfig(ex, next);
+    if (!loaded.ok) {
+      const what = loaded.folder ? `${next} is a folder` : `no file ${next}`;
+      throw new ConfigError(file, [`extends: "${ext}" is not a preset (${PRESET_NAMES.join(', ')}) and ${what}`]);
+    }
+    file = next;
+    data = loaded.data;
+  }
+
+  const config = layers.reduce<Pm2McpConfig>((acc, layer) => mergeConfigs(acc, layer.config), {});
+  return {
+    config,
+    root: await realpath(dirname(top.file)),
+    configFile: top.file,
+    sources: layers.map((l) => l.label),
+    preset,
+  };
+}

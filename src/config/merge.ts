@@ -1,0 +1,42 @@
+// How a config lays over the one it extends: plain objects merge key by key, everything else
+// (arrays included) replaces. An array is a whole list on purpose: a file that writes
+// `"scripts": ["apps/*.js"]` means exactly those, not those plus whatever the base allowed.
+import type { Pm2McpConfig } from './types.js';
+
+/** Keys that describe a file, not the policy: never carried into a merged config. */
+const FILE_KEYS = new Set(['extends', '$schema']);
+
+type Plain = Record<string, unknown>;
+
+function isPlainObject(v: unknown): v is Plain {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/** A deep copy of JSON-like data, so the result shares nothing with its inputs. */
+function copy(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(copy);
+  if (isPlainObject(v)) return mergeObjects({}, v);
+  return v;
+}
+
+function mergeObjects(base: Plain, over: Plain): Plain {
+  const out: Plain = {};
+  for (const [key, value] of Object.entries(base)) {
+    if (key !== '__proto__') out[key] = copy(value);
+  }
+  for (const [key, value] of Object.entries(over)) {
+    if (key === '__proto__' || value === undefined) continue;
+    const prev = out[key];
+    out[key] = isPlainObject(prev) && isPlainObject(value) ? mergeObjects(prev, value) : copy(value);
+  }
+  return out;
+}
+
+/** `over` laid on `base`; neither is changed. `extends` and `$schema` are left out. */
+export function mergeConfigs(base: Pm2McpConfig, over: Pm2McpConfig): Pm2McpConfig {
+  const merged = mergeObjects(base as Plain, over as Plain);
+  for (const key of FILE_KEYS) delete merged[key];
+  return merged as Pm2McpConfig;
+}

@@ -1,0 +1,12 @@
+// A canonical request fit to print or log: env values replaced by a marker, names kept.
+import type { CanonicalRequest } from './types.js';
+
+export const ENV_VALUE_MARKER = '[redacted]';
+
+export function redactRequest(request: CanonicalRequest): CanonicalRequest {
+  if (request.kind !== 'start') return request;
+  return {
+    ...request,
+    apps: request.apps.map((app) => ({ ...app, env: Object.fromEntries(Object.keys(app.env).map((k) => [k, ENV_VALUE_MARKER])) })),
+  };
+}

@@ -1,0 +1,538 @@
+// The config loader: schema validation messages (tables of bad configs), the search, the extends
+// chain and its merge, --config and --policy, and `pm2-mcp check`.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../../src/errors.js';
+import { check } from '../../src/commands/check.js';
+import { loadConfig, type LoadedConfig } from '../../src/config/load.js';
+import { mergeConfigs } from '../../src/config/merge.js';
+import { isPresetName, packageRoot, presetFile } from '../../src/config/presets.js';
+import { PRESET_NAMES, TOOL_NAMES, type Pm2McpConfig } from '../../src/config/types.js';
+import { isValidGlob, isValidNameGlob, jsonPath, validateConfig } from '../../src/config/validate.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SNAPSHOT = join(ROOT, 'test', 'snapshots', 'config-errors.txt');
+const TYPES_URL = new URL('../../src/config/types.js', import.meta.url).href;
+
+const TOP_KEYS = '$schema, extends, mode, tools, start, processes, output, logs, audit, http';
+const START_KEYS = 'scripts, cwd, interpreters, interpreterArgs, ecosystemFiles, env, logFiles, maxInstances, watch';
+
+let tmp = '';
+let savedXdg: string | undefined;
+let counter = 0;
+
+before(async () => {
+  tmp = await realpath(await mkdtemp(join(tmpdir(), 'pm2-mcp-config-')));
+  // cosmiconfig's 'global' search ends in the user's config folder (~/.config/pm2-mcp): keep a
+  // real one on this machine out of the tests.
+  savedXdg = process.env.XDG_CONFIG_HOME;
+  process.env.XDG_CONFIG_HOME = join(tmp, 'xdg');
+});
+
+after(async () => {
+  if (savedXdg === undefined) delete process.env.XDG_CONFIG_HOME;
+  else process.env.XDG_CONFIG_HOME = savedXdg;
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+/** A fresh folder for one test, with files written from a map of relative path → content. */
+async function project(files: Record<string, string | object>): Promise<string> {
+  const dir = join(tmp, `p${counter++}`);
+  await mkdir(dir, { recursive: true });
+  for (const [rel, content] of Object.entries(files)) {
+    const file = join(dir, rel);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
+  }
+  return dir;
+}
+
+async function configError(p: Promise<unknown>): Promise<ConfigError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+function presetData(name: string): Pm2McpConfig {
+  const { $schema: _schema, ...rest } = JSON.parse(readFileSync(join(ROOT, 'policies', `${name}.json`), 'utf8')) as Pm2McpConfig;
+  return rest;
+}
+
+const presetLabel = (name: (typeof PRESET_NAMES)[number]) => `preset ${name} (${presetFile(name)})`;
+
+describe('presets', () => {
+  test('packageRoot is the folder of pm2-mcp package.json; presetFile points into policies/', () => {
+    assert.equal(packageRoot(), ROOT);
+    assert.equal(presetFile('strict'), join(ROOT, 'policies', 'strict.json'));
+    assert.ok(isPresetName('readonly'));
+    assert.ok(!isPresetName('./readonly'));
+    assert.ok(!isPresetName(undefined));
+  });
+
+  test('every file in policies/ is a preset and validates with no problem', () => {
+    const files = readdirSync(join(ROOT, 'policies')).filter((f) => f.endsWith('.json'));
+    assert.deepEqual(files.map((f) => f.replace(/\.json$/, '')).sort(), [...PRESET_NAMES].sort());
+    for (const f of files) {
+      const data: unknown = JSON.parse(readFileSync(join(ROOT, 'policies', f), 'utf8'));
+      assert.deepEqual(validateConfig(data, f), [], f);
+    }
+  });
+
+  test('the schema knows exactly the tools of TOOL_NAMES', () => {
+    const schema = JSON.parse(readFileSync(join(ROOT, 'schemas', 'pm2-mcp.config.schema.json'), 'utf8')) as { properties: { tools: { properties: object } } };
+    assert.deepEqual(Object.keys(schema.properties.tools.properties), [...TOOL_NAMES]);
+  });
+});
+
+describe('validateConfig', () => {
+  const cases: Array<{ name: string; config: unknown; problems: string[] }> = [
+    { name: 'not an object: array', config: [], problems: ['(root): expected an object, got an array'] },
+    { name: 'not an object: string', config: 'strict', problems: ['(root): expected an object, got a string'] },
+    { name: 'not an object: null', config: null, problems: ['(root): expected an object, got null'] },
+    { name: 'unknown top-level key', config: { moed: 'audit' }, problems: [`moed: unknown key (expected one of ${TOP_KEYS})`] },
+    { name: 'unknown nested key', config: { start: { scirpts: [] } }, problems: [`start.scirpts: unknown key (expected one of ${START_KEYS})`] },
+    { name: 'unknown key deeper', config: { start: { env: { allowed: [] } } }, problems: ['start.env.allowed: unknown key (expected one of allow, deny, passThrough)'] },
+    { name: 'a key that is no identifier', config: { 'my key': 1 }, problems: [`["my key"]: unknown key (expected one of ${TOP_KEYS})`] },
+    { name: '$import is not ours', config: { $import: './base.json' }, problems: [`$import: unknown key (expected one of ${TOP_KEYS})`] },
+    { name: 'array where a list is expected', config: { start: { scripts: 'apps/*.js' } }, problems: ['start.scripts: expected an array, got a string'] },
+    { name: 'object expected', config: { processes: ['api'] }, problems: ['processes: expected an object, got an array'] },
+    { name: 'boolean expected', config: { output: { redactEnv: 'yes' } }, problems: ['output.redactEnv: expected a boolean, got a string'] },
+    { name: 'integer expected', config: { start: { maxInstances: 2.5 } }, problems: ['start.maxInstances: expected an integer, got a number'] },
+    { name: 'string item expected', config: { start: { cwd: [1] } }, problems: ['start.cwd[0]: expected a string, got an integer'] },
+    { name: 'bad mode', config: { mode: 'dryrun' }, problems: ['mode: expected one of "enforce", "audit", got "dryrun"'] },
+    { name: 'bad tool effect', config: { tools: { pm2_dump: 'yes' } }, problems: ['tools.pm2_dump: expected one of "allow", "deny", got "yes"'] },
+    { name: 'tool effect of the wrong type', config: { tools: { pm2_dump: true } }, problems: ['tools.pm2_dump: expected one of "allow", "deny", got true'] },
+    { name: 'unknown tool name', config: { tools: { pm2_restart: 'allow' } }, problems: [`tools.pm2_restart: unknown key (expected one of ${TOOL_NAMES.join(', ')})`] },
+    { name: 'unclosed brace', config: { start: { scripts: ['apps/{a'] } }, problems: ['start.scripts[0]: "apps/{a" is not a valid glob'] },
+    { name: 'unclosed brace in a list', config: { start: { scripts: ['apps/*.js', 'apps/{a,b'] } }, problems: ['start.scripts[1]: "apps/{a,b" is not a valid glob'] },
+    { name: 'stray closing brace', config: { start: { ecosystemFiles: ['eco}.json'] } }, problems: ['start.ecosystemFiles[0]: "eco}.json" is not a valid glob'] },
+    { name: 'unclosed bracket', config: { start: { cwd: ['[abc'] } }, problems: ['start.cwd[0]: "[abc" is not a valid glob'] },
+    { name: 'stray closing bracket', config: { start: { interpreters: ['node]'] } }, problems: ['start.interpreters[0]: "node]" is not a valid glob'] },
+    { name: 'NUL byte', config: { start: { logFiles: ['logs/a\0b.log'] } }, problems: ['start.logFiles[0]: "logs/a\\u0000b.log" is not a valid glob'] },
+    { name: 'empty glob', config: { start: { scripts: [''] } }, problems: ['start.scripts[0]: expected a non-empty string'] },
+    { name: 'name glob with /', config: { processes: { names: ['api/*'] } }, problems: ['processes.names[0]: "api/*" is not a valid name glob (a name has no "/")'] },
+    { name: 'env name glob with /', config: { start: { env: { deny: ['A/B'] } } }, problems: ['start.env.deny[0]: "A/B" is not a valid name glob (a name has no "/")'] },
+    { name: 'malformed name glob', config: { processes: { namespaces: ['dev-[1'] } }, problems: ['processes.namespaces[0]: "dev-[1" is not a valid name glob (name globs know * and ? only)'] },
+    { name: 'passThrough must be a variable name', config: { start: { env: { passThrough: ['MY-VAR'] } } }, problems: ['start.env.passThrough[0]: expected a string matching /^[A-Za-z_][A-Za-z0-9_]*$/'] },
+    { name: 'maxInstances 0', config: { start: { maxInstances: 0 } }, problems: ['start.maxInstances: expected at least 1, got 0'] },
+    { name: 'maxInstances 65', config: { start: { maxInstances: 65 } }, problems: ['start.maxInstances: expected at most 64, got 65'] },
+    { name: 'maxLines 5000', config: { logs: { maxLines: 5000 } }, problems: ['logs.maxLines: expected at most 1000, got 5000'] },
+    { name: 'audit maxBytes too small', config: { audit: { maxBytes: 10 } }, problems: ['audit.maxBytes: expected at least 1024, got 10'] },
+    { name: 'empty extends', config: { extends: '' }, problems: ['extends: expected a non-empty string'] },
+    {
+      name: 'bad sha256 (the value is not echoed)',
+      config: { http: { tokens: [{ name: 'ci', sha256: 'my-secret-token' }] } },
+      problems: ['http.tokens[0].sha256: expected a string matching /^[0-9a-f]{64}$/'],
+    },
+    { name: 'token without sha256', config: { http: { tokens: [{ name: 'ci' }] } }, problems: ['http.tokens[0]: missing required key "sha256"'] },
+    {
+      name: 'token with an unknown key',
+      config: { http: { tokens: [{ name: 'ci', sha256: 'a'.repeat(64), scope: 'x' }] } },
+      problems: ['http.tokens[0].scope: unknown key (expected one of name, sha256, extends)'],
+    },
+    { name: 'a long bad value is cut short', config: { mode: 'x'.repeat(200) }, problems: [`mode: expected one of "enforce", "audit", got "${'x'.repeat(76)}…`] },
+  ];
+
+  for (const c of cases) {
+    test(c.name, () => {
+      assert.deepEqual(validateConfig(c.config, 'test.json'), c.problems);
+    });
+  }
+
+  test('valid configs have no problems', () => {
+    const ok: Pm2McpConfig[] = [
+      {},
+      { $schema: './schema.json', extends: 'strict', mode: 'audit', tools: { pm2_dump: 'allow' } },
+      { start: { scripts: ['apps/**/*.js', '{a,b}/*.js', '[abc].js', '[!x]*.sh', '[]]x', '\\{literal', '.'], cwd: ['.', './**'] } },
+      { start: { env: { allow: ['APP_*', 'PORT'], deny: ['*_TOKEN', 'A?_*'], passThrough: ['PATH'] } } },
+      { processes: { names: ['api', 'worker-*'], namespaces: ['dev'], allowAll: false } },
+      { http: { tokens: [{ name: 'ci', sha256: 'a'.repeat(64), extends: 'readonly' }] } },
+    ];
+    for (const c of ok) assert.deepEqual(validateConfig(c, 'ok.json'), [], JSON.stringify(c));
+  });
+
+  test('all problems at once: three problems, three lines', () => {
+    const problems = validateConfig({ mode: 'dryrun', start: { scirpts: [], maxInstances: 0 } }, 'x.json');
+    assert.equal(problems.length, 3);
+    assert.deepEqual(problems, [
+      'mode: expected one of "enforce", "audit", got "dryrun"',
+      `start.scirpts: unknown key (expected one of ${START_KEYS})`,
+      'start.maxInstances: expected at least 1, got 0',
+    ]);
+  });
+
+  test('the same problem is reported once', () => {
+    const problems = validateConfig({ start: { scripts: ['[a', '[a'] } }, 'x.json');
+    assert.deepEqual(problems, ['start.scripts[0]: "[a" is not a valid glob', 'start.scripts[1]: "[a" is not a valid glob']);
+  });
+
+  test('glob and name-glob formats', () => {
+    for (const p of ['*', '**', '/**', 'apps/*.js', '{a,b}', '[{]', '\\[', '[]]']) assert.ok(isValidGlob(p), p);
+    for (const p of ['', 'a\0', '{', '}', '[', ']', '[]', '{a,[b}', 'a{b{c}']) assert.ok(!isValidGlob(p), p);
+    assert.ok(isValidNameGlob('worker-*'));
+    assert.ok(!isValidNameGlob('a/b'));
+  });
+
+  test('json paths', () => {
+    assert.equal(jsonPath(''), '(root)');
+    assert.equal(jsonPath('/start/scripts/2'), 'start.scripts[2]');
+    assert.equal(jsonPath('/http/tokens/0', 'sha256'), 'http.tokens[0].sha256');
+    assert.equal(jsonPath('/a~1b'), '["a/b"]');
+  });
+});
+
+describe('mergeConfigs', () => {
+  test('objects merge, arrays and scalars replace, extends and $schema are dropped', () => {
+    const base: Pm2McpConfig = { $schema: 's', mode: 'enforce', start: { scripts: ['a', 'b'], cwd: ['.'], env: { allow: ['X'], deny: ['Y'] } }, logs: { maxLines: 10 } };
+    const over: Pm2McpConfig = { extends: './base.json', mode: 'audit', start: { scripts: ['c'], env: { deny: [] } } };
+    assert.deepEqual(mergeConfigs(base, over), {
+      mode: 'audit',
+      start: { scripts: ['c'], cwd: ['.'], env: { allow: ['X'], deny: [] } },
+      logs: { maxLines: 10 },
+    });
+  });
+
+  test('pure: inputs unchanged, result shares nothing with them', () => {
+    const base: Pm2McpConfig = { start: { scripts: ['a'] }, processes: { names: ['x'] } };
+    const over: Pm2McpConfig = { start: { cwd: ['.'] } };
+    const before = structuredClone([base, over]);
+    const merged = mergeConfigs(base, over);
+    merged.start!.scripts!.push('mutated');
+    merged.processes!.names!.push('mutated');
+    assert.deepEqual([base, over], before);
+  });
+
+  test('undefined in the overlay does not erase', () => {
+    assert.deepEqual(mergeConfigs({ mode: 'audit' }, { mode: undefined }), { mode: 'audit' });
+  });
+});
+
+describe('loadConfig', () => {
+  test('no config: the standard preset, root = realpath(cwd)', async () => {
+    const dir = await project({ 'sub/keep': '' });
+    const loaded = await loadConfig({ cwd: join(dir, 'sub') });
+    assert.deepEqual(loaded, {
+      config: presetData('standard'),
+      root: join(dir, 'sub'),
+      sources: [presetLabel('standard')],
+      preset: 'standard',
+    } satisfies LoadedConfig);
+  });
+
+  test('no config with a policy: that preset', async () => {
+    const dir = await project({});
+    const loaded = await loadConfig({ cwd: dir, policy: 'readonly' });
+    assert.equal(loaded.preset, 'readonly');
+    assert.deepEqual(loaded.sources, [presetLabel('readonly')]);
+    assert.deepEqual(loaded.config, presetData('readonly'));
+  });
+
+  test('search finds pm2-mcp.config.json in a parent folder of cwd', async () => {
+    const dir = await project({ 'pm2-mcp.config.json': { extends: 'strict', mode: 'audit' }, 'a/b/c/keep': '' });
+    const loaded = await loadConfig({ cwd: join(dir, 'a', 'b', 'c') });
+    assert.equal(loaded.configFile, join(dir, 'pm2-mcp.config.json'));
+    assert.equal(loaded.root, dir);
+    assert.equal(loaded.preset, 'strict');
+    assert.equal(loaded.config.mode, 'audit');
+    assert.deepEqual(loaded.sources, [presetLabel('strict'), join(dir, 'pm2-mcp.config.json')]);
+  });
+
+  test('search finds .pm2-mcprc.yaml', async () => {
+    const dir = await project({ '.pm2-mcprc.yaml': 'extends: readonly\nlogs:\n  maxLines: 20\n' });
+    const loaded = await loadConfig({ cwd: dir });
+    assert.equal(loaded.configFile, join(dir, '.pm2-mcprc.yaml'));
+    assert.equal(loaded.preset, 'readonly');
+    assert.equal(loaded.config.logs?.maxLines, 20);
+  });
+
+  test('search finds the "pm2-mcp" key of package.json, and skips a package.json without it', async () => {
+    const dir = await project({ 'package.json': { name: 'app', 'pm2-mcp': { extends: 'permissive', processes: { allowAll: false } } }, 'pkg/package.json': { name: 'inner' } });
+    const loaded = await loadConfig({ cwd: join(dir, 'pkg') });
+    assert.equal(loaded.configFile, join(dir, 'package.json'));
+    assert.equal(loaded.preset, 'permissive');
+    assert.equal(loaded.config.processes?.allowAll, false);
+    assert.equal(loaded.config.processes?.inRoot, true);
+  });
+
+  test('an .mjs config with export default defineConfig({...})', async () => {
+    const dir = await project({
+      'pm2-mcp.config.mjs': `import { defineConfig } from ${JSON.stringify(TYPES_URL)};\nexport default defineConfig({ extends: 'strict', start: { scripts: ['apps/*.js'] } });\n`,
+    });
+    const loaded = await loadConfig({ cwd: dir });
+    assert.equal(loaded.configFile, join(dir, 'pm2-mcp.config.mjs'));
+    assert.deepEqual(loaded.config.start?.scripts, ['apps/*.js']);
+    assert.equal(loaded.preset, 'strict');
+  });
+
+  test('a .cjs config (module.exports) and a CommonJS-compiled default export', async () => {
+    const dir = await project({ 'pm2-mcp.config.cjs': `module.exports = { extends: 'readonly', mode: 'audit' };\n` });
+    assert.equal((await loadConfig({ cwd: dir })).config.mode, 'audit');
+    const dir2 = await project({ 'pm2-mcp.config.cjs': `Object.defineProperty(exports, '__esModule', { value: true });\nexports.default = { mode: 'audit' };\n` });
+    assert.equal((await loadConfig({ cwd: dir2 })).config.mode, 'audit');
+  });
+
+  test('a .ts config is transpiled by cosmiconfig (needs the typescript package)', async () => {
+    const dir = await project({ 'pm2-mcp.config.ts': `const n: number = 3;\nexport default { extends: 'strict', start: { maxInstances: n } };\n` });
+    const loaded = await loadConfig({ cwd: dir });
+    assert.equal(loaded.config.start?.maxInstances, 3);
+    assert.deepEqual(readdirSync(dir), ['pm2-mcp.config.ts'], 'the transpiled file is removed');
+  });
+
+  test('--config names a file (relative to cwd), in any folder and format', async () => {
+    const dir = await project({ 'conf/agents.yml': 'extends: strict\nprocesses:\n  names: [api]\n', 'pm2-mcp.config.json': { mode: 'audit' } });
+    const loaded = await loadConfig({ cwd: dir, configFile: 'conf/agents.yml' });
+    assert.equal(loaded.configFile, join(dir, 'conf', 'agents.yml'));
+    assert.equal(loaded.root, join(dir, 'conf'));
+    assert.deepEqual(loaded.config.processes?.names, ['api']);
+    assert.equal(loaded.config.mode, 'enforce');
+  });
+
+  test('a missing --config file is a ConfigError', async () => {
+    const dir = await project({});
+    const err = await configError(loadConfig({ cwd: dir, configFile: 'nope.json' }));
+    assert.equal(err.file, join(dir, 'nope.json'));
+    assert.deepEqual(err.problems, ['file not found']);
+    const err2 = await configError(loadConfig({ cwd: dir, configFile: '.' }));
+    assert.deepEqual(err2.problems, ['is a folder, expected a config file']);
+  });
+
+  test('extends chain file → file → preset: arrays replace, objects merge, sources base first', async () => {
+    const dir = await project({
+      'shared/base.yaml': [
+        'extends: strict',
+        'start:',
+        '  scripts: [x/*.js, y/*.js]',
+        '  cwd: [apps]',
+        '  maxInstances: 2',
+        'processes:',
+        '  namespaces: [dev]',
+        'logs:',
+        '  maxLines: 100',
+        '',
+      ].join('\n'),
+      'pm2-mcp.config.json': { $schema: './schema.json', extends: './shared/base.yaml', start: { scripts: ['apps/*.js'] }, processes: { names: ['api'] } },
+    });
+    const loaded = await loadConfig({ cwd: dir });
+    const strict = presetData('strict');
+    assert.deepEqual(loaded.sources, [presetLabel('strict'), join(dir, 'shared', 'base.yaml'), join(dir, 'pm2-mcp.config.json')]);
+    assert.equal(loaded.preset, 'strict');
+    assert.equal(loaded.root, dir, 'the root is the top file folder, not the base file folder');
+    assert.deepEqual(loaded.config, {
+      ...strict,
+      start: { ...strict.start, scripts: ['apps/*.js'], cwd: ['apps'], maxInstances: 2 },
+      processes: { ...strict.processes, names: ['api'], namespaces: ['dev'] },
+      logs: { maxLines: 100 },
+    });
+    assert.ok(!('extends' in loaded.config) && !('$schema' in loaded.config));
+  });
+
+  test('a file without extends extends standard', async () => {
+    const dir = await project({ 'base.json': { mode: 'audit' }, 'pm2-mcp.config.json': { extends: './base.json' } });
+    const loaded = await loadConfig({ cwd: dir });
+    assert.equal(loaded.preset, 'standard');
+    assert.deepEqual(loaded.sources, [presetLabel('standard'), join(dir, 'base.json'), join(dir, 'pm2-mcp.config.json')]);
+    assert.deepEqual(loaded.config, { ...presetData('standard'), mode: 'audit' });
+  });
+
+  test('extends by path to one of our preset files is that preset (the chain ends there)', async () => {
+    const dir = await project({});
+    await writeFile(join(dir, 'pm2-mcp.config.json'), JSON.stringify({ extends: relative(dir, presetFile('strict')) }));
+    const loaded = await loadConfig({ cwd: dir });
+    assert.equal(loaded.preset, 'strict');
+    assert.deepEqual(loaded.sources, [presetLabel('strict'), join(dir, 'pm2-mcp.config.json')]);
+    assert.deepEqual(loaded.config, presetData('strict'));
+  });
+
+  test('extends cycle is a ConfigError naming the cycle', async () => {
+    const dir = await project({ 'a.json': { extends: './b.json' }, 'b.json': { extends: './a.json' }, 'pm2-mcp.config.json': { extends: './a.json' } });
+    const err = await configError(loadConfig({ cwd: dir }));
+    assert.equal(err.file, join(dir, 'b.json'));
+    assert.deepEqual(err.problems, [`extends: cycle ${join(dir, 'a.json')} → ${join(dir, 'b.json')} → ${join(dir, 'a.json')}`]);
+    const self = await project({ 'pm2-mcp.config.json': { extends: './pm2-mcp.config.json' } });
+    const err2 = await configError(loadConfig({ cwd: self }));
+    assert.deepEqual(err2.problems, [`extends: cycle ${join(self, 'pm2-mcp.config.json')} → ${join(self, 'pm2-mcp.config.json')}`]);
+  });
+
+  test('extends naming neither a preset nor a file', async () => {
+    const dir = await project({ 'pm2-mcp.config.json': { extends: 'strickt' } });
+    const err = await configError(loadConfig({ cwd: dir }));
+    assert.equal(err.file, join(dir, 'pm2-mcp.config.json'));
+    assert.deepEqual(err.problems, [`extends: "strickt" is not a preset (readonly, strict, standard, permissive) and no file ${join(dir, 'strickt')}`]);
+  });
+
+  test('each file of the chain is validated on its own; the error names that file', async () => {
+    const dir = await project({ 'base.json': { mode: 'dryrun', start: { scirpts: [] } }, 'pm2-mcp.config.json': { extends: './base.json' } });
+    const err = await configError(loadConfig({ cwd: dir }));
+    assert.equal(err.file, join(dir, 'base.json'));
+    assert.deepEqual(err.problems, ['mode: expected one of "enforce", "audit", got "dryrun"', `start.scirpts: unknown key (expected one of ${START_KEYS})`]);
+  });
+
+  test('policy replaces the extends of the top-level file (what it extended is not read)', async () => {
+    const dir = await project({ 'base.json': { mode: 'dryrun' }, 'pm2-mcp.config.json': { extends: './base.json', logs: { maxLines: 7 } } });
+    const loaded = await loadConfig({ cwd: dir, policy: 'readonly' });
+    assert.equal(loaded.preset, 'readonly');
+    assert.deepEqual(loaded.sources, [presetLabel('readonly'), join(dir, 'pm2-mcp.config.json')]);
+    assert.deepEqual(loaded.config, { ...presetData('readonly'), logs: { maxLines: 7 } });
+  });
+
+  test('an invalid policy name is a ConfigError listing the presets', async () => {
+    const dir = await project({});
+    const err = await configError(loadConfig({ cwd: dir, policy: 'lax' }));
+    assert.equal(err.file, '--policy');
+    assert.deepEqual(err.problems, ['"lax" is not a preset (expected one of readonly, strict, standard, permissive)']);
+  });
+
+  test('root is the realpath of the config folder (reached through a symlink)', async () => {
+    const dir = await project({ 'real/pm2-mcp.config.json': { extends: 'strict' }, 'real/sub/keep': '' });
+    await symlink(join(dir, 'real'), join(dir, 'link'));
+    const loaded = await loadConfig({ cwd: join(dir, 'link', 'sub') });
+    assert.equal(loaded.configFile, join(dir, 'link', 'pm2-mcp.config.json'));
+    assert.equal(loaded.root, join(dir, 'real'));
+    const noConfig = await project({ 'inner/keep': '' });
+    await symlink(join(noConfig, 'inner'), join(noConfig, 'alias'));
+    assert.equal((await loadConfig({ cwd: join(noConfig, 'alias') })).root, join(noConfig, 'inner'));
+  });
+
+  const notObjects: Array<[string, string, string]> = [
+    ['pm2-mcp.config.json', '[]', '(root): expected an object, got an array'],
+    ['pm2-mcp.config.json', '"strict"', '(root): expected an object, got a string'],
+    ['pm2-mcp.config.yaml', 'just a string\n', '(root): expected an object, got a string'],
+    ['pm2-mcp.config.yaml', '', '(root): the file is empty (expected an object)'],
+    ['pm2-mcp.config.yaml', '# only a comment\n', '(root): the file is empty (expected an object)'],
+    ['pm2-mcp.config.yaml', 'null\n', '(root): expected an object, got null'],
+    ['pm2-mcp.config.json', 'null', '(root): expected an object, got null'],
+    ['pm2-mcp.config.mjs', 'export default [1, 2];\n', '(root): expected an object, got an array'],
+  ];
+  for (const [name, content, problem] of notObjects) {
+    test(`a config that is not an object: ${name} ${JSON.stringify(content)}`, async () => {
+      const dir = await project({ [name]: content });
+      const err = await configError(loadConfig({ cwd: dir, configFile: name }));
+      assert.equal(err.file, join(dir, name));
+      assert.deepEqual(err.problems, [problem]);
+    });
+  }
+
+  for (const content of ['', '# all commented out\n# mode: audit\n']) {
+    test(`an empty config file found by the search is an error, not skipped: ${JSON.stringify(content)}`, async () => {
+      const dir = await project({ '.pm2-mcprc.yml': content, 'sub/keep': '' });
+      const err = await configError(loadConfig({ cwd: join(dir, 'sub') }));
+      assert.equal(err.file, join(dir, '.pm2-mcprc.yml'));
+      assert.deepEqual(err.problems, ['(root): the file is empty (expected an object)']);
+    });
+  }
+
+  test('--config package.json without the "pm2-mcp" key', async () => {
+    const dir = await project({ 'package.json': { name: 'x' } });
+    const err = await configError(loadConfig({ cwd: dir, configFile: 'package.json' }));
+    assert.deepEqual(err.problems, ['(root): package.json has no "pm2-mcp" key']);
+  });
+
+  test('a syntax error is a ConfigError naming the file', async () => {
+    const dir = await project({ 'pm2-mcp.config.json': '{ "mode": ' });
+    const err = await configError(loadConfig({ cwd: dir }));
+    assert.equal(err.file, join(dir, 'pm2-mcp.config.json'));
+    assert.equal(err.problems.length, 1);
+    assert.match(err.problems[0]!, /^JSON error: /);
+  });
+
+  test('a JS config that fails to load: its own error, not a require() fallback', async () => {
+    const syntax = await project({ 'pm2-mcp.config.mjs': "export default { mode: 'audit' ;\n" });
+    const err = await configError(loadConfig({ cwd: syntax }));
+    assert.equal(err.file, join(syntax, 'pm2-mcp.config.mjs'));
+    assert.match(err.problems[0]!, /Unexpected token|Expected/);
+    const throws = await project({ 'pm2-mcp.config.js': "throw new Error('boom');\n", 'package.json': { name: 'x', type: 'module' } });
+    assert.deepEqual((await configError(loadConfig({ cwd: throws }))).problems, ['boom']);
+    const enoent = await project({ 'pm2-mcp.config.mjs': "import { readFileSync } from 'node:fs';\nexport default JSON.parse(readFileSync('/nonexistent/x.json', 'utf8'));\n" });
+    const err3 = await configError(loadConfig({ cwd: enoent }));
+    assert.equal(err3.file, join(enoent, 'pm2-mcp.config.mjs'));
+    assert.match(err3.problems[0]!, /^ENOENT: no such file or directory, open '\/nonexistent\/x.json'/);
+    const named = await project({ 'pm2-mcp.config.mjs': 'export const config = {};\n' });
+    assert.deepEqual((await configError(loadConfig({ cwd: named }))).problems, ['(root): no default export (expected `export default {…}` or `module.exports = {…}`)']);
+  });
+
+  test("cosmiconfig's $import is refused, not merged behind our back", async () => {
+    const dir = await project({ 'base.json': { mode: 'audit' }, 'pm2-mcp.config.json': { $import: './base.json' } });
+    const err = await configError(loadConfig({ cwd: dir }));
+    assert.equal(err.file, join(dir, 'pm2-mcp.config.json'));
+    assert.deepEqual(err.problems, [`$import: unknown key (expected one of ${TOP_KEYS})`]);
+  });
+
+  test('snapshot: the full message of a multi-error config', async () => {
+    const dir = await project({
+      'pm2-mcp.config.yaml': [
+        'extends: strict',
+        'mode: dryrun',
+        'tools:',
+        '  pm2_restart: allow',
+        '  pm2_dump: yes',
+        'start:',
+        '  scirpts: []',
+        '  scripts: ["apps/{a,b", "[abc"]',
+        '  maxInstances: 0',
+        'processes:',
+        '  names: ["api/*"]',
+        'logs:',
+        '  maxLines: 5000',
+        'http:',
+        '  tokens:',
+        '    - name: ci',
+        '      sha256: not-a-hash',
+        '',
+      ].join('\n'),
+    });
+    const err = await configError(loadConfig({ cwd: dir }));
+    const actual = `${err.message.split(dir).join('<dir>')}\n`;
+    if (process.env.UPDATE_SNAPSHOTS === '1' || !existsSync(SNAPSHOT)) writeFileSync(SNAPSHOT, actual);
+    assert.equal(actual, readFileSync(SNAPSHOT, 'utf8'), 'config errors changed: review them, then run UPDATE_SNAPSHOTS=1');
+  });
+});
+
+describe('check', () => {
+  test('prints config, root, sources, the effective policy and warnings; returns 0', async () => {
+    const dir = await project({ 'pm2-mcp.config.json': { extends: 'strict', start: { scripts: ['apps/*.js'] } }, 'apps/a.js': '' });
+    const lines: string[] = [];
+    const code = await check({ cwd: dir }, (s) => lines.push(s));
+    assert.equal(code, 0);
+    const loaded = await loadConfig({ cwd: dir });
+    assert.deepEqual(lines, [
+      `Config: ${join(dir, 'pm2-mcp.config.json')}`,
+      `Root: ${dir}`,
+      'Sources:',
+      `  - ${presetLabel('strict')}`,
+      `  - ${join(dir, 'pm2-mcp.config.json')}`,
+      'Effective policy:',
+      JSON.stringify(loaded.config, null, 2),
+      'Warnings: none',
+    ]);
+  });
+
+  test('no config: "none (preset …)"; unmatched globs are listed as warnings', async () => {
+    const dir = await project({ 'app.js': '' });
+    const lines: string[] = [];
+    assert.equal(await check({ cwd: dir, policy: 'standard' }, (s) => lines.push(s)), 0);
+    assert.equal(lines[0], 'Config: none (preset standard)');
+    const at = lines.indexOf('Warnings:');
+    assert.ok(at > 0);
+    assert.deepEqual(lines.slice(at + 1), [
+      `  - start.ecosystemFiles[0]: "./**/*.json" matches nothing under ${dir}`,
+      `  - start.ecosystemFiles[1]: "./**/*.yaml" matches nothing under ${dir}`,
+      `  - start.ecosystemFiles[2]: "./**/*.yml" matches nothing under ${dir}`,
+    ]);
+  });
+
+  test('an invalid config: prints the ConfigError and returns 2', async () => {
+    const dir = await project({ 'pm2-mcp.config.json': { mode: 'dryrun' } });
+    const lines: string[] = [];
+    assert.equal(await check({ cwd: dir }, (s) => lines.push(s)), 2);
+    assert.deepEqual(lines, [`Invalid config ${join(dir, 'pm2-mcp.config.json')}:\n  - mode: expected one of "enforce", "audit", got "dryrun"`]);
+  });
+});
