@@ -10,6 +10,9 @@ await build({
   entryPoints: { cli: 'src/cli.ts', index: 'src/index.ts' },
   outdir: 'dist',
   bundle: true,
+  // Dynamic imports (cosmiconfig, js-yaml) become chunks loaded only when needed.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   platform: 'node',
   format: 'esm',
   target: 'node20',
@@ -17,6 +20,8 @@ await build({
   external: ['pm2', 'typescript'],
   sourcemap: 'linked',
   legalComments: 'none',
+  minify: true,
+  keepNames: false,
   logLevel: 'warning',
   // Bundled CommonJS code (ajv, inside the SDK) calls require() for Node built-ins.
   banner: {

@@ -1,10 +1,11 @@
 // Finds the config (cosmiconfig), follows its `extends` chain down to a preset, validates every
 // file of the chain on its own (presets included), then merges them base first. Any problem is a
 // ConfigError naming the one file it is in.
-import { realpath, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
+import type { cosmiconfig, Loader } from 'cosmiconfig';
 import { ConfigError, errorMessage } from '../errors.js';
 import { mergeConfigs } from './merge.js';
 import { isPresetName, presetFile } from './presets.js';
@@ -101,7 +102,13 @@ const importDefault: Loader = async (filepath) => {
   return mod.default;
 };
 
-function explorer(): Explorer {
+// cosmiconfig (with js-yaml and its parsers) loads only when a config file may exist: a start
+// with no config file, the common case, does not pay for it.
+async function explorer(): Promise<Explorer> {
+  const imported = await import('cosmiconfig');
+  // A bundled dynamic import of this CommonJS package hands the exports over as `default`.
+  const lib = typeof imported.cosmiconfig === 'function' ? imported : (imported as unknown as { default: typeof imported }).default;
+  const { cosmiconfig, defaultLoaders } = lib;
   const loaders = Object.fromEntries(
     Object.entries({ ...defaultLoaders, '.js': importDefault, '.mjs': importDefault, '.cjs': importDefault }).map(([ext, loader]) => [ext, guarded(loader)]),
   );
@@ -165,11 +172,14 @@ function checked(data: unknown, file: string): Pm2McpConfig {
   return data as Pm2McpConfig;
 }
 
-async function loadPreset(ex: Explorer, name: PresetName): Promise<{ label: string; config: Pm2McpConfig }> {
+async function loadPreset(name: PresetName): Promise<{ label: string; config: Pm2McpConfig }> {
   const file = presetFile(name);
-  const loaded = await readConfig(ex, file);
-  if (!loaded.ok) throw new ConfigError(file, [`preset ${name} is missing from this install of pm2-mcp`]);
-  return { label: `preset ${name} (${file})`, config: checked(loaded.data, file) };
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) throw new ConfigError(file, [`preset ${name} is missing from this install of pm2-mcp`]);
+  const loaded = { data: JSON.parse(text) as unknown };
+  // The presets ship with the package and are validated by the test suite (test/unit/config.test.ts);
+  // compiling the validator costs ~60 ms, so a start with no config file never pays it.
+  return { label: `preset ${name} (${file})`, config: loaded.data as Pm2McpConfig };
 }
 
 async function findTop(ex: Explorer, opts: LoadOptions): Promise<{ file: string; data: unknown } | null> {
@@ -204,17 +214,37 @@ async function presetAt(realFile: string): Promise<PresetName | null> {
   return null;
 }
 
+/**
+ * Could cosmiconfig's search find anything? The same places, looked at with plain stats from cwd
+ * to the file system's root, plus the user's config folder. A superset of what the search
+ * reads, so "no" is safe.
+ */
+async function mayFindConfig(cwd: string): Promise<boolean> {
+  const places = SEARCH_PLACES.filter((p) => p !== 'package.json');
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    for (const place of places) if (await exists(resolve(dir, place))) return true;
+    const pkg = await readFile(resolve(dir, 'package.json'), 'utf8').catch(() => undefined);
+    if (pkg !== undefined && pkg.includes(`"${MODULE_NAME}"`)) return true;
+    if (dirname(dir) === dir) break;
+  }
+  const configHome = process.env.XDG_CONFIG_HOME || resolve(homedir(), '.config');
+  return exists(resolve(configHome, MODULE_NAME));
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}
+
 export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   const { policy } = opts;
   if (policy !== undefined && !isPresetName(policy)) {
     throw new ConfigError('--policy', [`"${policy}" is not a preset (expected one of ${PRESET_NAMES.join(', ')})`]);
   }
-  const ex = explorer();
-  const top = await findTop(ex, opts);
+  const top = opts.configFile === undefined && !(await mayFindConfig(opts.cwd)) ? null : await findTop(await explorer(), opts);
 
   if (top === null) {
     const preset = policy ?? 'standard';
-    const base = await loadPreset(ex, preset);
+    const base = await loadPreset(preset);
     return { config: mergeConfigs({}, base.config), root: await realpath(opts.cwd), sources: [base.label], preset };
   }
 
@@ -233,7 +263,7 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
     const ext = files.length === 1 && policy !== undefined ? policy : (config.extends ?? 'standard');
     if (isPresetName(ext)) {
       preset = ext;
-      layers.unshift(await loadPreset(ex, ext));
+      layers.unshift(await loadPreset(ext));
       break;
     }
     const next = resolve(dirname(file), ext);
@@ -243,12 +273,12 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
     const own = await presetAt(nextReal);
     if (own !== null) {
       preset = own;
-      layers.unshift(await loadPreset(ex, own));
+      layers.unshift(await loadPreset(own));
       break;
     }
     const seen = reals.indexOf(nextReal);
     if (seen !== -1) throw new ConfigError(file, [`extends: cycle ${[...files.slice(seen), next].join(' → ')}`]);
-    const loaded = await readConfig(ex, next);
+    const loaded = await readConfig(await explorer(), next);
     if (!loaded.ok) {
       const what = loaded.folder ? `${next} is a folder` : `no file ${next}`;
       throw new ConfigError(file, [`extends: "${ext}" is not a preset (${PRESET_NAMES.join(', ')}) and ${what}`]);

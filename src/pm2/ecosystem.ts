@@ -7,7 +7,6 @@ import { createRequire } from 'node:module';
 import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { load as loadYaml } from 'js-yaml';
 import { ToolError } from '../errors.js';
 
 const MAX_FILE_BYTES = 1024 * 1024;
@@ -68,11 +67,18 @@ export async function readEcosystem(file: string, options: ReadOptions = {}): Pr
   const text = await readFile(file, 'utf8');
   let data: unknown;
   try {
-    data = ext === '.json' ? JSON.parse(text) : loadYaml(text);
+    data = ext === '.json' ? JSON.parse(text) : await parseYaml(text);
   } catch (err) {
     throw new ToolError('START_REFUSED', `The ecosystem file ${file} is not valid ${ext === '.json' ? 'JSON' : 'YAML'}${whereSyntaxFails(err)}.`);
   }
   return { file, apps: appsOf(file, data) };
+}
+
+/** js-yaml's safe default schema (no functions, no classes), loaded only when a YAML file comes. */
+async function parseYaml(text: string): Promise<unknown> {
+  const imported = await import('js-yaml');
+  const yaml = typeof imported.load === 'function' ? imported : (imported as unknown as { default: typeof imported }).default;
+  return yaml.load(text);
 }
 
 /**

@@ -122,6 +122,9 @@ describe('a process\'s whole life over MCP', () => {
     assert.deepEqual(names, ['eco-web', 'eco-worker']);
     const d = await call(s.client, 'pm2_describe_process', { process: 'eco-worker' });
     assert.deepEqual((d.structuredContent as { processes: Array<{ args: string[] }> }).processes[0]!.args, ['--queue', 'jobs']);
+    const yaml = await call(s.client, 'pm2_start_process', { jsonConfigFile: 'ecosystem.yml' });
+    assert.equal(yaml.isError, undefined, textOf(yaml));
+    assert.deepEqual((yaml.structuredContent as { started: Summary[] }).started.map((p) => p.name), ['eco-yaml']);
   });
 
   test('stop keeps the process listed as stopped', async () => {
