@@ -1,5 +1,6 @@
 // Our own types over what pm2's daemon returns. pm2's bundled typings are wrong in places
 // (pm_id as string, missing fields), so we type only what we read, everything optional.
+import type { StartOptions } from '../policy/types.js';
 
 export interface Pm2RawEnv {
   [key: string]: unknown;
@@ -39,7 +40,7 @@ export interface Pm2RawProcess {
 }
 
 /** The app object handed to pm2.start: built by us from known keys only (THREATS.md item 4). */
-export interface Pm2StartConfig {
+export interface Pm2StartConfig extends Omit<StartOptions, 'autorestart'> {
   name: string;
   script: string;
   cwd: string;
@@ -57,11 +58,4 @@ export interface Pm2StartConfig {
   out_file?: string;
   error_file?: string;
   log_file?: string;
-  merge_logs?: boolean;
-  max_memory_restart?: string;
-  max_restarts?: number;
-  min_uptime?: number;
-  restart_delay?: number;
-  kill_timeout?: number;
-  time?: boolean;
 }
