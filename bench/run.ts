@@ -1,7 +1,9 @@
 // `npm run bench`: runs each benchmark in turn and prints ONE JSON document to stdout.
 // Progress goes to stderr. A benchmark that fails is reported with its error (met: false) and
 // the others still run; every temp PM2_HOME is destroyed, on failure and on Ctrl-C too.
+import { benchGate } from './gate.js';
 import { benchList } from './list.js';
+import { benchPolicy } from './policy.js';
 import { benchSizes } from './sizes.js';
 import { benchStartup } from './startup.js';
 import { benchTail } from './tail.js';
@@ -24,6 +26,8 @@ const BENCHMARKS: Array<[string, () => Promise<BenchResult>]> = [
   ['list_overhead', benchList],
   ['tail', benchTail],
   ['bytes_per_process', benchSizes],
+  ['policy_evaluate', benchPolicy],
+  ['gate_overhead', benchGate],
 ];
 
 const results: BenchResult[] = [];

@@ -2,6 +2,7 @@
 // Thin entry: argv → command; typed errors → messages and exit codes. Nothing else.
 import { ConfigError, UsageError, errorMessage } from './errors.js';
 import { helpText, parseCli } from './options.js';
+import { audit } from './commands/audit.js';
 import { check } from './commands/check.js';
 import { explain } from './commands/explain.js';
 import { serve } from './commands/serve.js';
@@ -23,6 +24,8 @@ async function main(): Promise<number> {
       return check({ cwd: process.cwd(), ...(options.configFile ? { configFile: options.configFile } : {}), ...(options.policy ? { policy: options.policy } : {}) }, stdout);
     case 'explain':
       return explain(options, stdout);
+    case 'audit':
+      return audit(options, stdout);
     case 'serve':
       return serve(options, { stderr, stdinIsTty: process.stdin.isTTY === true });
   }

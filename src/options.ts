@@ -5,7 +5,7 @@ import { UsageError } from './errors.js';
 
 export type Transport = 'stdio' | 'http';
 
-export type Command = 'serve' | 'check' | 'explain' | 'help' | 'version';
+export type Command = 'serve' | 'check' | 'explain' | 'audit' | 'help' | 'version';
 
 export interface CliOptions {
   command: Command;
@@ -18,6 +18,9 @@ export interface CliOptions {
   /** explain: the tool and its JSON arguments. */
   tool?: string;
   toolArgs?: string;
+  auditFile?: string;
+  /** audit: verify or tail, and their arguments. */
+  audit?: { action: 'verify' | 'tail'; file?: string; lines: number; denied: boolean; json: boolean };
 }
 
 /** Every flag with its env twin, for --help and the README. */
@@ -25,6 +28,7 @@ export const FLAGS = [
   { flag: '--config FILE', env: 'PM2_MCP_CONFIG', text: 'the config file (default: pm2-mcp.config.* searched upward from the working folder)' },
   { flag: '--policy NAME', env: 'PM2_MCP_POLICY', text: 'a preset (readonly, strict, standard, permissive); replaces the config\'s extends' },
   { flag: '--readonly', env: 'PM2_MCP_READONLY', text: 'same as --policy readonly' },
+  { flag: '--audit-file FILE', env: 'PM2_MCP_AUDIT_FILE', text: 'the audit log (default $PM2_HOME/pm2-mcp/audit.jsonl)' },
   { flag: '--pm2-home DIR', env: 'PM2_MCP_HOME', text: 'PM2_HOME to attach to (then PM2_HOME, then ~/.pm2)' },
   { flag: '--no-daemon', env: 'PM2_MCP_NO_DAEMON', text: 'run pm2 inside this process instead of attaching to a daemon' },
   { flag: '--transport stdio', env: 'PM2_MCP_TRANSPORT', text: 'transport (stdio; http comes later)' },
@@ -32,7 +36,7 @@ export const FLAGS = [
   { flag: '--version, -v', env: '', text: 'print the version' },
 ] as const;
 
-const COMMANDS = new Set(['serve', 'check', 'explain']);
+const COMMANDS = new Set(['serve', 'check', 'explain', 'audit']);
 
 export function parseCli(argv: string[], env: Record<string, string | undefined>): CliOptions {
   let parsed;
@@ -50,6 +54,10 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
         config: { type: 'string' },
         policy: { type: 'string' },
         readonly: { type: 'boolean' },
+        'audit-file': { type: 'string' },
+        lines: { type: 'string', short: 'n' },
+        denied: { type: 'boolean' },
+        json: { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -63,13 +71,25 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
   if (!COMMANDS.has(command)) throw new UsageError(`Unknown command "${first}". See pm2-mcp --help.`);
   let tool: string | undefined;
   let toolArgs: string | undefined;
-  if (command === 'explain') {
+  let audit: CliOptions['audit'];
+  if (command === 'audit') {
+    const [action, file, extra] = rest;
+    if (action !== 'verify' && action !== 'tail') throw new UsageError('audit needs verify or tail: pm2-mcp audit verify [FILE], pm2-mcp audit tail [-n N] [--denied] [--json] [FILE].');
+    if (extra !== undefined) throw new UsageError(`Unexpected argument "${extra}". See pm2-mcp --help.`);
+    const lines = values.lines === undefined ? 20 : Number(values.lines);
+    if (!Number.isInteger(lines) || lines < 1 || lines > 100_000) throw new UsageError(`-n must be a whole number from 1 to 100000 (got "${values.lines}").`);
+    audit = { action, lines, denied: values.denied ?? false, json: values.json ?? false, ...(file !== undefined ? { file } : {}) };
+  } else if (values.lines !== undefined || values.denied !== undefined || values.json !== undefined) {
+    throw new UsageError('-n, --denied and --json go with pm2-mcp audit tail.');
+  } else if (command === 'explain') {
     [tool, toolArgs] = rest;
     if (!tool) throw new UsageError('explain needs a tool name: pm2-mcp explain <tool> \'<json arguments>\'.');
     if (rest.length > 2) throw new UsageError(`Unexpected argument "${rest[2]}": quote the JSON arguments as one argument.`);
   } else if (rest.length) {
     throw new UsageError(`Unexpected argument "${rest[0]}". See pm2-mcp --help.`);
   }
+  const auditFile = values['audit-file'] ?? (env.PM2_MCP_AUDIT_FILE || undefined);
+  if (auditFile !== undefined && auditFile.trim() === '') throw new UsageError('--audit-file needs a file.');
 
   const transport = values.transport ?? (env.PM2_MCP_TRANSPORT || 'stdio');
   if (transport !== 'stdio' && transport !== 'http') throw new UsageError(`--transport must be stdio or http (got "${transport}").`);
@@ -90,6 +110,8 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     ...(policy !== undefined ? { policy } : {}),
     ...(tool !== undefined ? { tool } : {}),
     ...(toolArgs !== undefined ? { toolArgs } : {}),
+    ...(auditFile !== undefined ? { auditFile } : {}),
+    ...(audit !== undefined ? { audit } : {}),
   };
 }
 
@@ -114,6 +136,8 @@ export function helpText(version: string): string {
     '  pm2-mcp [serve] [options]                     serve MCP on stdin/stdout',
     '  pm2-mcp check [--config F] [--policy P]       validate the config, print the effective policy',
     '  pm2-mcp explain <tool> \'<json arguments>\'     the decision the server would make for that call',
+    '  pm2-mcp audit verify [FILE]                   check the audit log\'s hash chain (exit 0 intact, 1 broken, 2 unreadable)',
+    '  pm2-mcp audit tail [-n N] [--denied] [--json] [FILE]   the recent decisions',
     '',
     'Register it with a client, for example:',
     '  claude mcp add pm2 -- npx pm2-mcp',

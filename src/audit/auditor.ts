@@ -1,6 +1,5 @@
-// Where the audit stage writes. The audit log comes with its own issue; until then the server
-// uses the no-op auditor, but dispatch already calls it before and after every action, and a
-// failure to record refuses the call.
+// Where the audit stage writes: the audit log (audit-log.ts), or nothing when it is turned off.
+// dispatch calls it before and after every action, and a failure to record refuses the call.
 import type { CanonicalRequest, Decision } from '../policy/types.js';
 
 /** What happened to the call: would_deny is a denial that ran because the policy is in audit mode. */
@@ -9,7 +8,10 @@ export type AuditEffect = 'allow' | 'deny' | 'would_deny';
 export interface DecisionEntry {
   decisionId: string;
   operation: string;
-  request: CanonicalRequest;
+  /** The canonical request; null when the call was refused before one could be built. */
+  request: CanonicalRequest | null;
+  /** The arguments as sent, for a call refused before resolving (env values are redacted when written). */
+  args?: unknown;
   decision: Decision;
   effect: AuditEffect;
   caller: CallerInfo;

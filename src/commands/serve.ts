@@ -1,6 +1,10 @@
 // `pm2-mcp serve`: load the policy, choose PM2_HOME, connect the gate to pm2, serve MCP until the
 // client leaves.
-import { NO_AUDIT } from '../audit/auditor.js';
+import { AuditLog, DEFAULT_MAX_BYTES, serverRecord } from '../audit/audit-log.js';
+import { NO_AUDIT, type Auditor } from '../audit/auditor.js';
+import { canonicalJson } from '../audit/canonical-json.js';
+import { auditFile } from '../audit/location.js';
+import { createHash } from 'node:crypto';
 import { TOOL_NAMES } from '../config/types.js';
 import { choosePm2Home, describeFallback } from '../home.js';
 import type { CliOptions } from '../options.js';
@@ -32,6 +36,9 @@ export async function serve(options: CliOptions, io: Io): Promise<number> {
 
   if (io.stdinIsTty) io.stderr(waitingNote(home.home));
 
+  const auditor = createAuditor(options, policy, home.home);
+  io.stderr(`pm2-mcp: audit log ${auditor instanceof AuditLog ? auditor.file : 'off (audit.enabled is false)'}`);
+
   const pm2 = createPm2Adapter({ home: home.home, noDaemon: options.noDaemon, spawnDaemon: mayChangeProcesses(policy) });
   const server = createMcpServer({
     name: NAME,
@@ -42,7 +49,7 @@ export async function serve(options: CliOptions, io: Io): Promise<number> {
     gate: {
       ctx: { pm2, root: policy.root, redactEnv: policy.output.redactEnv, policy },
       policy,
-      auditor: NO_AUDIT,
+      auditor,
       onAuditFailure: (message) => io.stderr(`pm2-mcp: ${message}`),
     },
   });
@@ -50,6 +57,23 @@ export async function serve(options: CliOptions, io: Io): Promise<number> {
   // Never let a wedged daemon connection keep the server alive after its client left.
   await Promise.race([pm2.close().catch(() => undefined), new Promise((r) => setTimeout(r, CLOSE_BOUND_MS).unref())]);
   return 0;
+}
+
+function createAuditor(options: CliOptions, policy: CompiledPolicy, home: string): Auditor {
+  const settings = policy.config.audit ?? {};
+  if (settings.enabled === false) return NO_AUDIT;
+  return new AuditLog({
+    file: auditFile({ flag: options.auditFile, env: process.env, policy, home, cwd: process.cwd() }),
+    fsync: settings.fsync ?? true,
+    maxBytes: settings.maxBytes ?? DEFAULT_MAX_BYTES,
+    policy: {
+      sources: policy.sources,
+      sha256: createHash('sha256').update(canonicalJson(policy.config)).digest('hex'),
+      preset: policy.preset,
+      mode: policy.mode,
+    },
+    server: serverRecord(VERSION),
+  });
 }
 
 /** A policy that can only read never spawns a pm2 daemon as a side effect. */

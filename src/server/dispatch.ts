@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ToolError, errorMessage } from '../errors.js';
-import type { AuditEffect, Auditor, CallerInfo } from '../audit/auditor.js';
+import type { AuditEffect, Auditor, CallerInfo, DecisionEntry } from '../audit/auditor.js';
 import { TOOL_NAMES } from '../config/types.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { evaluate } from '../policy/evaluate.js';
@@ -60,18 +60,20 @@ export async function decide(gate: Pick<Gate, 'ctx' | 'policy'>, op: AnyOperatio
 
 export async function dispatch(gate: Gate, op: AnyOperation, rawArgs: unknown, caller: CallerInfo): Promise<DispatchResult> {
   const decided = await decide(gate, op, rawArgs);
-  if (!decided.ok) return decided;
+  const decisionId = randomUUID();
+  if (!decided.ok) {
+    // Refused before a decision could be made (bad arguments, an unknown process): the owner
+    // still sees what was asked.
+    const ruleId = decided.error.code === 'INVALID_ARGUMENTS' ? 'arguments.invalid' : `resolve.${decided.error.code}`;
+    const decision: Decision = { effect: 'deny', ruleId, reason: decided.error.message };
+    const unrecorded = await record(gate, { decisionId, operation: op.name, request: null, args: rawArgs, decision, effect: 'deny', caller });
+    return unrecorded ?? decided;
+  }
   const { request, decision, effect } = decided;
 
   // 4. audit the decision before anything runs
-  const decisionId = randomUUID();
-  try {
-    await gate.auditor.decision({ decisionId, operation: op.name, request, decision, effect, caller });
-  } catch (err) {
-    const message = `The audit log could not be written, so nothing was run: ${errorMessage(err)}`;
-    gate.onAuditFailure(message);
-    return fail(new ToolError('AUDIT_UNAVAILABLE', message));
-  }
+  const unrecorded = await record(gate, { decisionId, operation: op.name, request, decision, effect, caller });
+  if (unrecorded) return unrecorded;
   if (effect === 'deny') return fail(denial(decision));
 
   // 5. execute, 6. audit the outcome
@@ -87,6 +89,18 @@ export async function dispatch(gate: Gate, op: AnyOperation, rawArgs: unknown, c
     .outcome({ decisionId, ok: outcome.ok, durationMs: performance.now() - started, affected, ...(outcome.ok ? {} : { error: outcome.error.message }) })
     .catch((err) => gate.onAuditFailure(`The outcome of ${op.name} (${decisionId}) could not be recorded: ${errorMessage(err)}`));
   return outcome;
+}
+
+/** Writes the decision record; a failure to write refuses the call, and the operator is told. */
+async function record(gate: Gate, entry: DecisionEntry): Promise<{ ok: false; error: ToolError } | undefined> {
+  try {
+    await gate.auditor.decision(entry);
+    return undefined;
+  } catch (err) {
+    const message = `The audit log could not be written, so nothing was run: ${errorMessage(err)}`;
+    gate.onAuditFailure(message);
+    return fail(new ToolError('AUDIT_UNAVAILABLE', message));
+  }
 }
 
 function fail(error: ToolError): { ok: false; error: ToolError } {

@@ -1,0 +1,170 @@
+// The audit log: one JSON line per decision, appended (and by default fsynced) BEFORE the action
+// runs, one per outcome after it, chained by hashes, safe to share between processes, rotated at
+// maxBytes. When a record cannot be written, the caller refuses the call.
+import { hostname, userInfo } from 'node:os';
+import { mkdir, open, rename, stat, type FileHandle } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { dirname } from 'node:path';
+import { redactRequest, ENV_VALUE_MARKER } from '../policy/redact-request.js';
+import type { Auditor, DecisionEntry, OutcomeEntry } from './auditor.js';
+import { GENESIS, seal } from './chain.js';
+import { lastLine, rotatedFiles } from './files.js';
+import { withFileLock } from './lock.js';
+import type { DecisionRecord, OutcomeRecord, PolicyRecord, ServerRecord } from './records.js';
+
+export interface AuditLogOptions {
+  file: string;
+  fsync: boolean;
+  maxBytes: number;
+  policy: PolicyRecord;
+  server: ServerRecord;
+}
+
+export const DEFAULT_MAX_BYTES = 50 * 1024 * 1024;
+
+export class AuditLog implements Auditor {
+  private cache: { ino: number; size: number; hash: string } | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private folderReady = false;
+  private readonly osUser = safeUser();
+
+  constructor(private readonly options: AuditLogOptions) {}
+
+  get file(): string {
+    return this.options.file;
+  }
+
+  async decision(entry: DecisionEntry): Promise<void> {
+    const record: DecisionRecord = {
+      kind: 'decision',
+      decision_id: entry.decisionId,
+      timestamp: new Date().toISOString(),
+      tool: entry.operation,
+      effect: entry.effect,
+      rule: entry.decision.ruleId,
+      reason: entry.decision.reason,
+      input: entry.request ? redactRequest(entry.request) : redactArgs(entry.args),
+      caller: {
+        transport: entry.caller.transport,
+        session_id: entry.caller.sessionId ?? null,
+        client: entry.caller.client ?? null,
+        principal: entry.caller.principal,
+        os_user: this.osUser,
+      },
+      policy: this.options.policy,
+      server: this.options.server,
+    };
+    await this.append(record as unknown as Record<string, unknown>);
+  }
+
+  async outcome(entry: OutcomeEntry): Promise<void> {
+    const record: OutcomeRecord = {
+      kind: 'outcome',
+      decision_id: entry.decisionId,
+      timestamp: new Date().toISOString(),
+      ok: entry.ok,
+      error: entry.error ?? null,
+      duration_ms: Math.round(entry.durationMs * 1000) / 1000,
+      affected: entry.affected,
+    };
+    await this.append(record as unknown as Record<string, unknown>);
+  }
+
+  /** Appends one after the other within this process; the file lock orders them across processes. */
+  private append(body: Record<string, unknown>): Promise<void> {
+    const next = this.queue.then(() => this.appendNow(body));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async appendNow(body: Record<string, unknown>): Promise<void> {
+    const { file } = this.options;
+    if (!this.folderReady) {
+      await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+      this.folderReady = true;
+    }
+    await withFileLock(`${file}.lock`, async () => {
+      let handle = await open(file, 'a', 0o600);
+      try {
+        let info = await handle.stat();
+        if (info.size > 0 && info.size >= this.options.maxBytes) {
+          await handle.close();
+          await this.rotate();
+          handle = await open(file, 'a', 0o600);
+          info = await handle.stat();
+        }
+        const record = seal(body, await this.prevHash(info.ino, info.size));
+        const line = `${JSON.stringify(record)}\n`;
+        await writeAll(handle, line);
+        if (this.options.fsync) await handle.datasync();
+        this.cache = { ino: info.ino, size: info.size + Buffer.byteLength(line), hash: record.hash };
+      } finally {
+        await handle.close().catch(() => undefined);
+      }
+    });
+  }
+
+  /** The hash of the last record of the chain: remembered when this process wrote it last. */
+  private async prevHash(ino: number, size: number): Promise<string> {
+    if (this.cache && this.cache.ino === ino && this.cache.size === size) return this.cache.hash;
+    if (size > 0) return hashOfLine(await lastLine(this.options.file));
+    const rotated = await rotatedFiles(this.options.file);
+    const newest = rotated[rotated.length - 1];
+    return newest ? hashOfLine(await lastLine(newest)) : GENESIS;
+  }
+
+  /** FILE becomes FILE.<n+1>; the chain goes on in a new FILE. */
+  private async rotate(): Promise<void> {
+    const rotated = await rotatedFiles(this.options.file);
+    const last = rotated[rotated.length - 1];
+    const n = last ? Number(last.slice(last.lastIndexOf('.') + 1)) + 1 : 1;
+    await rename(this.options.file, `${this.options.file}.${n}`);
+    this.cache = undefined;
+  }
+}
+
+async function writeAll(handle: FileHandle, text: string): Promise<void> {
+  // One write call: with O_APPEND the line lands whole at the end of the file.
+  const buf = Buffer.from(text);
+  let off = 0;
+  while (off < buf.length) off += (await handle.write(buf, off, buf.length - off)).bytesWritten;
+}
+
+/** A line that is not a record still anchors the chain (verify reports it); it never stops the log. */
+function hashOfLine(line: string | undefined): string {
+  if (line === undefined) return GENESIS;
+  try {
+    const parsed = JSON.parse(line) as { hash?: unknown };
+    if (typeof parsed.hash === 'string') return parsed.hash;
+  } catch {
+    // fall through
+  }
+  return createHash('sha256').update(line).digest('hex');
+}
+
+/** Arguments that did not parse: any `env` object keeps its names, never its values. */
+function redactArgs(args: unknown): unknown {
+  if (Array.isArray(args)) return args.map(redactArgs);
+  if (!args || typeof args !== 'object') return args;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(args)) {
+    out[k] = k === 'env' && v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).map((n) => [n, ENV_VALUE_MARKER])) : redactArgs(v);
+  }
+  return out;
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? 'unknown');
+  }
+}
+
+export function serverRecord(version: string): ServerRecord {
+  return { version, pid: process.pid, host: hostname() };
+}
+
+export async function fileExists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}

@@ -1,0 +1,57 @@
+// The two kinds of audit records (JSON Lines; schemas/audit-record.schema.json describes both).
+import type { Decision } from '../policy/types.js';
+import type { AuditEffect } from './auditor.js';
+
+export interface CallerRecord {
+  transport: 'stdio' | 'http';
+  session_id: string | null;
+  client: { name: string; version: string } | null;
+  /** The token's name over HTTP; "local" on stdio. */
+  principal: string;
+  os_user: string;
+}
+
+export interface PolicyRecord {
+  sources: string[];
+  /** sha256 of the canonical JSON of the effective policy. */
+  sha256: string;
+  preset: string;
+  mode: 'enforce' | 'audit';
+}
+
+export interface ServerRecord {
+  version: string;
+  pid: number;
+  host: string;
+}
+
+export interface DecisionRecord {
+  kind: 'decision';
+  decision_id: string;
+  timestamp: string;
+  tool: string;
+  effect: AuditEffect;
+  rule: string;
+  reason: string;
+  /** The canonical request (env values replaced by a marker), or the arguments when they did not parse. */
+  input: unknown;
+  caller: CallerRecord;
+  policy: PolicyRecord;
+  server: ServerRecord;
+}
+
+export interface OutcomeRecord {
+  kind: 'outcome';
+  decision_id: string;
+  timestamp: string;
+  ok: boolean;
+  error: string | null;
+  duration_ms: number;
+  affected: number[];
+}
+
+export type AuditRecord = (DecisionRecord | OutcomeRecord) & { prev: string; hash: string };
+
+export function ruleOf(decision: Decision): { rule: string; reason: string } {
+  return { rule: decision.ruleId, reason: decision.reason };
+}
