@@ -1,6 +1,7 @@
 // `npm run bench`: runs each benchmark in turn and prints ONE JSON document to stdout.
 // Progress goes to stderr. A benchmark that fails is reported with its error (met: false) and
 // the others still run; every temp PM2_HOME is destroyed, on failure and on Ctrl-C too.
+import { benchAuditAppend, benchAuditConcurrent } from './audit.js';
 import { benchGate } from './gate.js';
 import { benchList } from './list.js';
 import { benchPolicy } from './policy.js';
@@ -28,6 +29,8 @@ const BENCHMARKS: Array<[string, () => Promise<BenchResult>]> = [
   ['bytes_per_process', benchSizes],
   ['policy_evaluate', benchPolicy],
   ['gate_overhead', benchGate],
+  ['audit_append', benchAuditAppend],
+  ['audit_concurrent', benchAuditConcurrent],
 ];
 
 const results: BenchResult[] = [];

@@ -19,6 +19,7 @@ export interface CliOptions {
   tool?: string;
   toolArgs?: string;
   auditFile?: string;
+  http: { host: string; port: number; path: string; noAuth: boolean; pm2: boolean; pm2Name: string };
   /** audit: verify or tail, and their arguments. */
   audit?: { action: 'verify' | 'tail'; file?: string; lines: number; denied: boolean; json: boolean };
 }
@@ -31,7 +32,13 @@ export const FLAGS = [
   { flag: '--audit-file FILE', env: 'PM2_MCP_AUDIT_FILE', text: 'the audit log (default $PM2_HOME/pm2-mcp/audit.jsonl)' },
   { flag: '--pm2-home DIR', env: 'PM2_MCP_HOME', text: 'PM2_HOME to attach to (then PM2_HOME, then ~/.pm2)' },
   { flag: '--no-daemon', env: 'PM2_MCP_NO_DAEMON', text: 'run pm2 inside this process instead of attaching to a daemon' },
-  { flag: '--transport stdio', env: 'PM2_MCP_TRANSPORT', text: 'transport (stdio; http comes later)' },
+  { flag: '--transport stdio|http', env: 'PM2_MCP_TRANSPORT', text: 'stdio (default) or Streamable HTTP' },
+  { flag: '--host HOST', env: 'PM2_MCP_HOST', text: 'HTTP: the address to bind (default 127.0.0.1)' },
+  { flag: '--port PORT', env: 'PM2_MCP_PORT', text: 'HTTP: the port (default 8849)' },
+  { flag: '--path PATH', env: 'PM2_MCP_PATH', text: 'HTTP: the MCP endpoint (default /mcp)' },
+  { flag: '--no-auth', env: 'PM2_MCP_NO_AUTH', text: 'HTTP: no bearer token (loopback hosts only)' },
+  { flag: '--pm2', env: 'PM2_MCP_PM2', text: 'HTTP: run this server itself as a pm2 process, then exit' },
+  { flag: '--pm2-name NAME', env: 'PM2_MCP_PM2_NAME', text: 'HTTP: the pm2 process name for --pm2 (default pm2-mcp)' },
   { flag: '--help, -h', env: '', text: 'show this help' },
   { flag: '--version, -v', env: '', text: 'print the version' },
 ] as const;
@@ -55,6 +62,12 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
         policy: { type: 'string' },
         readonly: { type: 'boolean' },
         'audit-file': { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        path: { type: 'string' },
+        'no-auth': { type: 'boolean' },
+        pm2: { type: 'boolean' },
+        'pm2-name': { type: 'string' },
         lines: { type: 'string', short: 'n' },
         denied: { type: 'boolean' },
         json: { type: 'boolean' },
@@ -64,8 +77,8 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     throw new UsageError(`${(err as Error).message.replace(/\. To specify a positional argument.*$/s, '').replace(/\.$/, '')}. See pm2-mcp --help.`);
   }
   const { values, positionals } = parsed;
-  if (values.help) return { command: 'help', noDaemon: false, transport: 'stdio' };
-  if (values.version) return { command: 'version', noDaemon: false, transport: 'stdio' };
+  if (values.help) return { command: 'help', noDaemon: false, transport: 'stdio', http: DEFAULT_HTTP };
+  if (values.version) return { command: 'version', noDaemon: false, transport: 'stdio', http: DEFAULT_HTTP };
   const [first, ...rest] = positionals;
   const command = (first ?? 'serve') as Command;
   if (!COMMANDS.has(command)) throw new UsageError(`Unknown command "${first}". See pm2-mcp --help.`);
@@ -93,7 +106,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
 
   const transport = values.transport ?? (env.PM2_MCP_TRANSPORT || 'stdio');
   if (transport !== 'stdio' && transport !== 'http') throw new UsageError(`--transport must be stdio or http (got "${transport}").`);
-  if (transport === 'http') throw new UsageError('--transport http is not available in this version yet; use --transport stdio.');
+  const http = httpOptions(values, env, transport);
 
   const home = values['pm2-home'];
   if (home !== undefined && home.trim() === '') throw new UsageError('--pm2-home needs a folder.');
@@ -105,6 +118,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     command,
     noDaemon,
     transport,
+    http,
     ...(home !== undefined ? { pm2Home: home } : {}),
     ...(configFile !== undefined ? { configFile } : {}),
     ...(policy !== undefined ? { policy } : {}),
@@ -113,6 +127,28 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     ...(auditFile !== undefined ? { auditFile } : {}),
     ...(audit !== undefined ? { audit } : {}),
   };
+}
+
+export const DEFAULT_HTTP: CliOptions['http'] = { host: '127.0.0.1', port: 8849, path: '/mcp', noAuth: false, pm2: false, pm2Name: 'pm2-mcp' };
+
+function httpOptions(values: Record<string, string | boolean | undefined>, env: Record<string, string | undefined>, transport: Transport): CliOptions['http'] {
+  const str = (flag: string, twin: string) => (values[flag] as string | undefined) ?? (env[twin] || undefined);
+  const bool = (flag: string, twin: string) => (values[flag] as boolean | undefined) ?? parseBooleanEnv(twin, env[twin]) ?? false;
+  const host = str('host', 'PM2_MCP_HOST') ?? DEFAULT_HTTP.host;
+  const portText = str('port', 'PM2_MCP_PORT');
+  const port = portText === undefined ? DEFAULT_HTTP.port : Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number from 0 to 65535 (got "${portText}").`);
+  const path = str('path', 'PM2_MCP_PATH') ?? DEFAULT_HTTP.path;
+  if (!/^\/[A-Za-z0-9._~/-]*$/.test(path)) throw new UsageError(`--path must start with / and hold only URL path characters (got "${path}").`);
+  const noAuth = bool('no-auth', 'PM2_MCP_NO_AUTH');
+  const pm2 = bool('pm2', 'PM2_MCP_PM2');
+  const pm2Name = str('pm2-name', 'PM2_MCP_PM2_NAME') ?? DEFAULT_HTTP.pm2Name;
+  if (!/^[^\s/]{1,128}$/.test(pm2Name)) throw new UsageError(`--pm2-name must be a process name without spaces or slashes (got "${pm2Name}").`);
+  if (transport === 'stdio') {
+    const given = ['host', 'port', 'path', 'no-auth', 'pm2', 'pm2-name'].filter((f) => values[f] !== undefined);
+    if (given.length) throw new UsageError(`--${given[0]} goes with --transport http${given[0] === 'pm2' || given[0] === 'pm2-name' ? ' (a stdio server belongs to the client that spawns it)' : ''}.`);
+  }
+  return { host, port, path, noAuth, pm2, pm2Name };
 }
 
 /** --readonly and --policy: a flag wins over either env twin; two flags (or two env vars) must agree. */

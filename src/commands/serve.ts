@@ -1,19 +1,21 @@
-// `pm2-mcp serve`: load the policy, choose PM2_HOME, connect the gate to pm2, serve MCP until the
-// client leaves.
+// `pm2-mcp serve`: load the policy, choose PM2_HOME, open the audit log, connect the gate to
+// pm2, and serve MCP on stdio or Streamable HTTP until the client (or a signal) ends it.
+import { createHash } from 'node:crypto';
 import { AuditLog, DEFAULT_MAX_BYTES, serverRecord } from '../audit/audit-log.js';
 import { NO_AUDIT, type Auditor } from '../audit/auditor.js';
 import { canonicalJson } from '../audit/canonical-json.js';
 import { auditFile } from '../audit/location.js';
-import { createHash } from 'node:crypto';
 import { TOOL_NAMES } from '../config/types.js';
 import { choosePm2Home, describeFallback } from '../home.js';
 import type { CliOptions } from '../options.js';
 import { createPm2Adapter } from '../pm2/adapter.js';
 import { hiddenTools, type CompiledPolicy } from '../policy/compile.js';
 import { createMcpServer } from '../server/create-server.js';
+import type { Gate } from '../server/dispatch.js';
 import { serveStdio } from '../transport/stdio.js';
 import { NAME, VERSION } from '../version.js';
 import { loadPolicy } from './load-policy.js';
+import { serveHttp, startUnderPm2 } from './serve-http.js';
 
 export interface Io {
   stderr: (line: string) => void;
@@ -27,34 +29,36 @@ export async function serve(options: CliOptions, io: Io): Promise<number> {
   // A config error stops the server before it serves anything (the CLI prints it, exit 2).
   const policy = await loadPolicy({ cwd: process.cwd(), configFile: options.configFile, policy: options.policy });
   const home = choosePm2Home({ flag: options.pm2Home, env: process.env });
+  if (options.transport === 'http' && options.http.pm2) return startUnderPm2(options, policy, home.home, io);
+
   const notices: string[] = [];
   const fallback = describeFallback(home);
   if (fallback) notices.push(fallback);
   if (home.exposure) notices.push(`PM2_HOME is not private: ${home.exposure}. Any process that can reach its rpc.sock controls pm2.`);
   for (const n of notices) io.stderr(`pm2-mcp: ${n}`);
   io.stderr(`pm2-mcp: policy ${policy.preset}${policy.configFile ? ` from ${policy.configFile}` : ''} (${policy.mode}), PM2_HOME=${home.home}`);
-
-  if (io.stdinIsTty) io.stderr(waitingNote(home.home));
-
   const auditor = createAuditor(options, policy, home.home);
   io.stderr(`pm2-mcp: audit log ${auditor instanceof AuditLog ? auditor.file : 'off (audit.enabled is false)'}`);
 
   const pm2 = createPm2Adapter({ home: home.home, noDaemon: options.noDaemon, spawnDaemon: mayChangeProcesses(policy) });
-  const server = createMcpServer({
-    name: NAME,
-    version: VERSION,
-    transport: 'stdio',
-    notices,
-    hidden: hiddenTools(policy),
-    gate: {
-      ctx: { pm2, root: policy.root, redactEnv: policy.output.redactEnv, policy },
-      policy,
-      auditor,
-      onAuditFailure: (message) => io.stderr(`pm2-mcp: ${message}`),
-    },
+  const gate = (narrowing?: CompiledPolicy): Gate => ({
+    ctx: { pm2, root: policy.root, redactEnv: policy.output.redactEnv || (narrowing?.output.redactEnv ?? false), policy },
+    policy,
+    narrowing,
+    auditor,
+    onAuditFailure: (message) => io.stderr(`pm2-mcp: ${message}`),
   });
-  await serveStdio(server);
-  // Never let a wedged daemon connection keep the server alive after its client left.
+  const hidden = (narrowing?: CompiledPolicy) => new Set([...hiddenTools(policy), ...(narrowing ? hiddenTools(narrowing) : [])]);
+
+  if (options.transport === 'http') {
+    await serveHttp(options, policy, io, (principal, narrowing) =>
+      createMcpServer({ name: NAME, version: VERSION, transport: 'http', principal, notices, hidden: hidden(narrowing), gate: gate(narrowing) }),
+    );
+  } else {
+    if (io.stdinIsTty) io.stderr(waitingNote(home.home));
+    await serveStdio(createMcpServer({ name: NAME, version: VERSION, transport: 'stdio', principal: 'local', notices, hidden: hidden(), gate: gate() }));
+  }
+  // Never let a wedged daemon connection keep the server alive after its clients left.
   await Promise.race([pm2.close().catch(() => undefined), new Promise((r) => setTimeout(r, CLOSE_BOUND_MS).unref())]);
   return 0;
 }

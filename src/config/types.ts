@@ -65,6 +65,12 @@ export interface Pm2McpConfig {
     tokens?: Array<{ name: string; sha256: string; extends?: string }>;
     allowedHosts?: string[];
     allowedOrigins?: string[];
+    /** An HTTP session idle this long is closed (default 1800 s). */
+    sessionIdleSeconds?: number;
+    /** The most concurrent sessions; beyond it 503 with Retry-After (default 100). */
+    maxSessions?: number;
+    /** The largest request body; larger is 413 (default 1 MiB). */
+    maxBodyBytes?: number;
   };
 }
 

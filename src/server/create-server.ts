@@ -18,6 +18,8 @@ export interface ServerOptions {
   name: string;
   version: string;
   transport: CallerInfo['transport'];
+  /** Who calls: "local" on stdio, the token's name over HTTP. */
+  principal: string;
   /** Said once to the client, as a logging notification, after it initialized. */
   notices: string[];
   /** Tools the policy denies outright: not listed (calls to them are still checked and refused). */
@@ -38,7 +40,7 @@ export function createMcpServer(options: ServerOptions): Server {
 
   const caller = (sessionId?: string): CallerInfo => {
     const client = server.getClientVersion();
-    return { transport: options.transport, principal: 'local', ...(sessionId ? { sessionId } : {}), ...(client ? { client: { name: client.name, version: client.version } } : {}) };
+    return { transport: options.transport, principal: options.principal, ...(sessionId ? { sessionId } : {}), ...(client ? { client: { name: client.name, version: client.version } } : {}) };
   };
 
   server.oninitialized = () => {

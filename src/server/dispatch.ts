@@ -13,6 +13,8 @@ import type { AnyOperation, ExecuteResult, ServerContext } from './operation.js'
 export interface Gate {
   ctx: ServerContext;
   policy: CompiledPolicy;
+  /** A second policy a call must also pass: an HTTP token's preset narrows what its client may do. */
+  narrowing?: CompiledPolicy | undefined;
   auditor: Auditor;
   /** Told when the audit stage cannot write: the call is refused and the operator must know. */
   onAuditFailure: (message: string) => void;
@@ -32,14 +34,14 @@ export interface Decided {
 }
 
 /** Stages 1-3 (parse, resolve, evaluate): what the gate would decide. `pm2-mcp explain` uses it too. */
-export async function decide(gate: Pick<Gate, 'ctx' | 'policy'>, op: AnyOperation, rawArgs: unknown): Promise<Decided | { ok: false; error: ToolError }> {
+export async function decide(gate: Pick<Gate, 'ctx' | 'policy' | 'narrowing'>, op: AnyOperation, rawArgs: unknown): Promise<Decided | { ok: false; error: ToolError }> {
   // 1. parse
   const parsed = op.input.safeParse(rawArgs ?? {});
   if (!parsed.success) return fail(new ToolError('INVALID_ARGUMENTS', formatZodError(op.name, parsed.error)));
 
   // A tool the policy turns off outright is refused before any I/O (unless in audit mode, where
   // it must run and so must be resolved).
-  const toolOff = TOOLS.has(op.name) && gate.policy.tools[op.name as keyof CompiledPolicy['tools']] !== 'allow';
+  const toolOff = TOOLS.has(op.name) && [gate.policy, gate.narrowing].some((p) => p && p.tools[op.name as keyof CompiledPolicy['tools']] !== 'allow');
   let request: CanonicalRequest;
   if (toolOff && gate.policy.mode === 'enforce') {
     request = { kind: 'daemon', operation: op.name };
@@ -52,8 +54,12 @@ export async function decide(gate: Pick<Gate, 'ctx' | 'policy'>, op: AnyOperatio
     }
   }
 
-  // 3. evaluate (pure)
-  const decision = evaluate(request, gate.policy);
+  // 3. evaluate (pure): the server's policy, then the token's, if any; the first denial wins.
+  let decision = evaluate(request, gate.policy);
+  if (decision.effect === 'allow' && gate.narrowing) {
+    const narrowed = evaluate(request, gate.narrowing);
+    if (narrowed.effect === 'deny') decision = { ...narrowed, ruleId: `token.${narrowed.ruleId}`, reason: `the caller's token is limited to the ${gate.narrowing.preset} preset: ${narrowed.reason}` };
+  }
   const effect: AuditEffect = decision.effect === 'allow' ? 'allow' : gate.policy.mode === 'audit' && !decision.hard ? 'would_deny' : 'deny';
   return { ok: true, request, decision, effect };
 }

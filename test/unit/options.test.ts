@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UsageError } from '../../src/errors.js';
-import { FLAGS, helpText, parseCli, type CliOptions } from '../../src/options.js';
+import { DEFAULT_HTTP, FLAGS, helpText, parseCli, type CliOptions } from '../../src/options.js';
 
-const DEFAULTS: CliOptions = { command: 'serve', noDaemon: false, transport: 'stdio' };
+const DEFAULTS: CliOptions = { command: 'serve', noDaemon: false, transport: 'stdio', http: DEFAULT_HTTP };
 
 interface Case {
   name: string;
@@ -25,15 +25,15 @@ test('parseCli: a table of accepted command lines', () => {
     { name: '--transport=stdio', argv: ['--transport=stdio'], expected: DEFAULTS },
     { name: 'PM2_MCP_TRANSPORT=stdio', argv: [], env: { PM2_MCP_TRANSPORT: 'stdio' }, expected: DEFAULTS },
     { name: 'flag transport beats a bad env twin', argv: ['--transport', 'stdio'], env: { PM2_MCP_TRANSPORT: 'carrier-pigeon' }, expected: DEFAULTS },
-    { name: 'everything', argv: ['serve', '--no-daemon', '--pm2-home', '/h', '--transport', 'stdio'], expected: { command: 'serve', noDaemon: true, transport: 'stdio', pm2Home: '/h' } },
+    { name: 'everything', argv: ['serve', '--no-daemon', '--pm2-home', '/h', '--transport', 'stdio'], expected: { command: 'serve', noDaemon: true, transport: 'stdio', pm2Home: '/h', http: DEFAULT_HTTP } },
     { name: 'options before the command', argv: ['--no-daemon', 'serve'], expected: { ...DEFAULTS, noDaemon: true } },
-    { name: '--help', argv: ['--help'], expected: { command: 'help', noDaemon: false, transport: 'stdio' } },
-    { name: '-h', argv: ['-h'], expected: { command: 'help', noDaemon: false, transport: 'stdio' } },
-    { name: '--version', argv: ['--version'], expected: { command: 'version', noDaemon: false, transport: 'stdio' } },
-    { name: '-v', argv: ['-v'], expected: { command: 'version', noDaemon: false, transport: 'stdio' } },
-    { name: '--help beats --version', argv: ['--version', '--help'], expected: { command: 'help', noDaemon: false, transport: 'stdio' } },
-    { name: '--help ignores other flags and a bad env', argv: ['--help', '--no-daemon'], env: { PM2_MCP_NO_DAEMON: 'maybe', PM2_MCP_TRANSPORT: 'x' }, expected: { command: 'help', noDaemon: false, transport: 'stdio' } },
-    { name: '--help with an unknown command still helps', argv: ['frobnicate', '--help'], expected: { command: 'help', noDaemon: false, transport: 'stdio' } },
+    { name: '--help', argv: ['--help'], expected: { command: 'help', noDaemon: false, transport: 'stdio', http: DEFAULT_HTTP } },
+    { name: '-h', argv: ['-h'], expected: { command: 'help', noDaemon: false, transport: 'stdio', http: DEFAULT_HTTP } },
+    { name: '--version', argv: ['--version'], expected: { command: 'version', noDaemon: false, transport: 'stdio', http: DEFAULT_HTTP } },
+    { name: '-v', argv: ['-v'], expected: { command: 'version', noDaemon: false, transport: 'stdio', http: DEFAULT_HTTP } },
+    { name: '--help beats --version', argv: ['--version', '--help'], expected: { command: 'help', noDaemon: false, transport: 'stdio', http: DEFAULT_HTTP } },
+    { name: '--help ignores other flags and a bad env', argv: ['--help', '--no-daemon'], env: { PM2_MCP_NO_DAEMON: 'maybe', PM2_MCP_TRANSPORT: 'x' }, expected: { command: 'help', noDaemon: false, transport: 'stdio', http: DEFAULT_HTTP } },
+    { name: '--help with an unknown command still helps', argv: ['frobnicate', '--help'], expected: { command: 'help', noDaemon: false, transport: 'stdio', http: DEFAULT_HTTP } },
     { name: 'check', argv: ['check'], expected: { ...DEFAULTS, command: 'check' } },
     { name: 'check with a config and a policy', argv: ['check', '--config', 'pm2-mcp.config.json', '--policy', 'strict'], expected: { ...DEFAULTS, command: 'check', configFile: 'pm2-mcp.config.json', policy: 'strict' } },
     { name: 'explain a tool', argv: ['explain', 'pm2_list_processes'], expected: { ...DEFAULTS, command: 'explain', tool: 'pm2_list_processes' } },
@@ -104,8 +104,9 @@ test('parseCli: command lines refused with a UsageError, exact messages', () => 
     { name: '--pm2-home empty', argv: ['--pm2-home', ''], expected: '--pm2-home needs a folder.' },
     { name: '--pm2-home blank', argv: ['--pm2-home=  '], expected: '--pm2-home needs a folder.' },
     { name: '--no-daemon with a value', argv: ['--no-daemon=false'], expected: "Option '--no-daemon' does not take an argument. See pm2-mcp --help." },
-    { name: '--transport http (not yet)', argv: ['--transport', 'http'], expected: '--transport http is not available in this version yet; use --transport stdio.' },
-    { name: 'PM2_MCP_TRANSPORT=http (not yet)', argv: [], env: { PM2_MCP_TRANSPORT: 'http' }, expected: '--transport http is not available in this version yet; use --transport stdio.' },
+    { name: '--host with stdio', argv: ['--host', '0.0.0.0'], expected: '--host goes with --transport http.' },
+    { name: '--pm2 with stdio', argv: ['--pm2'], expected: '--pm2 goes with --transport http (a stdio server belongs to the client that spawns it).' },
+    { name: 'a bad port', argv: ['--transport', 'http', '--port', '99999'], expected: '--port must be a port number from 0 to 65535 (got "99999").' },
     { name: 'bad transport', argv: ['--transport', 'ws'], expected: '--transport must be stdio or http (got "ws").' },
     { name: 'bad transport from env', argv: [], env: { PM2_MCP_TRANSPORT: 'STDIO' }, expected: '--transport must be stdio or http (got "STDIO").' },
     { name: '--transport without a value', argv: ['--transport'], expected: "Option '--transport <value>' argument missing. See pm2-mcp --help." },
@@ -162,15 +163,17 @@ test('helpText: names the version, every flag and every env twin', () => {
 });
 
 test('every flag parseCli accepts is in FLAGS, and every FLAGS entry parses', () => {
-  const known = ['--config', '--policy', '--readonly', '--pm2-home', '--no-daemon', '--transport', '--help', '--version'];
+  const known = ['--config', '--policy', '--readonly', '--pm2-home', '--no-daemon', '--transport', '--help', '--version', '--audit-file', '--host', '--port', '--path', '--no-auth', '--pm2', '--pm2-name'];
   const listed = FLAGS.map((f) => f.flag.split(/[ ,]/)[0]);
   for (const flag of known) assert.ok(listed.includes(flag), `${flag} is accepted but not in FLAGS (so not in --help)`);
   for (const f of FLAGS) {
     // "--pm2-home DIR" → ['--pm2-home', 'DIR']; "--help, -h" → ['--help'].
-    const [flag, value] = f.flag.split(', ')[0]!.split(' ');
-    const argv = value ? [flag!, value] : [flag!];
+    const [flag, placeholder] = f.flag.split(', ')[0]!.split(' ');
+    const samples: Record<string, string> = { PORT: '8849', HOST: '127.0.0.1', PATH: '/mcp', 'stdio|http': 'http' };
+    const value = placeholder === undefined ? undefined : (samples[placeholder] ?? placeholder);
+    const argv = [...(f.text.startsWith('HTTP:') ? ['--transport', 'http'] : []), ...(value ? [flag!, value] : [flag!])];
     assert.doesNotThrow(() => parseCli(argv, {}), argv.join(' '));
-    if (f.env) assert.match(f.env, /^PM2_MCP_[A-Z_]+$/, f.flag);
+    if (f.env) assert.match(f.env, /^PM2_MCP_[A-Z0-9_]+$/, f.flag);
   }
 });
 

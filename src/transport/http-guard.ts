@@ -1,0 +1,70 @@
+// The checks every HTTP request passes before it reaches MCP: Host and Origin against
+// allow-lists (DNS rebinding), and the bearer token, compared in constant time.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
+
+export interface TokenEntry {
+  /** The principal written into audit records. */
+  name: string;
+  /** sha256 of the token, as 32 bytes. */
+  digest: Buffer;
+  /** A preset narrowing what this token may do. */
+  extends?: string;
+}
+
+export function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/** The token's entry, or undefined. Every entry is compared, so timing says nothing of which matched. */
+export function authenticate(header: string | undefined, tokens: readonly TokenEntry[]): TokenEntry | undefined {
+  const match = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(header ?? '');
+  if (!match) return undefined;
+  const digest = sha256(match[1]!);
+  let found: TokenEntry | undefined;
+  for (const entry of tokens) if (timingSafeEqual(digest, entry.digest) && !found) found = entry;
+  return found;
+}
+
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost' || h === '::1') return true;
+  return isIP(h) === 4 && h.startsWith('127.');
+}
+
+/** The Host header's host name, without the port; undefined when it is malformed. */
+export function hostName(hostHeader: string | undefined): string | undefined {
+  if (!hostHeader) return undefined;
+  try {
+    return new URL(`http://${hostHeader}`).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+export function defaultAllowedHosts(bound: string): string[] {
+  const hosts = ['localhost', '127.0.0.1', '::1'];
+  const b = bound.replace(/^\[|\]$/g, '').toLowerCase();
+  if (b !== '0.0.0.0' && b !== '::' && !hosts.includes(b)) hosts.push(b);
+  return hosts;
+}
+
+export function hostAllowed(hostHeader: string | undefined, allowed: readonly string[]): boolean {
+  const name = hostName(hostHeader);
+  return name !== undefined && allowed.some((a) => a.replace(/^\[|\]$/g, '').toLowerCase() === name);
+}
+
+/**
+ * No Origin (a non-browser client) passes; a browser's Origin must be listed, or be a loopback
+ * origin when nothing is listed.
+ */
+export function originAllowed(origin: string | undefined, allowed: readonly string[]): boolean {
+  if (origin === undefined) return true;
+  if (allowed.length > 0) return allowed.includes(origin);
+  try {
+    const url = new URL(origin);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && isLoopbackHost(url.hostname);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,227 @@
+// Stateful Streamable HTTP: many concurrent clients, each session its own MCP server state, one
+// shared pm2 connection (the caller's factory closes over it). Every request passes the Host,
+// Origin and token checks first; bodies, sessions and connections are bounded.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server as NodeHttpServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { authenticate, hostAllowed, originAllowed, type TokenEntry } from './http-guard.js';
+
+export interface HttpSettings {
+  host: string;
+  port: number;
+  path: string;
+  /** The accepted tokens, or "none" (--no-auth, loopback only). */
+  auth: readonly TokenEntry[] | 'none';
+  allowedHosts: readonly string[];
+  allowedOrigins: readonly string[];
+  maxBodyBytes: number;
+  sessionIdleMs: number;
+  maxSessions: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  /** How long shutdown waits for calls in flight. */
+  drainMs: number;
+}
+
+/** Makes the MCP server of one session for the caller the token names (undefined with --no-auth). */
+export type SessionFactory = (caller: TokenEntry | undefined) => Server;
+
+interface Session {
+  transport: StreamableHTTPServerTransport;
+  server: Server;
+  principal: string;
+  lastSeen: number;
+}
+
+const ANONYMOUS = 'anonymous';
+
+export class HttpMcpServer {
+  private readonly sessions = new Map<string, Session>();
+  private pending = 0; // sessions being initialized, counted against maxSessions
+  private inFlight = 0; // POST requests being answered
+  private readonly http: NodeHttpServer;
+  private sweeper: NodeJS.Timeout | undefined;
+  private closing = false;
+
+  constructor(private readonly settings: HttpSettings, private readonly factory: SessionFactory, private readonly log: (line: string) => void) {
+    this.http = createServer((req, res) => void this.handle(req, res).catch((err) => this.fail(res, err)));
+    this.http.headersTimeout = settings.headersTimeoutMs;
+    this.http.requestTimeout = settings.requestTimeoutMs;
+    this.http.keepAliveTimeout = settings.keepAliveTimeoutMs;
+    this.http.maxRequestsPerSocket = 1000;
+  }
+
+  async listen(): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(this.settings.port, this.settings.host, () => {
+        this.http.off('error', reject);
+        resolve();
+      });
+    });
+    const every = Math.max(250, Math.min(this.settings.sessionIdleMs / 2, 30_000));
+    this.sweeper = setInterval(() => void this.expireIdle(), every);
+    this.sweeper.unref();
+    return this.http.address() as AddressInfo;
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Stop accepting, let calls in flight finish (bounded), close every session. */
+  async shutdown(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    clearInterval(this.sweeper);
+    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    this.http.closeIdleConnections();
+    const deadline = Date.now() + this.settings.drainMs;
+    while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    await Promise.allSettled([...this.sessions.values()].map((s) => this.closeSession(s)));
+    this.http.closeAllConnections();
+    await closed;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== this.settings.path) return this.reply(res, 404, 'Not found');
+    if (!hostAllowed(req.headers.host, this.settings.allowedHosts)) return this.reply(res, 403, 'Forbidden: Host not allowed');
+    if (!originAllowed(header(req, 'origin'), this.settings.allowedOrigins)) return this.reply(res, 403, 'Forbidden: Origin not allowed');
+    if (this.closing) return this.reply(res, 503, 'Shutting down', { 'Retry-After': '5', Connection: 'close' });
+
+    let caller: TokenEntry | undefined;
+    if (this.settings.auth !== 'none') {
+      caller = authenticate(header(req, 'authorization'), this.settings.auth);
+      if (!caller) return this.reply(res, 401, 'Unauthorized: a valid bearer token is required', { 'WWW-Authenticate': 'Bearer realm="pm2-mcp"' });
+    }
+    const principal = caller?.name ?? ANONYMOUS;
+
+    const post = req.method === 'POST';
+    if (post) this.inFlight++;
+    try {
+      const body = post ? await this.readJson(req, res) : undefined;
+      if (body === INVALID) return;
+      const sessionId = header(req, 'mcp-session-id');
+      if (sessionId !== undefined) {
+        const session = this.sessions.get(sessionId);
+        // Another principal's session id is as unknown to this caller as a made-up one.
+        if (!session || session.principal !== principal) return this.rpcError(res, 404, -32001, 'Session not found');
+        session.lastSeen = Date.now();
+        await session.transport.handleRequest(req, res, body);
+        return;
+      }
+      if (!post || !isInitializeRequest(body)) return this.rpcError(res, 400, -32000, 'Bad Request: no valid session id; send initialize first');
+      if (this.sessions.size + this.pending >= this.settings.maxSessions) {
+        return this.reply(res, 503, `Too many sessions (at most ${this.settings.maxSessions})`, { 'Retry-After': '30' });
+      }
+      await this.startSession(req, res, body, caller, principal);
+    } finally {
+      if (post) this.inFlight--;
+    }
+  }
+
+  private async startSession(req: IncomingMessage, res: ServerResponse, body: unknown, caller: TokenEntry | undefined, principal: string): Promise<void> {
+    this.pending++;
+    let counted = true;
+    const uncount = () => {
+      if (counted) this.pending--;
+      counted = false;
+    };
+    const server = this.factory(caller);
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => {
+        uncount();
+        this.sessions.set(id, { transport, server, principal, lastSeen: Date.now() });
+      },
+      onsessionclosed: (id) => void this.forget(id),
+    });
+    transport.onclose = () => {
+      uncount();
+      if (transport.sessionId) this.sessions.delete(transport.sessionId);
+    };
+    try {
+      await server.connect(transport);
+      await transport.handleRequest(req, res, body);
+    } finally {
+      uncount();
+    }
+  }
+
+  private forget(id: string): void {
+    const session = this.sessions.get(id);
+    this.sessions.delete(id);
+    if (session) void session.server.close().catch(() => undefined);
+  }
+
+  private async closeSession(session: Session): Promise<void> {
+    if (session.transport.sessionId) this.sessions.delete(session.transport.sessionId);
+    await session.transport.close().catch(() => undefined);
+    await session.server.close().catch(() => undefined);
+  }
+
+  private async expireIdle(): Promise<void> {
+    const cutoff = Date.now() - this.settings.sessionIdleMs;
+    const idle = [...this.sessions.values()].filter((s) => s.lastSeen < cutoff);
+    for (const s of idle) this.log(`session of ${s.principal} expired after ${Math.round(this.settings.sessionIdleMs / 1000)} s idle`);
+    await Promise.allSettled(idle.map((s) => this.closeSession(s)));
+  }
+
+  /** The JSON body, bounded: 413 past maxBodyBytes, 400 for JSON that does not parse. */
+  private async readJson(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
+    const limit = this.settings.maxBodyBytes;
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (Number.isFinite(declared) && declared > limit) {
+      this.reply(res, 413, `Request body larger than ${limit} bytes`, { Connection: 'close' });
+      req.resume();
+      return INVALID;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) {
+        this.reply(res, 413, `Request body larger than ${limit} bytes`, { Connection: 'close' });
+        req.destroy();
+        return INVALID;
+      }
+      chunks.push(chunk);
+    }
+    try {
+      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      this.rpcError(res, 400, -32700, 'Parse error: the body is not JSON');
+      return INVALID;
+    }
+  }
+
+  private reply(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+    if (res.headersSent) return;
+    res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
+    res.end(`${message}\n`);
+  }
+
+  private rpcError(res: ServerResponse, status: number, code: number, message: string): void {
+    if (res.headersSent) return;
+    res.writeHead(status, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
+  }
+
+  private fail(res: ServerResponse, err: unknown): void {
+    this.log(`request failed: ${(err as Error).message}`);
+    if (!res.headersSent) this.rpcError(res, 500, -32603, 'Internal error');
+    else res.end();
+  }
+}
+
+const INVALID = Symbol('invalid body');
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
