@@ -115,8 +115,8 @@ describe('the tools each preset shows', () => {
   const seen: Record<string, string[]> = {};
 
   before(async () => {
-    home = await makeTempDir('pm2mcp-pre-');
-    empty = await makeTempDir('pm2mcp-pre-cwd-');
+    home = await makeTempDir('pm2mcp-pol-pre-');
+    empty = await makeTempDir('pm2mcp-pol-prec-');
   });
 
   after(async () => {
@@ -567,7 +567,7 @@ describe('a committed strict config under attack, with a bystander outside its s
   });
 
   test('the server runs the committed strict config, with the strict tools', async () => {
-    assert.match(s.stderr(), new RegExp(`policy strict from ${p.repo}/pm2-mcp.config.json \\(enforce\\)`));
+    assert.ok(s.stderr().includes(`policy strict from ${join(realpathSync(p.repo), 'pm2-mcp.config.json')} (enforce)`), s.stderr());
     assert.deepEqual(sorted(await toolNames(s)), sorted([...READ_TOOLS, 'pm2_start_process', 'pm2_restart_process', 'pm2_reload_process', 'pm2_stop_process']));
     assert.deepEqual(sorted(await toolNames(eco)), sorted(await toolNames(s)));
   });
@@ -658,8 +658,8 @@ describe('readonly in a CI-like environment', () => {
   const TOKEN = 'hunter2-ci-token-value';
 
   before(async () => {
-    home = await makeTempDir('pm2mcp-ci-');
-    dir = await makeTempDir('pm2mcp-ci-cwd-');
+    home = await makeTempDir('pm2mcp-pol-ci-');
+    dir = await makeTempDir('pm2mcp-pol-cic-');
     writeFileSync(join(dir, 'idle.js'), 'console.log(\'ci app up\');\nsetInterval(() => {}, 1 << 30);\n');
     s = await connect({ home, cwd: dir, args: ['--readonly'], env: { CI: 'true' } });
   });
@@ -716,9 +716,9 @@ describe('mode audit (a dry run)', () => {
   let s: Session;
 
   before(async () => {
-    home = await makeTempDir('pm2mcp-aud-');
-    dir = await makeTempDir('pm2mcp-aud-cwd-');
-    strictDir = await makeTempDir('pm2mcp-aud2-');
+    home = await makeTempDir('pm2mcp-pol-aud-');
+    dir = await makeTempDir('pm2mcp-pol-audc-');
+    strictDir = await makeTempDir('pm2mcp-pol-aud2-');
     writeFileSync(join(dir, 'package.json'), '{ "type": "commonjs" }\n');
     writeJson(join(dir, 'pm2-mcp.config.json'), { extends: 'strict', mode: 'audit' });
     writeFileSync(join(dir, 'app.js'), 'console.log(\'audited up\');\nsetInterval(() => {}, 1 << 30);\n');
@@ -778,9 +778,9 @@ describe('config errors refuse to start', () => {
   let home: string;
 
   before(async () => {
-    bad = await makeTempDir('pm2mcp-bad-');
-    good = await makeTempDir('pm2mcp-good-');
-    home = await makeTempDir('pm2mcp-badh-');
+    bad = await makeTempDir('pm2mcp-pol-bad-');
+    good = await makeTempDir('pm2mcp-pol-good-');
+    home = await makeTempDir('pm2mcp-pol-badh-');
     writeJson(join(bad, 'pm2-mcp.config.json'), { extends: 'strict', tols: { pm2_dump: 'allow' }, start: { maxInstances: 'four' } });
   });
 
@@ -834,9 +834,9 @@ describe('pm2-mcp explain exit codes', () => {
   let home: string;
 
   before(async () => {
-    dir = await makeTempDir('pm2mcp-exp-');
-    outside = await makeTempDir('pm2mcp-exp-out-');
-    home = await makeTempDir('pm2mcp-exph-');
+    dir = await makeTempDir('pm2mcp-pol-exp-');
+    outside = await makeTempDir('pm2mcp-pol-expo-');
+    home = await makeTempDir('pm2mcp-pol-exph-');
     writeFileSync(join(dir, 'app.js'), 'setInterval(() => {}, 1 << 30);\n');
     writeFileSync(join(outside, 'other.js'), 'setInterval(() => {}, 1 << 30);\n');
   });
