@@ -14,7 +14,7 @@ import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync, realpathSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, realpath, rm, rmdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -232,6 +232,7 @@ export async function benchAuditAppend(): Promise<BenchResult> {
   const place = await auditPlace();
   try {
     const root = await realpath(place.dir);
+    const loadBefore = loadavg()[0]!;
     const policy = compileBenchPolicy(root);
     const gateCtx = { pm2: new FakePm2(rawProcesses(root)), root, redactEnv: policy.output.redactEnv, policy };
     const caller: CallerInfo = { transport: 'stdio', principal: 'local', client: { name: 'pm2-mcp-bench', version: '1.0.0' } };
@@ -322,6 +323,7 @@ export async function benchAuditAppend(): Promise<BenchResult> {
       iterations: ITERATIONS,
       warmup: WARMUP,
       file: describePlace(place),
+      loadavg_1m: { before: round(loadBefore), after: round(loadavg()[0]!) },
       append: { fsync: figures(times.fsync), no_fsync: figures(times.nofsync) },
       gate_list_processes: {
         processes: PROCESSES,
@@ -332,7 +334,8 @@ export async function benchAuditAppend(): Promise<BenchResult> {
       note:
         'append: one call\'s records, AuditLog.decision() then outcome(), timed as a pair (each record: lock file O_EXCL create + write + unlink, open, stat, append, ' +
         'datasync when fsync is on, close). gate: dispatch() of pm2_list_processes with a fake pm2 that answers at once (strict + 20 globs, as gate_overhead); ' +
-        'added = AuditLog - NO_AUDIT. Every file\'s chain is verified intact with the expected record count afterwards.',
+        'added = AuditLog - NO_AUDIT. All five measurements are rotated within one loop (same machine load); each has its own file, and every file\'s chain ' +
+        'is verified intact with the expected record count afterwards. fsync figures depend on the disk (see file) and on other I/O on the host (see loadavg).',
       target: `AuditLog decision()+outcome() <= ${TARGET_FSYNC_P50_MS} ms p50 per call with fsync`,
       met: fsyncP50 <= TARGET_FSYNC_P50_MS,
     };
@@ -486,6 +489,7 @@ export async function benchAuditConcurrent(): Promise<BenchResult> {
         }
       }
     };
+    const loadBefore = loadavg()[0]!;
     const t0 = performance.now();
     await Promise.all(servers.map((s) => drive(s.client)));
     const wallMs = performance.now() - t0;
@@ -507,6 +511,7 @@ export async function benchAuditConcurrent(): Promise<BenchResult> {
       ...(errors.length ? { first_errors: errors.slice(0, 3) } : {}),
       wall_ms: round(wallMs, 1),
       calls_per_s: round((TOTAL_CALLS / wallMs) * 1000, 1),
+      loadavg_1m: { before: round(loadBefore), after: round(loadavg()[0]!) },
       file: describePlace(place),
       fsync: 'on (the default; no config sets audit.fsync)',
       log_files: files,

@@ -3,6 +3,7 @@
 // the others still run; every temp PM2_HOME is destroyed, on failure and on Ctrl-C too.
 import { benchAuditAppend, benchAuditConcurrent } from './audit.js';
 import { benchGate } from './gate.js';
+import { benchHttp } from './http.js';
 import { benchList } from './list.js';
 import { benchPolicy } from './policy.js';
 import { benchSizes } from './sizes.js';
@@ -31,6 +32,7 @@ const BENCHMARKS: Array<[string, () => Promise<BenchResult>]> = [
   ['gate_overhead', benchGate],
   ['audit_append', benchAuditAppend],
   ['audit_concurrent', benchAuditConcurrent],
+  ['http_list_throughput', benchHttp],
 ];
 
 const results: BenchResult[] = [];

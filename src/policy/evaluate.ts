@@ -37,6 +37,11 @@ function decide(request: CanonicalRequest, policy: CompiledPolicy): Decision {
         return deny('start.ecosystemFiles', `the ecosystem file ${request.ecosystemFile} is not one the policy allows`, `add "${relativeTo(policy.root, request.ecosystemFile)}" to start.ecosystemFiles in ${configName(policy)}`);
       }
       if (request.apps.length === 0) return deny('start', 'the start names no app');
+      // Hard rules first: they hold even in audit mode, so no soft denial may hide them.
+      for (const app of request.apps) {
+        const hard = hardRefusal(app);
+        if (hard) return hard;
+      }
       for (const app of request.apps) {
         const refusal = checkStart(app, policy);
         if (refusal) return refusal;
@@ -98,9 +103,6 @@ function checkStart(app: StartApp, policy: CompiledPolicy): Decision | undefined
     }
   }
   for (const name of Object.keys(app.env)) {
-    if (isPm2Field(name)) {
-      return { ...deny('start.env.pm2Field', `${label} the env variable ${name} shares its name with a pm2 process field, which it would overwrite in the daemon`, 'rename the variable; no config allows this'), hard: true };
-    }
     if (s.env.deny.test(name)) {
       return deny('start.env.deny', `${label} the env variable ${name} is denied by start.env.deny`, `remove the pattern matching ${name} from start.env.deny in ${where}`);
     }
@@ -123,6 +125,13 @@ function checkStart(app: StartApp, policy: CompiledPolicy): Decision | undefined
     return deny('processes.scope', `${label} a process named ${app.name} (namespace ${app.namespace}) would be outside the processes this policy lets the agent manage`, `add "${app.name}" to processes.names in ${where}`);
   }
   return undefined;
+}
+
+/** What no policy and no mode lets through: an env name that would overwrite a pm2 process field. */
+function hardRefusal(app: StartApp): Decision | undefined {
+  const name = Object.keys(app.env).find(isPm2Field);
+  if (name === undefined) return undefined;
+  return { ...deny('start.env.pm2Field', `${app.name}: the env variable ${name} shares its name with a pm2 process field, which it would overwrite in the daemon`, 'rename the variable; no config allows this'), hard: true };
 }
 
 function interpreterAllowed(app: StartApp, policy: CompiledPolicy): boolean {

@@ -78,6 +78,11 @@ function pm2mcp(args: string[], cwd: string, home: string): Promise<Ran> {
   return runNode([CLI, ...args], { cwd, env: cleanEnv({ PM2_MCP_HOME: home }) });
 }
 
+/** `pm2 jlist` output: a daemon spawned by that very command prints its banner first. */
+function jlistOf(stdout: string): Array<{ name: string }> {
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as Array<{ name: string }>;
+}
+
 /** The pm2 CLI on `home`, as a person at a terminal would use it. */
 async function pm2(home: string, args: string[], cwd: string): Promise<string> {
   const r = await runNode([PM2_BIN, ...args], { cwd, env: cleanEnv({ PM2_HOME: home }), timeoutMs: 30_000 });
@@ -252,8 +257,6 @@ describe('every call leaves one decision, written before anything runs', () => {
       } else assert.equal(o, undefined, `the refused ${d.tool} has an outcome`);
     }
     assert.equal(records.length, decisions.length + decisions.filter((d) => d.effect === 'allow').length);
-    const tail = outcomeOf(records, last[1]!)!;
-    assert.deepEqual(tail.affected.length, 1, 'the tail names the pm_id it read');
   });
 
   test('every record validates; caller, policy and server say who, under what, where', () => {
@@ -296,7 +299,7 @@ describe('every call leaves one decision, written before anything runs', () => {
     const decisions = decisionsIn(recordsIn(auditFile)).slice(-3);
     lines.forEach((l, i) => assert.ok(l.startsWith(`${decisions[i]!.timestamp}  local`), l));
     assert.match(lines[0]!, /  pm2:\/\/process\/\{id\}  deny  resolve\.PROCESS_NOT_FOUND: /);
-    assert.match(lines[2]!, /  resources\/list  allow  tools\.\S+: .* → ok [\d.]+ ms$/);
+    assert.match(lines[2]!, /  resources\/list  allow  \S+: .* → ok [\d.]+ ms$/);
   });
 
   test('audit tail --denied: refusals only', async () => {
@@ -387,7 +390,7 @@ describe('four servers share one log', () => {
     assert.equal(v.code, 0, v.stdout + v.stderr);
     assert.match(v.stdout, /^intact: 168 records in 1 file/);
     assert.ok(!existsSync(`${auditFile}.lock`), 'a lock file was left behind');
-    const names = (JSON.parse(await pm2(home, ['jlist'], dir)) as Array<{ name: string }>).map((p) => p.name);
+    const names = jlistOf(await pm2(home, ['jlist'], dir)).map((p) => p.name);
     assert.deepEqual(names, ['shared'], 'a denied start ran');
   });
 });
@@ -431,7 +434,7 @@ describe('when the audit log cannot be written, nothing runs', () => {
     assertRefused(await call(s.client, 'pm2_start_process', { script: 'payload.js', name: 'payload', bogus: 1 }), /^AUDIT_UNAVAILABLE: /, 'an invalid start');
     await new Promise((r) => setTimeout(r, 1_000));
     assert.ok(!existsSync(canary), 'the payload ran');
-    assert.deepEqual(JSON.parse(await pm2(home, ['jlist'], dir)), [], 'a process exists');
+    assert.deepEqual(jlistOf(await pm2(home, ['jlist'], dir)), [], 'a process exists');
     assert.equal(readFileSync(join(dir, 'a-regular-file'), 'utf8'), 'not a folder\n');
   });
 });
