@@ -35,8 +35,11 @@ const BENCHMARKS: Array<[string, () => Promise<BenchResult>]> = [
   ['http_list_throughput', benchHttp],
 ];
 
+// BENCH_ONLY=startup,tail runs just those (by name).
+const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim())) : undefined;
 const results: BenchResult[] = [];
 for (const [name, run] of BENCHMARKS) {
+  if (only && !only.has(name)) continue;
   log(`${name}: start`);
   const t0 = performance.now();
   try {

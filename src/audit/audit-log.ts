@@ -2,13 +2,14 @@
 // runs, one per outcome after it, chained by hashes, safe to share between processes, rotated at
 // maxBytes. When a record cannot be written, the caller refuses the call.
 import { hostname, userInfo } from 'node:os';
-import { mkdir, open, rename, stat, type FileHandle } from 'node:fs/promises';
+import { closeSync, fdatasyncSync, fstatSync, openSync, renameSync, statSync, writeSync, type Stats } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { redactRequest, ENV_VALUE_MARKER } from '../policy/redact-request.js';
 import type { Auditor, DecisionEntry, OutcomeEntry } from './auditor.js';
 import { GENESIS, seal } from './chain.js';
-import { lastLine, rotatedFiles } from './files.js';
+import { lastLineSync, rotatedFilesSync } from './files.js';
 import { withFileLock } from './lock.js';
 import type { DecisionRecord, OutcomeRecord, PolicyRecord, ServerRecord } from './records.js';
 
@@ -24,6 +25,7 @@ export const DEFAULT_MAX_BYTES = 50 * 1024 * 1024;
 
 export class AuditLog implements Auditor {
   private cache: { ino: number; size: number; hash: string } | undefined;
+  private fd: number | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private folderReady = false;
   private readonly osUser = safeUser();
@@ -83,51 +85,79 @@ export class AuditLog implements Auditor {
       await mkdir(dirname(file), { recursive: true, mode: 0o700 });
       this.folderReady = true;
     }
-    await withFileLock(`${file}.lock`, async () => {
-      let handle = await open(file, 'a', 0o600);
-      try {
-        let info = await handle.stat();
-        if (info.size > 0 && info.size >= this.options.maxBytes) {
-          await handle.close();
-          await this.rotate();
-          handle = await open(file, 'a', 0o600);
-          info = await handle.stat();
-        }
-        const record = seal(body, await this.prevHash(info.ino, info.size));
-        const line = `${JSON.stringify(record)}\n`;
-        await writeAll(handle, line);
-        if (this.options.fsync) await handle.datasync();
-        this.cache = { ino: info.ino, size: info.size + Buffer.byteLength(line), hash: record.hash };
-      } finally {
-        await handle.close().catch(() => undefined);
+    // Inside the lock everything is a synchronous system call: no thread-pool round trips
+    // between reading the chain's end and appending to it, and ~µs instead of ~0.1 ms each.
+    await withFileLock(`${file}.lock`, () => {
+      let fd = this.openLog();
+      let info = fstatSync(fd);
+      if (info.size > 0 && info.size >= this.options.maxBytes) {
+        this.closeLog();
+        this.rotate();
+        fd = this.openLog();
+        info = fstatSync(fd);
       }
+      const record = seal(body, this.prevHash(info.ino, info.size));
+      const line = Buffer.from(`${JSON.stringify(record)}\n`);
+      // One write: with O_APPEND the line lands whole at the end of the file.
+      let off = 0;
+      while (off < line.length) off += writeSync(fd, line, off, line.length - off);
+      if (this.options.fsync) fdatasyncSync(fd);
+      this.cache = { ino: info.ino, size: info.size + line.length, hash: record.hash };
     });
   }
 
+  /** The log stays open between appends; reopened when another process rotated it away. */
+  private openLog(): number {
+    const { file } = this.options;
+    if (this.fd !== undefined) {
+      const onDisk = statOrUndefined(file);
+      if (onDisk && onDisk.ino === fstatSync(this.fd).ino) return this.fd;
+      this.closeLog();
+    }
+    this.fd = openSync(file, 'a', 0o600);
+    return this.fd;
+  }
+
+  private closeLog(): void {
+    if (this.fd === undefined) return;
+    try {
+      closeSync(this.fd);
+    } catch {
+      // Already closed.
+    }
+    this.fd = undefined;
+  }
+
+  /** Waits for every record already handed to the log, then closes the file. */
+  async flush(): Promise<void> {
+    await this.queue;
+    this.closeLog();
+  }
+
   /** The hash of the last record of the chain: remembered when this process wrote it last. */
-  private async prevHash(ino: number, size: number): Promise<string> {
+  private prevHash(ino: number, size: number): string {
     if (this.cache && this.cache.ino === ino && this.cache.size === size) return this.cache.hash;
-    if (size > 0) return hashOfLine(await lastLine(this.options.file));
-    const rotated = await rotatedFiles(this.options.file);
+    if (size > 0) return hashOfLine(lastLineSync(this.options.file));
+    const rotated = rotatedFilesSync(this.options.file);
     const newest = rotated[rotated.length - 1];
-    return newest ? hashOfLine(await lastLine(newest)) : GENESIS;
+    return newest ? hashOfLine(lastLineSync(newest)) : GENESIS;
   }
 
   /** FILE becomes FILE.<n+1>; the chain goes on in a new FILE. */
-  private async rotate(): Promise<void> {
-    const rotated = await rotatedFiles(this.options.file);
+  private rotate(): void {
+    const rotated = rotatedFilesSync(this.options.file);
     const last = rotated[rotated.length - 1];
     const n = last ? Number(last.slice(last.lastIndexOf('.') + 1)) + 1 : 1;
-    await rename(this.options.file, `${this.options.file}.${n}`);
-    this.cache = undefined;
+    renameSync(this.options.file, `${this.options.file}.${n}`);
   }
 }
 
-async function writeAll(handle: FileHandle, text: string): Promise<void> {
-  // One write call: with O_APPEND the line lands whole at the end of the file.
-  const buf = Buffer.from(text);
-  let off = 0;
-  while (off < buf.length) off += (await handle.write(buf, off, buf.length - off)).bytesWritten;
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A line that is not a record still anchors the chain (verify reports it); it never stops the log. */

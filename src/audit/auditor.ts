@@ -35,9 +35,12 @@ export interface CallerInfo {
 export interface Auditor {
   decision(entry: DecisionEntry): Promise<void>;
   outcome(entry: OutcomeEntry): Promise<void>;
+  /** Resolves once every record handed over so far is written (called at shutdown). */
+  flush(): Promise<void>;
 }
 
 export const NO_AUDIT: Auditor = {
   decision: async () => undefined,
   outcome: async () => undefined,
+  flush: async () => undefined,
 };

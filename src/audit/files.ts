@@ -1,40 +1,54 @@
 // The files of one log: the current file and its rotated predecessors FILE.1, FILE.2 … (oldest
 // first), and reading the last record of a file without reading the whole file.
-import { open, readdir } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** FILE.1, FILE.2 …, oldest first, then FILE itself. */
 export async function chainFiles(file: string): Promise<string[]> {
-  return [...(await rotatedFiles(file)), file];
+  const names = await readdir(dirname(file)).catch(() => [] as string[]);
+  return [...rotatedAmong(file, names), file];
 }
 
 export async function rotatedFiles(file: string): Promise<string[]> {
+  return (await chainFiles(file)).slice(0, -1);
+}
+
+export function rotatedFilesSync(file: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dirname(file));
+  } catch {
+    names = [];
+  }
+  return rotatedAmong(file, names);
+}
+
+function rotatedAmong(file: string, names: string[]): string[] {
   const dir = dirname(file);
-  const base = basename(file);
-  const names = await readdir(dir).catch(() => [] as string[]);
+  const prefix = `${basename(file)}.`;
   return names
-    .map((n) => ({ n, m: new RegExp(`^${escapeRe(base)}\\.(\\d+)$`).exec(n) }))
-    .filter((x): x is { n: string; m: RegExpExecArray } => x.m !== null)
-    .sort((a, b) => Number(a.m[1]) - Number(b.m[1]))
+    .filter((n) => n.startsWith(prefix) && /^\d+$/.test(n.slice(prefix.length)))
+    .map((n) => ({ n, i: Number(n.slice(prefix.length)) }))
+    .sort((a, b) => a.i - b.i)
     .map((x) => join(dir, x.n));
 }
 
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 /** The last complete line of a file (reading backward in chunks), or undefined when it has none. */
-export async function lastLine(file: string): Promise<string | undefined> {
-  const handle = await open(file, 'r').catch(() => undefined);
-  if (!handle) return undefined;
+export function lastLineSync(file: string): string | undefined {
+  let fd: number;
   try {
-    const { size } = await handle.stat();
-    let end = size;
+    fd = openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    let end = fstatSync(fd).size;
     let tail = Buffer.alloc(0);
     while (end > 0) {
       const start = Math.max(0, end - 65536);
       const chunk = Buffer.alloc(end - start);
-      await handle.read(chunk, 0, chunk.length, start);
+      readSync(fd, chunk, 0, chunk.length, start);
       tail = Buffer.concat([chunk, tail]);
       end = start;
       const text = tail.toString('utf8').replace(/\n+$/, '');
@@ -43,6 +57,6 @@ export async function lastLine(file: string): Promise<string | undefined> {
     }
     return undefined;
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }

@@ -1,18 +1,38 @@
 // A lock file around each append, so that several pm2-mcp processes (every MCP client spawns its
 // own) can share one log: the chain needs "read the last hash, append the next record" to be one
 // step. O_EXCL creation is atomic on local file systems; a lock left by a dead process, or older
-// than STALE_MS, is broken.
-import { open, readFile, stat, unlink } from 'node:fs/promises';
+// than STALE_MS, is broken. Taking and dropping it are synchronous system calls (a few µs each):
+// only waiting for another process's lock yields to the event loop.
+import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 
 const STALE_MS = 10_000;
 const WAIT_MS = 10_000;
 
-export async function withFileLock<T>(lockPath: string, run: () => Promise<T>): Promise<T> {
+export async function withFileLock<T>(lockPath: string, run: () => T): Promise<T> {
   await acquire(lockPath);
   try {
-    return await run();
+    return run();
   } finally {
-    await unlink(lockPath).catch(() => undefined);
+    try {
+      unlinkSync(lockPath);
+    } catch {
+      // Broken by another process as stale: nothing to release.
+    }
+  }
+}
+
+function tryTake(lockPath: string): boolean {
+  try {
+    const fd = openSync(lockPath, 'wx', 0o600);
+    try {
+      writeSync(fd, String(process.pid));
+    } finally {
+      closeSync(fd);
+    }
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
   }
 }
 
@@ -20,16 +40,13 @@ async function acquire(lockPath: string): Promise<void> {
   const deadline = Date.now() + WAIT_MS;
   let pause = 1;
   for (;;) {
-    try {
-      const handle = await open(lockPath, 'wx', 0o600);
-      await handle.write(String(process.pid));
-      await handle.close();
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    if (await stale(lockPath)) {
-      await unlink(lockPath).catch(() => undefined);
+    if (tryTake(lockPath)) return;
+    if (stale(lockPath)) {
+      try {
+        unlinkSync(lockPath);
+      } catch {
+        // Someone else broke it first.
+      }
       continue;
     }
     if (Date.now() > deadline) throw new Error(`the audit log lock ${lockPath} is held by another process for more than ${WAIT_MS / 1000} s`);
@@ -38,12 +55,12 @@ async function acquire(lockPath: string): Promise<void> {
   }
 }
 
-async function stale(lockPath: string): Promise<boolean> {
+function stale(lockPath: string): boolean {
   try {
-    const [text, info] = await Promise.all([readFile(lockPath, 'utf8'), stat(lockPath)]);
-    const pid = Number.parseInt(text, 10);
-    if (Date.now() - info.mtimeMs > STALE_MS) return true;
-    if (!Number.isInteger(pid) || pid <= 0) return Date.now() - info.mtimeMs > 1_000; // still being written
+    const age = Date.now() - statSync(lockPath).mtimeMs;
+    if (age > STALE_MS) return true;
+    const pid = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
+    if (!Number.isInteger(pid) || pid <= 0) return age > 1_000; // still being written
     try {
       process.kill(pid, 0);
       return false;

@@ -60,6 +60,7 @@ export async function serve(options: CliOptions, io: Io): Promise<number> {
   }
   // Never let a wedged daemon connection keep the server alive after its clients left.
   await Promise.race([pm2.close().catch(() => undefined), new Promise((r) => setTimeout(r, CLOSE_BOUND_MS).unref())]);
+  await auditor.flush();
   return 0;
 }
 

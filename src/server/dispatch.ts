@@ -91,7 +91,10 @@ export async function dispatch(gate: Gate, op: AnyOperation, rawArgs: unknown, c
     outcome = fail(asToolError(err));
   }
   const affected = outcome.ok ? (outcome.result.affected ?? []) : [];
-  await gate.auditor
+  // The outcome is queued behind the decision, in order, and written without holding up the
+  // reply: the decision record, which must precede the action, is the one the call waits for.
+  // The server flushes the queue before it exits.
+  void gate.auditor
     .outcome({ decisionId, ok: outcome.ok, durationMs: performance.now() - started, affected, ...(outcome.ok ? {} : { error: outcome.error.message }) })
     .catch((err) => gate.onAuditFailure(`The outcome of ${op.name} (${decisionId}) could not be recorded: ${errorMessage(err)}`));
   return outcome;
