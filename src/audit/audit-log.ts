@@ -2,7 +2,7 @@
 // runs, one per outcome after it, chained by hashes, safe to share between processes, rotated at
 // maxBytes. When a record cannot be written, the caller refuses the call.
 import { hostname, userInfo } from 'node:os';
-import { closeSync, fdatasyncSync, fstatSync, openSync, renameSync, statSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, openSync, readSync, renameSync, statSync, writeSync, type Stats } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
@@ -45,7 +45,7 @@ export class AuditLog implements Auditor {
       effect: entry.effect,
       rule: entry.decision.ruleId,
       reason: entry.decision.reason,
-      input: entry.request ? redactRequest(entry.request) : redactArgs(entry.args),
+      input: entry.request ? redactRequest(entry.request) : (redactArgs(entry.args) ?? null),
       caller: {
         transport: entry.caller.transport,
         session_id: entry.caller.sessionId ?? null,
@@ -82,7 +82,10 @@ export class AuditLog implements Auditor {
   private async appendNow(body: Record<string, unknown>): Promise<void> {
     const { file } = this.options;
     if (!this.folderReady) {
-      await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+      await mkdir(dirname(file), { recursive: true, mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+        const why = err.code === 'EEXIST' || err.code === 'ENOTDIR' ? 'a part of that path is a file' : (err.code ?? err.message);
+        throw Object.assign(new Error(`cannot create the folder ${dirname(file)} for the audit log (${why})`), { code: err.code });
+      });
       this.folderReady = true;
     }
     // Inside the lock everything is a synchronous system call: no thread-pool round trips
@@ -97,7 +100,10 @@ export class AuditLog implements Auditor {
         info = fstatSync(fd);
       }
       const record = seal(body, this.prevHash(info.ino, info.size));
-      const line = Buffer.from(`${JSON.stringify(record)}\n`);
+      // After a torn write (a crash mid-append) the file ends mid-line: start on a line of our
+      // own, so this record stays readable and verify reports the fragment.
+      const torn = info.size > 0 && !(this.cache && this.cache.ino === info.ino && this.cache.size === info.size) && !endsWithNewline(fd, info.size);
+      const line = Buffer.from(`${torn ? '\n' : ''}${JSON.stringify(record)}\n`);
       // One write: with O_APPEND the line lands whole at the end of the file.
       let off = 0;
       while (off < line.length) off += writeSync(fd, line, off, line.length - off);
@@ -114,7 +120,7 @@ export class AuditLog implements Auditor {
       if (onDisk && onDisk.ino === fstatSync(this.fd).ino) return this.fd;
       this.closeLog();
     }
-    this.fd = openSync(file, 'a', 0o600);
+    this.fd = openSync(file, 'a+', 0o600); // a+: appends, and reads the last byte after a torn write
     return this.fd;
   }
 
@@ -152,6 +158,12 @@ export class AuditLog implements Auditor {
   }
 }
 
+function endsWithNewline(fd: number, size: number): boolean {
+  const last = Buffer.alloc(1);
+  readSync(fd, last, 0, 1, size - 1);
+  return last[0] === 0x0a;
+}
+
 function statOrUndefined(path: string): Stats | undefined {
   try {
     return statSync(path);
@@ -178,7 +190,9 @@ function redactArgs(args: unknown): unknown {
   if (!args || typeof args !== 'object') return args;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(args)) {
-    out[k] = k === 'env' && v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).map((n) => [n, ENV_VALUE_MARKER])) : redactArgs(v);
+    if (k !== 'env' || v === undefined || v === null) out[k] = redactArgs(v);
+    // An env that is not an object ("NAME=value", a list of them) may still hold values.
+    else out[k] = typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).map((n) => [n, ENV_VALUE_MARKER])) : ENV_VALUE_MARKER;
   }
   return out;
 }

@@ -9,36 +9,59 @@ export type VerifyResult =
   | { status: 'broken'; files: string[]; records: number; file: string; line: number; why: string }
   | { status: 'unreadable'; file: string; why: string };
 
+const ATTEMPTS = 5;
+
+/**
+ * A live log may rotate while it is read. The files are listed, read, and listed again: when the
+ * set changed, everything is read afresh, so a rotation is never mistaken for tampering.
+ */
 export async function verifyChain(file: string): Promise<VerifyResult> {
-  const files = await chainFiles(file);
+  let result: VerifyResult | undefined;
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const files = await chainFiles(file);
+    const texts: string[] = [];
+    let unreadable: VerifyResult | undefined;
+    for (const f of files) {
+      try {
+        texts.push(await readFile(f, 'utf8'));
+      } catch (err) {
+        unreadable = { status: 'unreadable', file: f, why: (err as Error).message };
+        break;
+      }
+    }
+    const again = await chainFiles(file);
+    const rotated = again.length !== files.length || again.some((f, i) => f !== files[i]);
+    result = unreadable ?? walk(files, texts);
+    if (!rotated) return result;
+  }
+  return result!;
+}
+
+function walk(files: string[], texts: string[]): VerifyResult {
   let prev = GENESIS;
   let records = 0;
-  for (const f of files) {
-    let text: string;
-    try {
-      text = await readFile(f, 'utf8');
-    } catch (err) {
-      return { status: 'unreadable', file: f, why: (err as Error).message };
-    }
-    const lines = text.split('\n');
-    if (lines[lines.length - 1] === '') lines.pop();
-    else if (lines.length > 0) return { status: 'broken', files, records, file: f, line: lines.length, why: 'the last line is not terminated: a torn or truncated write' };
+  for (const [n, f] of files.entries()) {
+    const lines = texts[n]!.split('\n');
+    const terminated = lines[lines.length - 1] === '';
+    if (terminated) lines.pop();
     for (const [i, line] of lines.entries()) {
       const broken = (why: string): VerifyResult => ({ status: 'broken', files, records, file: f, line: i + 1, why });
-      let record: Record<string, unknown>;
+      if (!terminated && i === lines.length - 1) return broken('the last line is not terminated: a torn or truncated write');
+      let record: unknown;
       try {
-        record = JSON.parse(line) as Record<string, unknown>;
+        record = JSON.parse(line);
       } catch {
         return broken('not a JSON record');
       }
-      if (typeof record.hash !== 'string' || typeof record.prev !== 'string') return broken('no hash or prev field');
-      if (record.prev !== prev) {
+      const r = (record && typeof record === 'object' ? record : {}) as Record<string, unknown>;
+      if (typeof r.hash !== 'string' || typeof r.prev !== 'string') return broken('no hash or prev field');
+      if (r.prev !== prev) {
         return broken(prev === GENESIS && records === 0
           ? 'the chain does not start at its beginning: records or an older rotated file were removed'
           : 'prev is not the hash of the record before it: a record was removed, inserted or moved');
       }
-      if (hashOf(record) !== record.hash) return broken('the record was edited: its content does not match its hash');
-      prev = record.hash;
+      if (hashOf(r) !== r.hash) return broken('the record was edited: its content does not match its hash');
+      prev = r.hash;
       records++;
     }
   }

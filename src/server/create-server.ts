@@ -1,5 +1,6 @@
 // Wires the gate to an MCP server: tools, resources, completion and logging. Every handler that
 // touches process data goes through dispatch().
+import { randomUUID } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema, CompleteRequestSchema, ErrorCode, ListResourcesRequestSchema, ListResourceTemplatesRequestSchema,
@@ -43,6 +44,13 @@ export function createMcpServer(options: ServerOptions): Server {
     return { transport: options.transport, principal: options.principal, ...(sessionId ? { sessionId } : {}), ...(client ? { client: { name: client.name, version: client.version } } : {}) };
   };
 
+  /** A call to no tool or resource at all is still recorded: the owner sees what was tried. */
+  const refuseUnknown = async (ruleId: string, reason: string, operation: string, args: unknown, who: CallerInfo) => {
+    await options.gate.auditor
+      .decision({ decisionId: randomUUID(), operation, request: null, args, decision: { effect: 'deny', ruleId, reason }, effect: 'deny', caller: who })
+      .catch((err: unknown) => options.gate.onAuditFailure(`The audit log could not be written: ${(err as Error).message}`));
+  };
+
   server.oninitialized = () => {
     for (const data of options.notices) void server.sendLoggingMessage({ level: 'warning', logger: 'pm2-mcp', data }).catch(() => undefined);
   };
@@ -54,7 +62,10 @@ export function createMcpServer(options: ServerOptions): Server {
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const tool = tools.get(request.params.name);
-    if (!tool) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`);
+    if (!tool) {
+      await refuseUnknown('tools.unknown', `no tool is named ${request.params.name}`, request.params.name, request.params.arguments, caller(extra.sessionId));
+      throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`);
+    }
     const outcome = await dispatch(options.gate, tool, request.params.arguments ?? {}, caller(extra.sessionId));
     if (!outcome.ok) return errorResult(outcome.error);
     return { content: [{ type: 'text', text: outcome.result.text }], structuredContent: outcome.result.structured as Record<string, unknown> };
@@ -81,7 +92,10 @@ export function createMcpServer(options: ServerOptions): Server {
     const uri = request.params.uri;
     const id = processIdOf(uri);
     const op = uri === PROCESSES_URI ? readProcesses : id !== undefined ? readProcess : undefined;
-    if (!op) throw new McpError(ErrorCode.InvalidParams, `Unknown resource: ${uri}. Resources are ${PROCESSES_URI} and ${PROCESS_TEMPLATE}.`);
+    if (!op) {
+      await refuseUnknown('resources.unknown', `no resource has the URI ${uri}`, uri, {}, caller(extra.sessionId));
+      throw new McpError(ErrorCode.InvalidParams, `Unknown resource: ${uri}. Resources are ${PROCESSES_URI} and ${PROCESS_TEMPLATE}.`);
+    }
     const outcome = await dispatch(options.gate, op, id !== undefined ? { id } : {}, caller(extra.sessionId));
     if (!outcome.ok) throw new McpError(ErrorCode.InvalidParams, `${outcome.error.code}: ${outcome.error.message}`);
     return { contents: [{ uri, mimeType: 'application/json', text: outcome.result.text }] };

@@ -298,8 +298,8 @@ describe('every call leaves one decision, written before anything runs', () => {
     for (const l of lines) assert.match(l, PLAIN_LINE);
     const decisions = decisionsIn(recordsIn(auditFile)).slice(-3);
     lines.forEach((l, i) => assert.ok(l.startsWith(`${decisions[i]!.timestamp}  local`), l));
-    assert.match(lines[0]!, /  pm2:\/\/process\/\{id\}  deny  resolve\.PROCESS_NOT_FOUND: /);
-    assert.match(lines[2]!, /  resources\/list  allow  \S+: .* → ok [\d.]+ ms$/);
+    assert.match(lines[0]!, / {2}pm2:\/\/process\/\{id\} {2}deny {2}resolve\.PROCESS_NOT_FOUND: /);
+    assert.match(lines[2]!, / {2}resources\/list {2}allow {2}\S+: .* → ok [\d.]+ ms$/);
   });
 
   test('audit tail --denied: refusals only', async () => {
@@ -336,6 +336,12 @@ describe('every call leaves one decision, written before anything runs', () => {
     const r = await pm2mcp(['audit', 'verify', missing], logDir, home);
     assert.equal(r.code, 2, r.stdout + r.stderr);
     assert.match(r.stdout, new RegExp(`^unreadable: ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*ENOENT`));
+  });
+
+  test('an env sent as a string (refused as invalid) does not put its value in the file', async () => {
+    const value = 'sk-live-asString111SECRET';
+    assertRefused(await call(s.client, 'pm2_start_process', { script: 'app.js', env: `STRIPE_API_KEY=${value}` }), /^INVALID_ARGUMENTS: /, 'env as a string');
+    assert.ok(!readFileSync(auditFile, 'utf8').includes(value), 'the value reached the audit log');
   });
 
   test('stdout carried only JSON-RPC throughout', () => {
@@ -423,7 +429,7 @@ describe('when the audit log cannot be written, nothing runs', () => {
 
   test('a read is refused with AUDIT_UNAVAILABLE and the reason; stderr says so', async () => {
     const r = await call(s.client, 'pm2_list_processes');
-    assertRefused(r, /^AUDIT_UNAVAILABLE: The audit log could not be written, so nothing was run: .*(ENOTDIR|EEXIST).*a-regular-file/, 'a list');
+    assertRefused(r, /^AUDIT_UNAVAILABLE: The audit log could not be written, so nothing was run: .*a-regular-file.*(a part of that path is a file|ENOTDIR|EEXIST)/, 'a list');
     assert.equal((r._meta as Record<string, { code: string }>)['pm2-mcp/error']!.code, 'AUDIT_UNAVAILABLE');
     assert.match(s.stderr(), /pm2-mcp: The audit log could not be written, so nothing was run: /);
     await assert.rejects(s.client.readResource({ uri: 'pm2://processes' }), /AUDIT_UNAVAILABLE/);
@@ -454,7 +460,7 @@ describe('rotation and verify across files', () => {
     writeJson(join(dir, 'pm2-mcp.config.json'), { extends: 'readonly', audit: { maxBytes: 4096 } });
     const s = await connect({ home, cwd: dir, args: ['--audit-file', auditFile] });
     try {
-      for (let i = 0; i < 40; i++) await call(s.client, 'pm2_describe_process', { process: `p${i}` });
+      await Promise.all(Array.from({ length: 40 }, (_, i) => call(s.client, 'pm2_describe_process', { process: `p${i}` })));
     } finally {
       await s.close();
     }
@@ -488,8 +494,8 @@ describe('rotation and verify across files', () => {
     const first = `${auditFile}.1`;
     const text = readFileSync(first, 'utf8');
     const lines = text.split('\n');
-    assert.ok(lines[1]!.includes('"process":"p1"'));
-    lines[1] = lines[1]!.replace('"process":"p1"', '"process":"p7"');
+    assert.ok(lines[1]!.includes('"tool":"pm2_describe_process"'));
+    lines[1] = lines[1]!.replace('"tool":"pm2_describe_process"', '"tool":"pm2_describe_procesS"');
     writeFileSync(first, lines.join('\n'));
     const r = await pm2mcp(['audit', 'verify', auditFile], dir, home);
     assert.equal(r.code, 1, r.stdout + r.stderr);
@@ -542,6 +548,6 @@ describe('mode audit writes would_deny', () => {
     // `audit tail` without FILE finds the default log through PM2_MCP_HOME and the config.
     const tail = await pm2mcp(['audit', 'tail', '--denied'], dir, home);
     assert.equal(tail.code, 0, tail.stderr);
-    assert.match(tail.stdout, /  pm2_start_process  would_deny  start\.\S+: .* → ok [\d.]+ ms\n$/);
+    assert.match(tail.stdout, / {2}pm2_start_process {2}would_deny {2}start\.\S+: .* → ok [\d.]+ ms\n$/);
   });
 });
