@@ -72,8 +72,17 @@ export async function serveHttp(options: CliOptions, policy: CompiledPolicy, io:
 function configuredTokens(policy: CompiledPolicy): TokenEntry[] {
   const tokens: TokenEntry[] = [];
   const fromEnv = process.env.PM2_MCP_TOKEN;
+  // Only its digest is kept: the pm2 daemon this server may spawn inherits the environment, and
+  // pm2's cluster mode hands the daemon's environment to every worker.
+  delete process.env.PM2_MCP_TOKEN;
   if (fromEnv) tokens.push({ name: 'default', digest: sha256(fromEnv) });
   for (const t of policy.config.http?.tokens ?? []) tokens.push({ name: t.name, digest: Buffer.from(t.sha256, 'hex'), ...(t.extends ? { extends: t.extends } : {}) });
+  // Names are principals and key the per-token presets: two tokens may not share one.
+  const seen = new Set<string>();
+  for (const t of tokens) {
+    if (seen.has(t.name)) throw new UsageError(`Two tokens are named "${t.name}"${t.name === 'default' ? ' (PM2_MCP_TOKEN is "default")' : ''}: every token in http.tokens needs a name of its own.`);
+    seen.add(t.name);
+  }
   return tokens;
 }
 

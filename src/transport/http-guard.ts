@@ -49,9 +49,16 @@ export function defaultAllowedHosts(bound: string): string[] {
   return hosts;
 }
 
+/** An entry with a port ("proxy.example:8443") must match host and port; one without, the host name. */
 export function hostAllowed(hostHeader: string | undefined, allowed: readonly string[]): boolean {
   const name = hostName(hostHeader);
-  return name !== undefined && allowed.some((a) => a.replace(/^\[|\]$/g, '').toLowerCase() === name);
+  if (name === undefined || hostHeader === undefined) return false;
+  const full = hostHeader.trim().toLowerCase();
+  return allowed.some((entry) => {
+    const e = entry.trim().toLowerCase();
+    const withPort = /:\d+$/.test(e) && (e.startsWith('[') || e.split(':').length === 2);
+    return withPort ? e === full : e.replace(/^\[|\]$/g, '') === name;
+  });
 }
 
 /**

@@ -35,6 +35,8 @@ interface Session {
   server: Server;
   principal: string;
   lastSeen: number;
+  /** Requests of this session being answered: a session is never idle while one runs. */
+  busy: number;
 }
 
 const ANONYMOUS = 'anonymous';
@@ -112,7 +114,13 @@ export class HttpMcpServer {
         // Another principal's session id is as unknown to this caller as a made-up one.
         if (!session || session.principal !== principal) return this.rpcError(res, 404, -32001, 'Session not found');
         session.lastSeen = Date.now();
-        await session.transport.handleRequest(req, res, body);
+        session.busy++;
+        try {
+          await session.transport.handleRequest(req, res, body);
+        } finally {
+          session.busy--;
+          session.lastSeen = Date.now();
+        }
         return;
       }
       if (!post || !isInitializeRequest(body)) return this.rpcError(res, 400, -32000, 'Bad Request: no valid session id; send initialize first');
@@ -137,7 +145,7 @@ export class HttpMcpServer {
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
         uncount();
-        this.sessions.set(id, { transport, server, principal, lastSeen: Date.now() });
+        this.sessions.set(id, { transport, server, principal, lastSeen: Date.now(), busy: 0 });
       },
       onsessionclosed: (id) => void this.forget(id),
     });
@@ -167,7 +175,7 @@ export class HttpMcpServer {
 
   private async expireIdle(): Promise<void> {
     const cutoff = Date.now() - this.settings.sessionIdleMs;
-    const idle = [...this.sessions.values()].filter((s) => s.lastSeen < cutoff);
+    const idle = [...this.sessions.values()].filter((s) => s.busy === 0 && s.lastSeen < cutoff);
     for (const s of idle) this.log(`session of ${s.principal} expired after ${Math.round(this.settings.sessionIdleMs / 1000)} s idle`);
     await Promise.allSettled(idle.map((s) => this.closeSession(s)));
   }

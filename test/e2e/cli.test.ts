@@ -42,8 +42,9 @@ describe('pm2-mcp on the command line', () => {
   const bad: Array<{ args: string[]; env?: Record<string, string>; message: RegExp }> = [
     { args: ['--bogus'], message: /^pm2-mcp: Unknown option '--bogus'/ },
     { args: ['--transport', 'carrier-pigeon'], message: /--transport must be stdio or http \(got "carrier-pigeon"\)/ },
-    { args: ['--transport', 'http'], message: /--transport http is not available/ },
-    { args: [], env: { PM2_MCP_TRANSPORT: 'http' }, message: /--transport http is not available/ },
+    { args: ['--transport', 'http', '--port', '70000'], message: /--port must be a port number from 0 to 65535 \(got "70000"\)/ },
+    { args: [], env: { PM2_MCP_TRANSPORT: 'http', PM2_MCP_HOST: '0.0.0.0', PM2_MCP_NO_AUTH: 'true' }, message: /--no-auth is refused with --host 0.0.0.0/ },
+    { args: ['--host', '0.0.0.0'], message: /--host goes with --transport http/ },
     { args: [], env: { PM2_MCP_NO_DAEMON: 'maybe' }, message: /PM2_MCP_NO_DAEMON must be true or false \(got "maybe"\)/ },
     { args: ['--pm2-home'], message: /--pm2-home/ },
     { args: ['frobnicate'], message: /Unknown command "frobnicate"/ },
