@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { parseBooleanEnv } from './env-flags.js';
 import { UsageError } from './errors.js';
+import { isLoopbackHost } from './transport/http-guard.js';
 
 export type Transport = 'stdio' | 'http';
 
@@ -141,6 +142,9 @@ function httpOptions(values: Record<string, string | boolean | undefined>, env: 
   const path = str('path', 'PM2_MCP_PATH') ?? DEFAULT_HTTP.path;
   if (!/^\/[A-Za-z0-9._~/-]*$/.test(path)) throw new UsageError(`--path must start with / and hold only URL path characters (got "${path}").`);
   const noAuth = bool('no-auth', 'PM2_MCP_NO_AUTH');
+  if (transport === 'http' && noAuth && !isLoopbackHost(host)) {
+    throw new UsageError(`--no-auth is refused with --host ${host}: without a token, anyone who reaches the port runs programs. Use a loopback host, or tokens.`);
+  }
   const pm2 = bool('pm2', 'PM2_MCP_PM2');
   const pm2Name = str('pm2-name', 'PM2_MCP_PM2_NAME') ?? DEFAULT_HTTP.pm2Name;
   if (!/^[^\s/]{1,128}$/.test(pm2Name)) throw new UsageError(`--pm2-name must be a process name without spaces or slashes (got "${pm2Name}").`);

@@ -54,7 +54,10 @@ export async function serveHttp(options: CliOptions, policy: CompiledPolicy, io:
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}${path}`;
   io.stderr(`pm2-mcp: serving MCP over Streamable HTTP at ${url}`);
   if (noAuth) io.stderr('pm2-mcp: WARNING: --no-auth: any local process or user that reaches this port can run programs through pm2.');
-  if (!isLoopbackHost(host)) io.stderr(`pm2-mcp: WARNING: bound to ${host}, beyond loopback. Put a reverse proxy with TLS in front; tokens travel in clear over plain HTTP.`);
+  if (!isLoopbackHost(host)) {
+    io.stderr(`pm2-mcp: WARNING: bound to ${host}, beyond loopback. Put a reverse proxy with TLS in front; tokens travel in clear over plain HTTP.`);
+    if (!http.allowedHosts) io.stderr('pm2-mcp: only loopback Host names are accepted: list the names clients use in http.allowedHosts, or every remote request gets 403.');
+  }
   if (generated) io.stderr(connectionHelp(url, generated));
 
   await new Promise<void>((resolve) => {
@@ -120,6 +123,7 @@ function connectionHelp(url: string, token: string): string {
 
 /** --pm2: run this same server, with the same arguments, as a pm2-managed process, then exit. */
 export async function startUnderPm2(options: CliOptions, policy: CompiledPolicy, home: string, io: Io): Promise<number> {
+  if (options.http.port === 0) throw new UsageError('--pm2 needs a fixed --port: with port 0 the managed server would listen on a port nobody is told, and another after each restart.');
   const name = options.http.pm2Name;
   const args = withoutPm2Flags(process.argv.slice(2));
   const env: Record<string, string> = {};
@@ -142,6 +146,8 @@ export async function startUnderPm2(options: CliOptions, policy: CompiledPolicy,
     const ids = await pm2.start({
       name, script, cwd: process.cwd(), args, interpreter: process.execPath, node_args: [], env, instances: 1,
       exec_mode: 'fork', watch: false, namespace: 'default', autorestart: true, filter_env: [''],
+      // pm2 stop waits this long after SIGINT: the server's drain (10 s) and pm2 close (5 s).
+      kill_timeout: 16_000,
     });
     const { host, port, path } = options.http;
     io.stderr(`pm2-mcp: started as the pm2 process ${name} (pm_id ${ids.join(', ')}) in PM2_HOME=${home}, serving http://${host}:${port}${path}`);

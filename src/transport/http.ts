@@ -184,24 +184,16 @@ export class HttpMcpServer {
   private async readJson(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
     const limit = this.settings.maxBodyBytes;
     const declared = Number(req.headers['content-length'] ?? NaN);
-    if (Number.isFinite(declared) && declared > limit) {
-      this.reply(res, 413, `Request body larger than ${limit} bytes`, { Connection: 'close' });
-      req.resume();
+    const body = Number.isFinite(declared) && declared > limit ? undefined : await readBounded(req, limit);
+    if (body === undefined) {
+      // Answer first, then drain what the client still sends (bounded in time): closing the
+      // socket under an unread body makes the client see a reset instead of the 413.
+      this.reply(res, 413, `Request body larger than ${limit} bytes`);
+      drainThenDrop(req);
       return INVALID;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > limit) {
-        this.reply(res, 413, `Request body larger than ${limit} bytes`, { Connection: 'close' });
-        req.destroy();
-        return INVALID;
-      }
-      chunks.push(chunk);
-    }
     try {
-      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      return JSON.parse(body.toString('utf8'));
     } catch {
       this.rpcError(res, 400, -32700, 'Parse error: the body is not JSON');
       return INVALID;
@@ -228,6 +220,36 @@ export class HttpMcpServer {
 }
 
 const INVALID = Symbol('invalid body');
+const DRAIN_MS = 5_000;
+
+/** The body, or undefined as soon as it passes `limit` (the rest is left unread). */
+function readBounded(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off('data', onData);
+        req.off('end', onEnd);
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => resolve(Buffer.concat(chunks));
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', reject);
+  });
+}
+
+function drainThenDrop(req: IncomingMessage): void {
+  const timer = setTimeout(() => req.socket.destroy(), DRAIN_MS);
+  timer.unref();
+  req.once('end', () => clearTimeout(timer));
+  req.resume();
+}
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
