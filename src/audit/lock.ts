@@ -8,10 +8,10 @@ import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } fr
 const STALE_MS = 10_000;
 const WAIT_MS = 10_000;
 
-export async function withFileLock<T>(lockPath: string, run: () => T): Promise<T> {
+export async function withFileLock<T>(lockPath: string, run: () => T | Promise<T>): Promise<T> {
   await acquire(lockPath);
   try {
-    return run();
+    return await run();
   } finally {
     try {
       unlinkSync(lockPath);

@@ -34,7 +34,16 @@ export async function recentDecisions(file: string, opts: { lines: number; denie
   return found.reverse();
 }
 
-export function plainLine({ decision: d, outcome }: Decided): string {
+/** Control characters shown as \u escapes: a record may not rewrite the owner's terminal. */
+function safe(text: string): string {
+  return text.replace(/[\p{Cc}\u2028\u2029]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+export function plainLine(decided: Decided): string {
+  return safe(rawLine(decided));
+}
+
+function rawLine({ decision: d, outcome }: Decided): string {
   const who = `${d.caller.principal}${d.caller.client ? ` (${d.caller.client.name} ${d.caller.client.version})` : ''}`;
   const result = outcome ? (outcome.ok ? ` → ok ${outcome.duration_ms} ms` : ` → failed: ${outcome.error}`) : '';
   return `${d.timestamp}  ${who}  ${d.tool}  ${d.effect}  ${d.rule}: ${d.reason}${result}`;

@@ -14,6 +14,7 @@ import { createMcpServer } from '../server/create-server.js';
 import type { Gate } from '../server/dispatch.js';
 import { serveStdio } from '../transport/stdio.js';
 import { NAME, VERSION } from '../version.js';
+import { scrubEnvironment } from '../scrub-env.js';
 import { loadPolicy } from './load-policy.js';
 import { serveHttp, startUnderPm2 } from './serve-http.js';
 
@@ -40,6 +41,7 @@ export async function serve(options: CliOptions, io: Io): Promise<number> {
   const auditor = createAuditor(options, policy, home.home);
   io.stderr(`pm2-mcp: audit log ${auditor instanceof AuditLog ? auditor.file : 'off (audit.enabled is false)'}`);
 
+  scrubEnvironment(process.env, policy.start.env.passThrough);
   const pm2 = createPm2Adapter({ home: home.home, noDaemon: options.noDaemon, spawnDaemon: mayChangeProcesses(policy) });
   const gate = (narrowing?: CompiledPolicy): Gate => ({
     ctx: { pm2, root: policy.root, redactEnv: policy.output.redactEnv || (narrowing?.output.redactEnv ?? false), policy },

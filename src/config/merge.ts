@@ -1,6 +1,8 @@
 // How a config lays over the one it extends: plain objects merge key by key, everything else
 // (arrays included) replaces. An array is a whole list on purpose: a file that writes
 // `"scripts": ["apps/*.js"]` means exactly those, not those plus whatever the base allowed.
+// Deny lists are the exception: they accumulate, so extending a preset never drops one of its
+// refusals (a config listing `"deny": ["*_TOKEN"]` keeps the preset's NODE_OPTIONS, LD_* …).
 import type { Pm2McpConfig } from './types.js';
 
 /** Keys that describe a file, not the policy: never carried into a merged config. */
@@ -21,7 +23,9 @@ function copy(v: unknown): unknown {
   return v;
 }
 
-function mergeObjects(base: Plain, over: Plain): Plain {
+const ACCUMULATING = new Set(['start.env.deny', 'start.scriptsExclude']);
+
+function mergeObjects(base: Plain, over: Plain, path = ''): Plain {
   const out: Plain = {};
   for (const [key, value] of Object.entries(base)) {
     if (key !== '__proto__') out[key] = copy(value);
@@ -29,7 +33,9 @@ function mergeObjects(base: Plain, over: Plain): Plain {
   for (const [key, value] of Object.entries(over)) {
     if (key === '__proto__' || value === undefined) continue;
     const prev = out[key];
-    out[key] = isPlainObject(prev) && isPlainObject(value) ? mergeObjects(prev, value) : copy(value);
+    const at = path ? `${path}.${key}` : key;
+    if (ACCUMULATING.has(at) && Array.isArray(prev) && Array.isArray(value)) out[key] = [...new Set([...prev, ...value])];
+    else out[key] = isPlainObject(prev) && isPlainObject(value) ? mergeObjects(prev, value, at) : copy(value);
   }
   return out;
 }

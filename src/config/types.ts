@@ -23,6 +23,8 @@ export interface Pm2McpConfig {
   start?: {
     /** Globs over the REAL path of the script (symlinks resolved), relative to the config's folder. */
     scripts?: string[];
+    /** Globs over real script paths refused even when scripts allows them (deny beats allow). */
+    scriptsExclude?: string[];
     /** Globs over the real path of the working folder; "." is the config's folder itself. */
     cwd?: string[];
     /** Interpreter names (resolved on the server's PATH), absolute paths or globs, "none", or "*". */

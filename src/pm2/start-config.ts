@@ -46,5 +46,7 @@ export function buildStartConfig(app: StartApp, serverEnv: Record<string, string
   if (o.restart_delay !== undefined) config.restart_delay = o.restart_delay;
   if (o.kill_timeout !== undefined) config.kill_timeout = o.kill_timeout;
   if (o.time !== undefined) config.time = o.time;
+  // Without merge_logs pm2 writes x-<pm_id>.log instead of the x.log the policy checked.
+  if (app.logFiles.out || app.logFiles.err || app.logFiles.combined) config.merge_logs = true;
   return config;
 }

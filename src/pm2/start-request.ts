@@ -41,6 +41,10 @@ export async function resolveStartApps(args: StartArgs, root: string, options: {
     for (const [index, app] of eco.apps.entries()) {
       apps.push(await resolveApp(fromEcosystem(app), base, { kind: 'ecosystem', file, index }));
     }
+    // Two apps of one name: pm2 would start the first and restart it with the second's options.
+    const names = apps.map((a) => a.name);
+    const twice = names.find((n, i) => names.indexOf(n) !== i);
+    if (twice !== undefined) throw new ToolError('START_REFUSED', `${file} names two apps ${JSON.stringify(twice)}: every app needs a name of its own.`);
     return apps;
   }
   return [await resolveApp(args, root, { kind: 'arguments' })];
@@ -96,8 +100,9 @@ async function resolveApp(spec: AppSpec, base: string, origin: StartApp['origin'
   for (const name of Object.keys(env)) {
     if (!ENV_NAME.test(name)) throw new ToolError('INVALID_ARGUMENTS', `"${name}" is not a valid environment variable name.`);
   }
+  const name = checkedName(spec.name ?? basename(script, extname(script)));
   return {
-    name: spec.name ?? basename(script, extname(script)),
+    name,
     script,
     cwd,
     interpreter,
@@ -178,6 +183,24 @@ async function resolveLogFiles(files: NonNullable<AppSpec['logFiles']>, cwd: str
     out[key] = resolve(dir, basename(lexical));
   }
   return out;
+}
+
+/**
+ * A name pm2 would read as something else is refused: "all" and a /regex/ are targets in pm2's
+ * own CLI, a number is taken as a name before an id (`pm2 stop 0` would stop this app), and
+ * white space or control characters garble listings and logs.
+ */
+function checkedName(name: string): string {
+  const why =
+    name === 'all' ? '"all" means every process to pm2'
+    : /^\d+$/.test(name) ? 'a number reads as a pm_id'
+    : name.startsWith('/') || name.includes('/') ? 'a slash makes it a path or a /regex/ to pm2'
+    : /[\s\p{Cc}]/u.test(name) ? 'it holds white space or control characters'
+    : name.length > 128 ? 'it is longer than 128 characters'
+    : name.length === 0 ? 'it is empty'
+    : undefined;
+  if (why) throw new ToolError('START_REFUSED', `The process name ${JSON.stringify(name)} is refused: ${why}.`);
+  return name;
 }
 
 function execModeOf(given: string | undefined, instances: number, interpreter: string): 'fork' | 'cluster' {

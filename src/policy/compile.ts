@@ -1,8 +1,8 @@
 // From the effective config (presets merged) to matchers built once. Pure: interpreter names
 // are resolved to real paths by a function the caller passes in (it does the I/O).
-import { isAbsolute } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { TOOL_NAMES, type Pm2McpConfig, type PresetName, type ToolEffect, type ToolName } from '../config/types.js';
-import { absoluteGlob, nameMatcher, pathMatcher, type Matcher } from './globs.js';
+import { nameMatcher, pathMatcher, type Matcher } from './globs.js';
 
 export interface PolicyInput {
   config: Pm2McpConfig;
@@ -22,6 +22,7 @@ export interface CompiledPolicy {
   tools: Record<ToolName, ToolEffect>;
   start: {
     scripts: Matcher;
+    scriptsExclude: Matcher;
     cwd: Matcher;
     ecosystemFiles: Matcher;
     /** Exact real paths of JavaScript ecosystem files the config names (they are executed to be read). */
@@ -64,7 +65,7 @@ export function compilePolicy(input: PolicyInput, resolveInterpreter: (name: str
   }
 
   const ecosystem = start.ecosystemFiles ?? [];
-  const jsFiles = new Set(ecosystem.filter((p) => JS_EXT.test(p) && !GLOB_CHARS.test(p)).map((p) => absoluteGlob(p, root)));
+  const jsFiles = new Set(ecosystem.filter((p) => JS_EXT.test(p) && !GLOB_CHARS.test(p)).map((p) => resolve(root, p)));
 
   return {
     preset: input.preset,
@@ -76,6 +77,7 @@ export function compilePolicy(input: PolicyInput, resolveInterpreter: (name: str
     tools,
     start: {
       scripts: pathMatcher(start.scripts ?? [], root),
+      scriptsExclude: pathMatcher(start.scriptsExclude ?? [], root),
       cwd: pathMatcher(start.cwd ?? [], root),
       ecosystemFiles: pathMatcher(ecosystem, root),
       jsEcosystemFiles: jsFiles,

@@ -93,6 +93,9 @@ function checkStart(app: StartApp, policy: CompiledPolicy): Decision | undefined
   if (!s.scripts.test(app.script)) {
     return deny('start.scripts', `${label} the script ${app.script} (its real path) is not allowed`, `add a glob matching "${rel(app.script)}" to start.scripts in ${where}`);
   }
+  if (s.scriptsExclude.test(app.script)) {
+    return deny('start.scriptsExclude', `${label} the script ${app.script} is excluded (dependencies in node_modules and dot files are not the project's scripts)`, `remove the pattern matching it from start.scriptsExclude in ${where} (a preset's exclusions cannot be removed by extending it)`);
+  }
   if (!interpreterAllowed(app, policy)) {
     const allowed = [...s.interpreters.names, ...(s.interpreters.none ? ['none'] : [])].join(', ') || 'none';
     return deny('start.interpreters', `${label} the interpreter ${app.interpreter.path === 'none' ? 'none (the file runs itself)' : app.interpreter.path} is not allowed (allowed: ${allowed})`, `add "${app.interpreter.name}" to start.interpreters in ${where}`);

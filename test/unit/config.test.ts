@@ -20,7 +20,7 @@ const SNAPSHOT = join(ROOT, 'test', 'snapshots', 'config-errors.txt');
 const TYPES_URL = new URL('../../src/config/types.js', import.meta.url).href;
 
 const TOP_KEYS = '$schema, extends, mode, tools, start, processes, output, logs, audit, http';
-const START_KEYS = 'scripts, cwd, interpreters, interpreterArgs, ecosystemFiles, env, logFiles, maxInstances, watch';
+const START_KEYS = 'scripts, scriptsExclude, cwd, interpreters, interpreterArgs, ecosystemFiles, env, logFiles, maxInstances, watch';
 
 let tmp = '';
 let savedXdg: string | undefined;
@@ -196,7 +196,8 @@ describe('mergeConfigs', () => {
     const over: Pm2McpConfig = { extends: './base.json', mode: 'audit', start: { scripts: ['c'], env: { deny: [] } } };
     assert.deepEqual(mergeConfigs(base, over), {
       mode: 'audit',
-      start: { scripts: ['c'], cwd: ['.'], env: { allow: ['X'], deny: [] } },
+      // Deny lists accumulate: extending never drops one of the base's refusals.
+      start: { scripts: ['c'], cwd: ['.'], env: { allow: ['X'], deny: ['Y'] } },
       logs: { maxLines: 10 },
     });
   });

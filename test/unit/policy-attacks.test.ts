@@ -701,9 +701,17 @@ describe('THREATS 8: targets', () => {
     { name: 'strict: starting a new app named evil', args: { ...LEGIT, name: 'evil' }, policy: STRICT, effect: 'deny', ruleId: 'processes.scope', reason: 'evil' },
     { name: 'strict: the default name (server) is out of scope', args: { script: 'server.js', cwd: 'apps/api' }, policy: STRICT, effect: 'deny', ruleId: 'processes.scope' },
     { name: 'strict: an ecosystem app named api-evil in namespace dev', args: { jsonConfigFile: eco({ apps: [{ ...API, name: 'api-evil', namespace: 'dev' }] }) }, policy: STRICT_ECO, effect: 'deny', ruleId: 'processes.scope' },
-    { name: 'strict: an ecosystem app named like a regex', args: { jsonConfigFile: eco({ apps: [{ ...API, name: '/.*/' }] }) }, policy: STRICT_ECO, effect: 'deny', ruleId: 'processes.scope' },
-    { name: 'strict: an ecosystem app named all', args: { jsonConfigFile: eco({ apps: [{ ...API, name: 'all' }] }) }, policy: STRICT_ECO, effect: 'deny', ruleId: 'processes.scope' },
     { name: 'standard: a new app in the root, any name', args: { ...LEGIT, name: 'whatever' }, policy: STANDARD, effect: 'allow', ruleId: 'start' },
+  ]);
+
+  // Names pm2 would read as targets are refused whatever the policy (a start only ever creates).
+  refusalCases([
+    { name: 'an ecosystem app named like a regex', args: { jsonConfigFile: eco({ apps: [{ ...API, name: '/.*/' }] }) }, policy: STRICT_ECO, code: 'START_REFUSED', message: 'a slash makes it a path or a /regex/' },
+    { name: 'an ecosystem app named all', args: { jsonConfigFile: eco({ apps: [{ ...API, name: 'all' }] }) }, policy: STRICT_ECO, code: 'START_REFUSED', message: '"all" means every process' },
+    { name: 'an ecosystem app named 0', args: { jsonConfigFile: eco({ apps: [{ ...API, name: '0' }] }) }, policy: STRICT_ECO, code: 'START_REFUSED', message: 'a number reads as a pm_id' },
+    { name: 'an ecosystem app named with an escape sequence', args: { jsonConfigFile: eco({ apps: [{ ...API, name: 'api\u001b[2K' }] }) }, policy: STRICT_ECO, code: 'START_REFUSED', message: 'control characters' },
+    { name: 'two ecosystem apps of one name (the second would restart the first)', args: { jsonConfigFile: eco({ apps: [{ ...API }, { ...API }] }) }, policy: STRICT_ECO, code: 'START_REFUSED', message: 'names two apps' },
+    { name: 'a start named all', args: { ...LEGIT, name: 'all' }, policy: STRICT, code: 'START_REFUSED', message: '"all" means every process' },
   ]);
 
   const proc = (pm_id: number, name: string, cwd: string | null, namespace = 'default'): Pm2RawProcess => ({ pm_id, name, pm2_env: { pm_id, name, namespace, ...(cwd ? { pm_cwd: cwd } : {}) } });

@@ -6,7 +6,11 @@ import { buildStartConfig } from '../../pm2/start-config.js';
 import { ecosystemPath, resolveStartApps } from '../../pm2/start-request.js';
 import { pmIdOf, summarize } from '../../pm2/views.js';
 import type { TargetRef } from '../../policy/types.js';
-import { defineTool, type ExecuteResult } from '../operation.js';
+import { join } from 'node:path';
+import { withFileLock } from '../../audit/lock.js';
+import type { StartApp } from '../../policy/types.js';
+import type { ProcessSummary } from '../../pm2/views.js';
+import { defineTool, type ExecuteResult, type ServerContext } from '../operation.js';
 import { actionResultSchema, processArg, summarySchema } from './schemas.js';
 import { resolveProcesses } from './targets.js';
 
@@ -47,7 +51,14 @@ export const startProcess = defineTool({
     }
     return { kind: 'start' as const, operation: 'pm2_start_process', apps: await resolveStartApps(args, ctx.root, { jsEcosystemFiles: start.jsEcosystemFiles }) };
   },
-  execute: async (req, ctx) => {
+  // Checking that a name is free and starting under it is one step for every server on this
+  // PM2_HOME: otherwise two starts racing with one name turn the second into a pm2 restart.
+  execute: async (req, ctx) => withFileLock(join(ctx.pm2.home, 'pm2-mcp-start.lock'), () => startNew(req.apps, ctx)),
+});
+
+async function startNew(apps: StartApp[], ctx: ServerContext): Promise<ExecuteResult<{ started: ProcessSummary[] }>> {
+  {
+    const req = { apps };
     const existing = await ctx.pm2.list();
     const names = new Set(existing.map((p) => p.name ?? p.pm2_env?.name));
     // pm2.start with a known name restarts that app with the new options merged (THREATS.md
@@ -63,8 +74,8 @@ export const startProcess = defineTool({
       text: `Started ${started.map((p) => `${p.name} (pm_id ${p.pm_id}, ${p.status})`).join(', ') || 'nothing'}.`,
       affected: ids,
     };
-  },
-});
+  }
+}
 
 type Action = 'restart' | 'reload' | 'stop' | 'delete';
 

@@ -10,7 +10,7 @@ import { resolveProcesses } from './targets.js';
 export const flushLogs = defineTool({
   name: 'pm2_flush_logs',
   title: 'Empty pm2 log files',
-  description: 'Truncates the out, err and combined log files of one process (every instance), or of every process when no process is given. The lines are gone for good.',
+  description: 'Truncates the out, err and combined log files of one process (every instance), or of every process when no process is given (which the policy allows only with processes.allowAll). The lines are gone for good.',
   input: z.strictObject({ process: processArg.optional() }),
   output: z.object({ flushed: z.array(z.object({ pm_id: z.number(), name: z.string(), files: z.array(z.string()) })) }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
