@@ -16,7 +16,6 @@ import { serveStdio } from '../transport/stdio.js';
 import { NAME, VERSION } from '../version.js';
 import { scrubEnvironment } from '../scrub-env.js';
 import { loadPolicy } from './load-policy.js';
-import { serveHttp, startUnderPm2 } from './serve-http.js';
 
 export interface Io {
   stderr: (line: string) => void;
@@ -30,7 +29,10 @@ export async function serve(options: CliOptions, io: Io): Promise<number> {
   // A config error stops the server before it serves anything (the CLI prints it, exit 2).
   const policy = await loadPolicy({ cwd: process.cwd(), configFile: options.configFile, policy: options.policy });
   const home = choosePm2Home({ flag: options.pm2Home, env: process.env });
-  if (options.transport === 'http' && options.http.pm2) return startUnderPm2(options, policy, home.home, io);
+  // The HTTP side (node:http, the SDK's HTTP transport and undici behind it) loads only for HTTP:
+  // a stdio server answers initialize without paying for it.
+  const http = options.transport === 'http' ? await import('./serve-http.js') : undefined;
+  if (http && options.http.pm2) return http.startUnderPm2(options, policy, home.home, io);
 
   const notices: string[] = [];
   const fallback = describeFallback(home);
@@ -52,8 +54,8 @@ export async function serve(options: CliOptions, io: Io): Promise<number> {
   });
   const hidden = (narrowing?: CompiledPolicy) => new Set([...hiddenTools(policy), ...(narrowing ? hiddenTools(narrowing) : [])]);
 
-  if (options.transport === 'http') {
-    await serveHttp(options, policy, io, (principal, narrowing) =>
+  if (http) {
+    await http.serveHttp(options, policy, io, (principal, narrowing) =>
       createMcpServer({ name: NAME, version: VERSION, transport: 'http', principal, notices, hidden: hidden(narrowing), gate: gate(narrowing) }),
     );
   } else {

@@ -2,6 +2,7 @@
 // file of the chain on its own (presets included), then merges them base first. Any problem is a
 // ConfigError naming the one file it is in.
 import { readFile, realpath, stat } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -219,20 +220,26 @@ async function presetAt(realFile: string): Promise<PresetName | null> {
  * to the file system's root, plus the user's config folder. A superset of what the search
  * reads, so "no" is safe.
  */
-async function mayFindConfig(cwd: string): Promise<boolean> {
+// Synchronous on purpose: a few dozen stats before start-up answers, µs each, where promise
+// stats would cost a thread-pool round trip apiece.
+function mayFindConfig(cwd: string): boolean {
   const places = SEARCH_PLACES.filter((p) => p !== 'package.json');
   for (let dir = resolve(cwd); ; dir = dirname(dir)) {
-    for (const place of places) if (await exists(resolve(dir, place))) return true;
-    const pkg = await readFile(resolve(dir, 'package.json'), 'utf8').catch(() => undefined);
+    for (const place of places) if (existsSync(resolve(dir, place))) return true;
+    const pkg = readIfExists(resolve(dir, 'package.json'));
     if (pkg !== undefined && pkg.includes(`"${MODULE_NAME}"`)) return true;
     if (dirname(dir) === dir) break;
   }
   const configHome = process.env.XDG_CONFIG_HOME || resolve(homedir(), '.config');
-  return exists(resolve(configHome, MODULE_NAME));
+  return existsSync(resolve(configHome, MODULE_NAME));
 }
 
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+function readIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
@@ -240,7 +247,7 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   if (policy !== undefined && !isPresetName(policy)) {
     throw new ConfigError('--policy', [`"${policy}" is not a preset (expected one of ${PRESET_NAMES.join(', ')})`]);
   }
-  const top = opts.configFile === undefined && !(await mayFindConfig(opts.cwd)) ? null : await findTop(await explorer(), opts);
+  const top = opts.configFile === undefined && !mayFindConfig(opts.cwd) ? null : await findTop(await explorer(), opts);
 
   if (top === null) {
     const preset = policy ?? 'standard';

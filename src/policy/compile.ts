@@ -49,20 +49,19 @@ export function compilePolicy(input: PolicyInput, resolveInterpreter: (name: str
   const tools = Object.fromEntries(TOOL_NAMES.map((t) => [t, config.tools?.[t] ?? 'deny'])) as Record<ToolName, ToolEffect>;
 
   const interpreters = start.interpreters ?? [];
-  const paths = new Set<string>();
   const names: string[] = [];
   const globs: string[] = [];
+  const exact: string[] = [];
   for (const entry of interpreters) {
     if (entry === '*' || entry === 'none') continue;
-    if (isAbsolute(entry)) {
-      if (GLOB_CHARS.test(entry)) globs.push(entry);
-      else paths.add(resolveInterpreter(entry) ?? entry);
-      continue;
-    }
-    names.push(entry);
-    const real = resolveInterpreter(entry);
-    if (real) paths.add(real);
+    if (isAbsolute(entry) && GLOB_CHARS.test(entry)) globs.push(entry);
+    else if (isAbsolute(entry)) exact.push(entry);
+    else names.push(entry);
   }
+  // Names resolve to real paths on first use: a PATH walk per name is start-up time otherwise.
+  let paths: Set<string> | undefined;
+  const resolvedPaths = () =>
+    (paths ??= new Set([...exact.map((e) => resolveInterpreter(e) ?? e), ...names.map(resolveInterpreter).filter((p): p is string => p !== undefined)]));
 
   const ecosystem = start.ecosystemFiles ?? [];
   const jsFiles = new Set(ecosystem.filter((p) => JS_EXT.test(p) && !GLOB_CHARS.test(p)).map((p) => resolve(root, p)));
@@ -82,7 +81,7 @@ export function compilePolicy(input: PolicyInput, resolveInterpreter: (name: str
       ecosystemFiles: pathMatcher(ecosystem, root),
       jsEcosystemFiles: jsFiles,
       logFiles: pathMatcher(start.logFiles ?? [], root),
-      interpreters: { any: interpreters.includes('*'), none: interpreters.includes('none'), paths, globs: pathMatcher(globs, root), names },
+      interpreters: { any: interpreters.includes('*'), none: interpreters.includes('none'), get paths() { return resolvedPaths(); }, globs: pathMatcher(globs, root), names },
       interpreterArgs: nameMatcher(start.interpreterArgs ?? []),
       env: { allow: nameMatcher(start.env?.allow ?? []), deny: nameMatcher(start.env?.deny ?? []), passThrough: start.env?.passThrough ?? [] },
       maxInstances: start.maxInstances ?? 1,

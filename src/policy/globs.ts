@@ -34,12 +34,14 @@ function normalizedAbsolute(value: string): boolean {
   return !value.includes('\0') && isAbsolute(value) && normalize(value) === value;
 }
 
+/** Compiled on first use: most of a policy's matchers never run in a short session. */
 export function pathMatcher(patterns: readonly string[], root: string): Matcher {
   if (patterns.length === 0) return NEVER;
-  const res = patterns.map((p) => new Minimatch(absoluteGlob(p, root), { dot: true, nonegate: true, nocomment: true }).makeRe()).filter((re): re is RegExp => re !== false);
+  let res: RegExp[] | undefined;
+  const compiled = () => (res ??= patterns.map((p) => new Minimatch(absoluteGlob(p, root), { dot: true, nonegate: true, nocomment: true }).makeRe()).filter((re): re is RegExp => re !== false));
   return {
     patterns,
-    test: (value) => normalizedAbsolute(value) && res.some((re) => re.test(value)),
+    test: (value) => normalizedAbsolute(value) && compiled().some((re) => re.test(value)),
   };
 }
 
