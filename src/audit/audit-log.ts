@@ -15,7 +15,12 @@ import type { DecisionRecord, OutcomeRecord, PolicyRecord, ServerRecord } from '
 
 export interface AuditLogOptions {
   file: string;
-  fsync: boolean;
+  /**
+   * true: every record is on disk before its call goes on. "actions": the decision record of a
+   * call that changes something (and is not refused) is; reads, refusals and outcomes are
+   * written at once and reach the disk with the next flush. false: the OS decides.
+   */
+  fsync: boolean | 'actions';
   maxBytes: number;
   policy: PolicyRecord;
   server: ServerRecord;
@@ -56,7 +61,8 @@ export class AuditLog implements Auditor {
       policy: this.options.policy,
       server: this.options.server,
     };
-    await this.append(record as unknown as Record<string, unknown>);
+    const acts = entry.effect !== 'deny' && entry.request !== null && entry.request.kind !== 'read';
+    await this.append(record as unknown as Record<string, unknown>, this.options.fsync === true || (this.options.fsync === 'actions' && acts));
   }
 
   async outcome(entry: OutcomeEntry): Promise<void> {
@@ -69,17 +75,18 @@ export class AuditLog implements Auditor {
       duration_ms: Math.round(entry.durationMs * 1000) / 1000,
       affected: entry.affected,
     };
-    await this.append(record as unknown as Record<string, unknown>);
+    // After the reply: nothing waits for an outcome record, so it yields to the I/O that does.
+    await this.append(record as unknown as Record<string, unknown>, this.options.fsync === true, true);
   }
 
   /** Appends one after the other within this process; the file lock orders them across processes. */
-  private append(body: Record<string, unknown>): Promise<void> {
-    const next = this.queue.then(() => this.appendNow(body));
+  private append(body: Record<string, unknown>, sync: boolean, later = false): Promise<void> {
+    const next = this.queue.then(() => (later ? new Promise<void>((r) => setImmediate(r)) : undefined)).then(() => this.appendNow(body, sync));
     this.queue = next.catch(() => undefined);
     return next;
   }
 
-  private async appendNow(body: Record<string, unknown>): Promise<void> {
+  private async appendNow(body: Record<string, unknown>, sync: boolean): Promise<void> {
     const { file } = this.options;
     if (!this.folderReady) {
       await mkdir(dirname(file), { recursive: true, mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
@@ -107,7 +114,7 @@ export class AuditLog implements Auditor {
       // One write: with O_APPEND the line lands whole at the end of the file.
       let off = 0;
       while (off < line.length) off += writeSync(fd, line, off, line.length - off);
-      if (this.options.fsync) fdatasyncSync(fd);
+      if (sync) fdatasyncSync(fd);
       this.cache = { ino: info.ino, size: info.size + line.length, hash: record.hash };
     });
   }

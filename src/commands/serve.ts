@@ -73,7 +73,7 @@ function createAuditor(options: CliOptions, policy: CompiledPolicy, home: string
   if (settings.enabled === false) return NO_AUDIT;
   return new AuditLog({
     file: auditFile({ flag: options.auditFile, env: process.env, policy, home, cwd: process.cwd() }),
-    fsync: settings.fsync ?? true,
+    fsync: settings.fsync === 'always' ? true : settings.fsync === false ? false : 'actions',
     maxBytes: settings.maxBytes ?? DEFAULT_MAX_BYTES,
     policy: {
       sources: policy.sources,

@@ -62,7 +62,7 @@ export interface Pm2McpConfig {
   };
   output?: { redactEnv?: boolean };
   logs?: { maxLines?: number };
-  audit?: { enabled?: boolean; file?: string; maxBytes?: number; fsync?: boolean };
+  audit?: { enabled?: boolean; file?: string; maxBytes?: number; fsync?: boolean | 'always' };
   http?: {
     tokens?: Array<{ name: string; sha256: string; extends?: string }>;
     allowedHosts?: string[];
