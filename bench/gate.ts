@@ -7,13 +7,12 @@
 import { mkdir, realpath, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NO_AUDIT, type CallerInfo } from '../src/audit/auditor.js';
-import type { Pm2Adapter } from '../src/pm2/adapter.js';
-import type { Pm2RawProcess, Pm2StartConfig } from '../src/pm2/types.js';
 import { decide, dispatch, type Gate } from '../src/server/dispatch.js';
 import type { AnyOperation } from '../src/server/operation.js';
 import { restartProcess, startProcess } from '../src/server/tools/lifecycle.js';
 import { listProcesses } from '../src/server/tools/read.js';
 import { compileBenchPolicy } from './policy.js';
+import { FakePm2, rawProcesses } from './fake-pm2.js';
 import { IDLE_SCRIPT, log, median, percentile, removeDir, round, tempDir, type BenchResult } from './common.js';
 
 const PROCESSES = 50;
@@ -22,65 +21,6 @@ const ITERATIONS = 2_000;
 const TARGET_ADDED_MS = 1;
 
 /** 50 raw entries shaped like pm2's getMonitorData, env blocks included (the views must skip them). */
-function rawProcesses(root: string): Pm2RawProcess[] {
-  const names = ['api', 'web', ...Array.from({ length: PROCESSES - 2 }, (_, i) => `worker-${i}`)];
-  const now = Date.now();
-  return names.map((name, pm_id) => {
-    const cwd = join(root, 'apps', name);
-    const env = { NODE_ENV: 'production', PORT: String(3000 + pm_id), LOG_LEVEL: 'info', PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/home/app' };
-    return {
-      pid: 10_000 + pm_id,
-      name,
-      pm_id,
-      monit: { memory: 60_000_000 + pm_id * 1_000, cpu: pm_id % 7 },
-      pm2_env: {
-        ...env,
-        name,
-        namespace: 'default',
-        pm_id,
-        status: 'online',
-        pm_uptime: now - 60_000,
-        created_at: now - 3_600_000,
-        restart_time: pm_id % 3,
-        unstable_restarts: 0,
-        exec_mode: 'fork_mode',
-        instances: 1,
-        pm_exec_path: join(cwd, 'server.js'),
-        pm_cwd: cwd,
-        exec_interpreter: 'node',
-        node_args: [],
-        args: [],
-        watch: false,
-        pm_out_log_path: `/home/app/.pm2/logs/${name}-out.log`,
-        pm_err_log_path: `/home/app/.pm2/logs/${name}-error.log`,
-        pm_pid_path: `/home/app/.pm2/pids/${name}-${pm_id}.pid`,
-        autorestart: true,
-        env: { ...env, unique_id: `00000000-0000-0000-0000-${String(pm_id).padStart(12, '0')}` },
-        version: '1.0.0',
-        node_version: process.versions.node,
-      },
-    };
-  });
-}
-
-/** Answers at once: no daemon, no socket. start() hands back an id that is in the list. */
-class FakePm2 implements Pm2Adapter {
-  readonly home = '/nonexistent/pm2-home';
-  readonly noDaemon = false;
-  constructor(private readonly processes: Pm2RawProcess[], private readonly startedId: number) {}
-  isDaemonRunning = async (): Promise<boolean> => true;
-  list = async (): Promise<Pm2RawProcess[]> => this.processes;
-  start = async (_config: Pm2StartConfig): Promise<number[]> => [this.startedId];
-  restart = async (_id: number, _env: Record<string, string>): Promise<void> => undefined;
-  reload = async (_id: number, _env: Record<string, string>): Promise<void> => undefined;
-  stop = async (_id: number): Promise<void> => undefined;
-  delete = async (_id: number): Promise<void> => undefined;
-  reloadLogs = async (): Promise<void> => undefined;
-  dump = async (): Promise<void> => undefined;
-  killDaemon = async (): Promise<void> => undefined;
-  close = async (): Promise<void> => undefined;
-}
-
 const msSince = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 
 interface ToolFigures {
@@ -168,8 +108,8 @@ export async function benchGate(): Promise<BenchResult> {
     await writeFile(join(cwd, 'worker.js'), IDLE_SCRIPT);
 
     const policy = compileBenchPolicy(root);
-    const processes = rawProcesses(root);
-    const pm2 = new FakePm2(processes, PROCESSES - 1);
+    const processes = rawProcesses(root, PROCESSES);
+    const pm2 = new FakePm2(root, processes, PROCESSES - 1);
     const gate: Gate = {
       ctx: { pm2, root, redactEnv: policy.output.redactEnv, policy },
       policy,

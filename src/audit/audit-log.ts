@@ -7,7 +7,9 @@ import { mkdir, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { redactRequest, ENV_VALUE_MARKER } from '../policy/redact-request.js';
+import type { CompiledPolicy } from '../policy/compile.js';
 import type { Auditor, DecisionEntry, OutcomeEntry } from './auditor.js';
+import { canonicalJson } from './canonical-json.js';
 import { GENESIS, seal } from './chain.js';
 import { lastLineSync, rotatedFilesSync } from './files.js';
 import { withFileLock } from './lock.js';
@@ -210,6 +212,16 @@ function safeUser(): string {
   } catch {
     return String(process.getuid?.() ?? 'unknown');
   }
+}
+
+/** Which policy decided: its files, the sha256 of the effective policy, its preset and mode. */
+export function policyRecord(policy: CompiledPolicy): PolicyRecord {
+  return {
+    sources: policy.sources,
+    sha256: createHash('sha256').update(canonicalJson(policy.config)).digest('hex'),
+    preset: policy.preset,
+    mode: policy.mode,
+  };
 }
 
 export function serverRecord(version: string): ServerRecord {

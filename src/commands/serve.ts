@@ -1,9 +1,7 @@
 // `pm2-mcp serve`: load the policy, choose PM2_HOME, open the audit log, connect the gate to
 // pm2, and serve MCP on stdio or Streamable HTTP until the client (or a signal) ends it.
-import { createHash } from 'node:crypto';
-import { AuditLog, DEFAULT_MAX_BYTES, serverRecord } from '../audit/audit-log.js';
+import { AuditLog, DEFAULT_MAX_BYTES, policyRecord, serverRecord } from '../audit/audit-log.js';
 import { NO_AUDIT, type Auditor } from '../audit/auditor.js';
-import { canonicalJson } from '../audit/canonical-json.js';
 import { auditFile } from '../audit/location.js';
 import { TOOL_NAMES } from '../config/types.js';
 import { choosePm2Home, describeFallback } from '../home.js';
@@ -75,12 +73,7 @@ function createAuditor(options: CliOptions, policy: CompiledPolicy, home: string
     file: auditFile({ flag: options.auditFile, env: process.env, policy, home, cwd: process.cwd() }),
     fsync: settings.fsync === 'always' ? true : settings.fsync === false ? false : 'actions',
     maxBytes: settings.maxBytes ?? DEFAULT_MAX_BYTES,
-    policy: {
-      sources: policy.sources,
-      sha256: createHash('sha256').update(canonicalJson(policy.config)).digest('hex'),
-      preset: policy.preset,
-      mode: policy.mode,
-    },
+    policy: policyRecord(policy),
     server: serverRecord(VERSION),
   });
 }
