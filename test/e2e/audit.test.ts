@@ -96,6 +96,18 @@ function writeJson(file: string, data: unknown): void {
 }
 
 /** Every line of one file, parsed; a line that is not JSON fails the test with its number. */
+/** The records once every allowed decision has its outcome: outcomes are written after the reply. */
+async function settledRecordsIn(file: string): Promise<AuditLine[]> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const records = recordsIn(file);
+    const outcomes = new Set(records.filter((r) => r.kind === 'outcome').map((r) => r.decision_id));
+    const pending = records.some((r) => r.kind === 'decision' && r.effect !== 'deny' && !outcomes.has(r.decision_id));
+    if (!pending || Date.now() > deadline) return records;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 function recordsIn(file: string): AuditLine[] {
   const text = readFileSync(file, 'utf8');
   assert.ok(text.endsWith('\n'), `${file} does not end with a newline`);
@@ -166,7 +178,7 @@ describe('every call leaves one decision, written before anything runs', () => {
     const started = (r.structuredContent as { started: Array<{ pm_id: number }> }).started.map((p) => p.pm_id);
     assert.equal(started.length, 1);
     await waitFor(() => existsSync(marker) || undefined, 'the marker script to run');
-    const records = recordsIn(auditFile);
+    const records = await settledRecordsIn(auditFile);
     const index = records.findIndex((x) => x.kind === 'decision' && x.tool === 'pm2_start_process' && (x.input as { apps: Array<{ name: string }> }).apps[0]?.name === 'marker');
     assert.ok(index >= 0, 'no decision record for the start');
     const d = records[index] as Decision;
@@ -225,7 +237,7 @@ describe('every call leaves one decision, written before anything runs', () => {
     calls++;
     await s.client.complete({ ref: { type: 'ref/resource', uri: 'pm2://process/{id}' }, argument: { name: 'id', value: '' } });
 
-    const records = recordsIn(auditFile);
+    const records = await settledRecordsIn(auditFile);
     const decisions = decisionsIn(records);
     assert.equal(decisions.length, calls, `${calls} calls made, ${decisions.length} decisions written`);
     const last = decisions.slice(-10);
@@ -259,8 +271,8 @@ describe('every call leaves one decision, written before anything runs', () => {
     assert.equal(records.length, decisions.length + decisions.filter((d) => d.effect === 'allow').length);
   });
 
-  test('every record validates; caller, policy and server say who, under what, where', () => {
-    const records = recordsIn(auditFile);
+  test('every record validates; caller, policy and server say who, under what, where', async () => {
+    const records = await settledRecordsIn(auditFile);
     const me = userInfo().username;
     for (const [i, r] of records.entries()) {
       assert.ok(validateRecord(r), `line ${i + 1}: ${ajv.errorsText(validateRecord.errors)}`);
@@ -385,7 +397,7 @@ describe('four servers share one log', () => {
     const refused = results.filter((r) => r.isError);
     assert.equal(refused.length, 4 * 8);
     for (const r of refused) assert.match(textOf(r), /^POLICY_DENIED: /);
-    const records = recordsIn(auditFile);
+    const records = await settledRecordsIn(auditFile);
     const decisions = decisionsIn(records);
     assert.equal(decisions.length, 100);
     const perServer = new Map<number, number>();
