@@ -18,7 +18,6 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { AuditLog, DEFAULT_MAX_BYTES, policyRecord, serverRecord } from '../src/audit/audit-log.js';
 import { NO_AUDIT, type Auditor, type CallerInfo, type DecisionEntry } from '../src/audit/auditor.js';
@@ -31,7 +30,7 @@ import { ROOT, isAlive } from '../test/helpers/harness.js';
 import { compileBenchPolicy } from './policy.js';
 import { FakePm2, rawProcesses } from './fake-pm2.js';
 import {
-  builtCli, log, median, percentile, removeDir, removeHome, round, serverEnv, tempDir, tempHome, type BenchResult,
+  log, median, startServer, type Server, percentile, removeDir, removeHome, round, serverEnv, tempDir, tempHome, type BenchResult,
 } from './common.js';
 
 const WARMUP = 200;
@@ -286,35 +285,8 @@ export async function benchAuditAppend(): Promise<BenchResult> {
 // ---------------------------------------------------------------------------------------------
 // audit_concurrent
 
-interface Spawned {
-  client: Client;
-  pid: number;
-  stderr: () => string;
-}
-
-/** The built binary with `args`, attached to `home`, behind an SDK Client. */
-async function startServer(home: string, cwd: string, args: string[]): Promise<Spawned> {
-  const cli = await builtCli();
-  const transport = new StdioClientTransport({ command: process.execPath, args: [cli, ...args], env: serverEnv(home), stderr: 'pipe', cwd });
-  let stderr = '';
-  transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const client = new Client({ name: 'pm2-mcp-bench', version: '1.0.0' });
-  try {
-    await client.connect(transport);
-  } catch (err) {
-    await transport.close().catch(() => undefined);
-    throw new Error(`the server did not start: ${(err as Error).message}\n${stderr}`);
-  }
-  const pid = transport.pid;
-  if (pid === null) {
-    await client.close();
-    throw new Error('the transport reports no pid for the server');
-  }
-  return { client, pid, stderr: () => stderr };
-}
-
 /** Closes the client (the transport ends the server); a server still up after 5 s is killed by its pid. */
-async function stopServer(s: Spawned): Promise<void> {
+async function stopServer(s: Server): Promise<void> {
   await s.client.close().catch(() => undefined);
   const deadline = Date.now() + 5_000;
   while (isAlive(s.pid) && Date.now() < deadline) await sleep(50);
@@ -392,7 +364,7 @@ function census(text: string): Census {
 export async function benchAuditConcurrent(): Promise<BenchResult> {
   const home = await tempHome();
   const place = await auditPlace();
-  const servers: Spawned[] = [];
+  const servers: Server[] = [];
   try {
     const file = join(place.dir, 'audit.jsonl');
     const cwd = join(place.dir, 'root'); // no config here: the default policy applies

@@ -104,9 +104,9 @@ export interface Server {
  * `cwd` is the server's root (no config file there: the default policy applies), a folder the
  * benchmark owns, so that a config file elsewhere cannot change what is measured.
  */
-export async function startServer(home: string, cwd: string): Promise<Server> {
+export async function startServer(home: string, cwd: string, args: string[] = []): Promise<Server> {
   await builtCli();
-  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI], env: serverEnv(home), stderr: 'pipe', cwd });
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, ...args], env: serverEnv(home), stderr: 'pipe', cwd });
   let stderr = '';
   transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const client = new Client({ name: 'pm2-mcp-bench', version: '1.0.0' });
