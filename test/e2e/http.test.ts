@@ -312,7 +312,7 @@ describe('an HTTP server with PM2_MCP_TOKEN and config tokens', () => {
       assert.equal(d.caller!.transport, 'http');
       assert.equal(d.caller!.session_id, c.sessionId);
       assert.equal(d.caller!.client?.name, 'dev-client');
-      assert.ok(auditOf(home).some((x) => x.kind === 'outcome' && x.decision_id === d.decision_id && x.ok === true));
+      await waitFor(() => auditOf(home).some((x) => x.kind === 'outcome' && x.decision_id === d.decision_id && x.ok === true) || undefined, 'an ok outcome', 5_000);
     } finally {
       await c.close();
     }
@@ -771,7 +771,8 @@ describe('SIGTERM', () => {
     assert.equal((started.structuredContent as { started: Array<{ name: string }> }).started[0]?.name, 'in-flight');
     for (const r of await Promise.all(lists)) assert.equal(r.isError, undefined, textOf(r));
     const decision = auditOf(home).find((x) => x.kind === 'decision' && x.tool === 'pm2_start_process')!;
-    const outcome = auditOf(home).find((x) => x.kind === 'outcome' && x.decision_id === decision.decision_id)!;
+    // Outcomes are written just after the reply: wait for it rather than race it.
+    const outcome = await waitFor(() => auditOf(home).find((x) => x.kind === 'outcome' && x.decision_id === decision.decision_id), 'the start outcome', 5_000);
     assert.equal(outcome.ok, true);
     assert.ok(Date.parse(outcome.timestamp) >= signalled - 5, 'the start had finished before the signal: nothing was in flight');
 
