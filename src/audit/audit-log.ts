@@ -3,7 +3,7 @@
 // maxBytes. When a record cannot be written, the caller refuses the call.
 import { hostname, userInfo } from 'node:os';
 import { closeSync, fdatasyncSync, fstatSync, openSync, readSync, renameSync, statSync, writeSync, type Stats } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { redactRequest, ENV_VALUE_MARKER } from '../policy/redact-request.js';
@@ -12,7 +12,7 @@ import type { Auditor, DecisionEntry, OutcomeEntry } from './auditor.js';
 import { canonicalJson } from './canonical-json.js';
 import { GENESIS, seal } from './chain.js';
 import { lastLineSync, rotatedFilesSync } from './files.js';
-import { withFileLock } from './lock.js';
+import { withFileLock } from '../file-lock.js';
 import type { DecisionRecord, OutcomeRecord, PolicyRecord, ServerRecord } from './records.js';
 
 export interface AuditLogOptions {
@@ -226,8 +226,4 @@ export function policyRecord(policy: CompiledPolicy): PolicyRecord {
 
 export function serverRecord(version: string): ServerRecord {
   return { version, pid: process.pid, host: hostname() };
-}
-
-export async function fileExists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
 }

@@ -1,5 +1,4 @@
 // The two kinds of audit records (JSON Lines; schemas/audit-record.schema.json describes both).
-import type { Decision } from '../policy/types.js';
 import type { AuditEffect } from './auditor.js';
 
 export interface CallerRecord {
@@ -51,7 +50,3 @@ export interface OutcomeRecord {
 }
 
 export type AuditRecord = (DecisionRecord | OutcomeRecord) & { prev: string; hash: string };
-
-export function ruleOf(decision: Decision): { rule: string; reason: string } {
-  return { rule: decision.ruleId, reason: decision.reason };
-}

@@ -2,10 +2,9 @@
 // listener, the ready-to-paste client configuration, graceful shutdown on SIGTERM/SIGINT, and
 // --pm2, which hands the server to pm2 itself.
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { isPresetName, presetFile } from '../config/presets.js';
-import type { Pm2McpConfig } from '../config/types.js';
+import { loadPreset } from '../config/load.js';
+import { isPresetName } from '../config/presets.js';
 import { UsageError } from '../errors.js';
 import type { CliOptions } from '../options.js';
 import { createPm2Adapter } from '../pm2/adapter.js';
@@ -98,9 +97,8 @@ async function narrowingPolicies(tokens: TokenEntry[], policy: CompiledPolicy): 
   for (const token of tokens) {
     if (!token.extends) continue;
     if (isPresetName(token.extends)) {
-      const file = presetFile(token.extends);
-      const config = JSON.parse(await readFile(file, 'utf8')) as Pm2McpConfig;
-      out.set(token.name, compilePolicy({ config, root: policy.root, sources: [`preset ${token.extends} (${file})`], preset: token.extends }, resolveInterpreterPath));
+      const preset = await loadPreset(token.extends);
+      out.set(token.name, compilePolicy({ config: preset.config, root: policy.root, sources: [preset.label], preset: token.extends }, resolveInterpreterPath));
     } else {
       out.set(token.name, await loadPolicy({ cwd: policy.root, configFile: token.extends }));
     }

@@ -3,7 +3,8 @@
 import { AuditLog, DEFAULT_MAX_BYTES, policyRecord, serverRecord } from '../audit/audit-log.js';
 import { NO_AUDIT, type Auditor } from '../audit/auditor.js';
 import { auditFile } from '../audit/location.js';
-import { TOOL_NAMES } from '../config/types.js';
+import type { ToolName } from '../config/types.js';
+import { TOOLS } from '../server/tools/index.js';
 import { choosePm2Home, describeFallback } from '../home.js';
 import type { CliOptions } from '../options.js';
 import { createPm2Adapter } from '../pm2/adapter.js';
@@ -21,7 +22,6 @@ export interface Io {
 }
 
 const CLOSE_BOUND_MS = 5_000;
-const READ_TOOLS = new Set(['pm2_list_processes', 'pm2_describe_process', 'pm2_tail_logs']);
 
 export async function serve(options: CliOptions, io: Io): Promise<number> {
   // A config error stops the server before it serves anything (the CLI prints it, exit 2).
@@ -80,7 +80,7 @@ function createAuditor(options: CliOptions, policy: CompiledPolicy, home: string
 
 /** A policy that can only read never spawns a pm2 daemon as a side effect. */
 function mayChangeProcesses(policy: CompiledPolicy): boolean {
-  return policy.mode === 'audit' || TOOL_NAMES.some((t) => !READ_TOOLS.has(t) && policy.tools[t] === 'allow');
+  return policy.mode === 'audit' || TOOLS.some((t) => !t.annotations.readOnlyHint && policy.tools[t.name as ToolName] === 'allow');
 }
 
 function waitingNote(home: string): string {

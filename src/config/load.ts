@@ -173,7 +173,7 @@ function checked(data: unknown, file: string): Pm2McpConfig {
   return data as Pm2McpConfig;
 }
 
-async function loadPreset(name: PresetName): Promise<{ label: string; config: Pm2McpConfig }> {
+export async function loadPreset(name: PresetName): Promise<{ label: string; config: Pm2McpConfig }> {
   const file = presetFile(name);
   const text = await readFile(file, 'utf8').catch(() => undefined);
   if (text === undefined) throw new ConfigError(file, [`preset ${name} is missing from this install of pm2-mcp`]);

@@ -7,7 +7,7 @@ import { ecosystemPath, resolveStartApps } from '../../pm2/start-request.js';
 import { pmIdOf, summarize } from '../../pm2/views.js';
 import type { TargetRef } from '../../policy/types.js';
 import { join } from 'node:path';
-import { withFileLock } from '../../audit/lock.js';
+import { withFileLock } from '../../file-lock.js';
 import type { StartApp } from '../../policy/types.js';
 import type { ProcessSummary } from '../../pm2/views.js';
 import { defineTool, type ExecuteResult, type ServerContext } from '../operation.js';
@@ -57,24 +57,20 @@ export const startProcess = defineTool({
 });
 
 async function startNew(apps: StartApp[], ctx: ServerContext): Promise<ExecuteResult<{ started: ProcessSummary[] }>> {
-  {
-    const req = { apps };
-    const existing = await ctx.pm2.list();
-    const names = new Set(existing.map((p) => p.name ?? p.pm2_env?.name));
-    // pm2.start with a known name restarts that app with the new options merged (THREATS.md
-    // item 8); a start must only ever create.
-    const taken = req.apps.filter((a) => names.has(a.name)).map((a) => a.name);
-    if (taken.length) throw new ToolError('START_REFUSED', `A process named ${taken.map((n) => JSON.stringify(n)).join(', ')} exists already: restart it, or start under another name.`);
-    const ids: number[] = [];
-    for (const app of req.apps) ids.push(...(await ctx.pm2.start(buildStartConfig(app, process.env, ctx.policy.start.env.passThrough))));
-    const idSet = new Set(ids);
-    const started = (await ctx.pm2.list()).filter((p) => idSet.has(pmIdOf(p) ?? -1)).map((p) => summarize(p));
-    return {
-      structured: { started },
-      text: `Started ${started.map((p) => `${p.name} (pm_id ${p.pm_id}, ${p.status})`).join(', ') || 'nothing'}.`,
-      affected: ids,
-    };
-  }
+  const names = new Set((await ctx.pm2.list()).map((p) => p.name ?? p.pm2_env?.name));
+  // pm2.start with a known name restarts that app with the new options merged (THREATS.md
+  // item 8); a start must only ever create.
+  const taken = apps.filter((a) => names.has(a.name)).map((a) => a.name);
+  if (taken.length) throw new ToolError('START_REFUSED', `A process named ${taken.map((n) => JSON.stringify(n)).join(', ')} exists already: restart it, or start under another name.`);
+  const ids: number[] = [];
+  for (const app of apps) ids.push(...(await ctx.pm2.start(buildStartConfig(app, process.env, ctx.policy.start.env.passThrough))));
+  const idSet = new Set(ids);
+  const started = (await ctx.pm2.list()).filter((p) => idSet.has(pmIdOf(p) ?? -1)).map((p) => summarize(p));
+  return {
+    structured: { started },
+    text: `Started ${started.map((p) => `${p.name} (pm_id ${p.pm_id}, ${p.status})`).join(', ') || 'nothing'}.`,
+    affected: ids,
+  };
 }
 
 type Action = 'restart' | 'reload' | 'stop' | 'delete';

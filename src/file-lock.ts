@@ -1,6 +1,6 @@
-// A lock file around each append, so that several pm2-mcp processes (every MCP client spawns its
-// own) can share one log: the chain needs "read the last hash, append the next record" to be one
-// step. O_EXCL creation is atomic on local file systems; a lock left by a dead process, or older
+// A lock file shared by every pm2-mcp process (every MCP client spawns its own): around each audit
+// append (the chain needs "read the last hash, append the next record" to be one step) and around
+// a start's "is the name free, start under it". O_EXCL creation is atomic on local file systems; a lock left by a dead process, or older
 // than STALE_MS, is broken. Taking and dropping it are synchronous system calls (a few µs each):
 // only waiting for another process's lock yields to the event loop.
 import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
