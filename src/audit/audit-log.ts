@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { redactRequest, ENV_VALUE_MARKER } from '../policy/redact-request.js';
 import type { CompiledPolicy } from '../policy/compile.js';
+import type { CanonicalRequest } from '../policy/types.js';
 import type { Auditor, DecisionEntry, OutcomeEntry } from './auditor.js';
 import { canonicalJson } from './canonical-json.js';
 import { GENESIS, seal } from './chain.js';
@@ -30,6 +31,47 @@ export interface AuditLogOptions {
 
 export const DEFAULT_MAX_BYTES = 50 * 1024 * 1024;
 
+/** A decision record's input when it was too large to keep (schemas/audit-record.schema.json). */
+export interface TruncatedInput {
+  truncated: true;
+  /** sha256 of the canonical JSON of the (redacted) input. */
+  sha256: string;
+  /** Its size in bytes. */
+  bytes: number;
+  summary: InputSummary;
+}
+
+export interface InputSummary {
+  /** The request's kind, or "arguments" for arguments as sent. */
+  kind: string;
+  operation: string;
+  apps?: Array<{ name: string; script: string }>;
+  processes?: Array<{ pm_id: number; name: string }>;
+  target?: { asked: string; kind: string };
+  ecosystem_file?: string;
+  /** The first keys of arguments as sent. */
+  keys?: string[];
+  counts: Record<string, number>;
+}
+
+/**
+ * The largest input a decision record keeps verbatim, in bytes of its canonical JSON. A start of
+ * a few apps is 1–5 KiB, so every ordinary request stays readable in full; past 64 KiB it is an
+ * ecosystem file of dozens of apps or an expansion (YAML aliases) meant to swell the log, and the
+ * owner learns more from its sha256 (to match against the file) and a summary than from megabytes
+ * per line. It keeps a 50 MiB log file at 800 records or more, and the chain's last line cheap.
+ */
+export const MAX_INPUT_BYTES = 64 * 1024;
+/** reason and error quote names, paths and pm2's messages: long enough for any honest one. */
+export const MAX_TEXT_CHARS = 4096;
+/** A tool name or resource URI: for an unknown one, whatever the client called. */
+export const MAX_TOOL_CHARS = 1024;
+/** The client's name and version, from its initialize request. */
+export const MAX_CLIENT_CHARS = 256;
+/** A summary names the first few apps or processes, each cut, and counts the rest. */
+const SUMMARY_ITEMS = 5;
+const SUMMARY_CHARS = 256;
+
 export class AuditLog implements Auditor {
   private cache: { ino: number; size: number; hash: string } | undefined;
   private fd: number | undefined;
@@ -48,15 +90,17 @@ export class AuditLog implements Auditor {
       kind: 'decision',
       decision_id: entry.decisionId,
       timestamp: new Date().toISOString(),
-      tool: entry.operation,
+      // An unknown tool or resource is recorded under the name the client sent.
+      tool: cut(entry.operation, MAX_TOOL_CHARS),
       effect: entry.effect,
       rule: entry.decision.ruleId,
-      reason: entry.decision.reason,
-      input: entry.request ? redactRequest(entry.request) : (redactArgs(entry.args) ?? null),
+      reason: cut(entry.decision.reason, MAX_TEXT_CHARS),
+      input: boundedInput(entry.request ? redactRequest(entry.request) : (redactArgs(entry.args) ?? null), () => summarize(entry)),
       caller: {
         transport: entry.caller.transport,
         session_id: entry.caller.sessionId ?? null,
-        client: entry.caller.client ?? null,
+        // Sent by the client in its initialize request: as untrusted as its arguments.
+        client: entry.caller.client ? { name: cut(entry.caller.client.name, MAX_CLIENT_CHARS), version: cut(entry.caller.client.version, MAX_CLIENT_CHARS) } : null,
         principal: entry.caller.principal,
         os_user: this.osUser,
       },
@@ -73,7 +117,7 @@ export class AuditLog implements Auditor {
       decision_id: entry.decisionId,
       timestamp: new Date().toISOString(),
       ok: entry.ok,
-      error: entry.error ?? null,
+      error: entry.error === undefined ? null : cut(entry.error, MAX_TEXT_CHARS),
       duration_ms: Math.round(entry.durationMs * 1000) / 1000,
       affected: entry.affected,
     };
@@ -191,6 +235,135 @@ function hashOfLine(line: string | undefined): string {
     // fall through
   }
   return createHash('sha256').update(line).digest('hex');
+}
+
+/**
+ * The input as it is, or, past MAX_INPUT_BYTES, its sha256, size and a summary. An input that
+ * could be read as a truncated one (arguments as sent with a "truncated" key) is stored the same
+ * way, so that every such object in the log was made here.
+ */
+export function boundedInput(input: unknown, summary: () => InputSummary): unknown {
+  const { sha256, bytes } = canonicalDigest(input);
+  const looksTruncated = input !== null && typeof input === 'object' && !Array.isArray(input) && Object.hasOwn(input, 'truncated');
+  if (bytes <= MAX_INPUT_BYTES && !looksTruncated) return input;
+  const truncated: TruncatedInput = { truncated: true, sha256, bytes, summary: summary() };
+  return truncated;
+}
+
+/**
+ * sha256 and byte length of canonicalJson(value), written in pieces: a huge input is hashed
+ * without building its whole text. Must produce exactly canonicalJson's bytes (tested).
+ */
+export function canonicalDigest(value: unknown): { sha256: string; bytes: number } {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let pending = '';
+  const flush = () => {
+    bytes += Buffer.byteLength(pending);
+    hash.update(pending);
+    pending = '';
+  };
+  walkCanonical(value, (part) => {
+    pending += part;
+    if (pending.length >= 65536) flush();
+  });
+  flush();
+  return { sha256: hash.digest('hex'), bytes };
+}
+
+/** canonicalJson (canonical-json.ts) as a stream of pieces: same rules, same order. */
+function walkCanonical(value: unknown, out: (part: string) => void): void {
+  if (value === null || typeof value !== 'object') {
+    out(JSON.stringify(value) ?? 'null');
+    return;
+  }
+  if (Array.isArray(value)) {
+    out('[');
+    value.forEach((v: unknown, i) => {
+      if (i > 0) out(',');
+      walkCanonical(v === undefined ? null : v, out);
+    });
+    out(']');
+    return;
+  }
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  out('{');
+  entries.forEach(([k, v], i) => {
+    out(`${i > 0 ? ',' : ''}${JSON.stringify(k)}:`);
+    walkCanonical(v, out);
+  });
+  out('}');
+}
+
+/** What a truncated input was: its kind, the first few apps or processes (each cut), counts. */
+function summarize(entry: DecisionEntry): InputSummary {
+  if (entry.request) return summarizeRequest(entry.request);
+  const args = entry.args;
+  const base: InputSummary = { kind: 'arguments', operation: cut(entry.operation, SUMMARY_CHARS), counts: {} };
+  if (!args || typeof args !== 'object' || Array.isArray(args)) return { ...base, counts: { items: Array.isArray(args) ? args.length : 0 } };
+  const keys = Object.keys(args);
+  const { name, script } = args as { name?: unknown; script?: unknown };
+  return {
+    ...base,
+    keys: first(keys).map((k) => cut(k, SUMMARY_CHARS)),
+    ...(typeof name === 'string' || typeof script === 'string' ? { apps: [{ name: cutOrEmpty(name), script: cutOrEmpty(script) }] } : {}),
+    counts: { keys: keys.length },
+  };
+}
+
+function summarizeRequest(request: CanonicalRequest): InputSummary {
+  const base = { kind: request.kind, operation: cut(request.operation, SUMMARY_CHARS) };
+  switch (request.kind) {
+    case 'start': {
+      const file = request.ecosystemFile ?? request.apps.map((a) => (a.origin.kind === 'ecosystem' ? a.origin.file : undefined)).find(Boolean);
+      return {
+        ...base,
+        apps: first(request.apps).map((a) => ({ name: cut(a.name, SUMMARY_CHARS), script: cut(a.script, SUMMARY_CHARS) })),
+        ...(file ? { ecosystem_file: cut(file, SUMMARY_CHARS) } : {}),
+        counts: {
+          apps: request.apps.length,
+          env: request.apps.reduce((n, a) => n + Object.keys(a.env).length, 0),
+          args: request.apps.reduce((n, a) => n + a.args.length + a.interpreterArgs.length, 0),
+        },
+      };
+    }
+    case 'operate': {
+      const processes = request.target?.processes ?? [];
+      return {
+        ...base,
+        ...(request.target ? { target: { asked: cut(String(request.target.asked), SUMMARY_CHARS), kind: request.target.kind } } : {}),
+        processes: first(processes).map((p) => ({ pm_id: p.pm_id, name: cut(p.name, SUMMARY_CHARS) })),
+        counts: { processes: processes.length },
+      };
+    }
+    case 'read':
+      return { ...base, processes: first(request.targets).map((p) => ({ pm_id: p.pm_id, name: cut(p.name, SUMMARY_CHARS) })), counts: { processes: request.targets.length } };
+    default:
+      return { ...base, counts: {} };
+  }
+}
+
+function first<T>(items: readonly T[]): T[] {
+  return items.slice(0, SUMMARY_ITEMS);
+}
+
+function cutOrEmpty(value: unknown): string {
+  return typeof value === 'string' ? cut(value, SUMMARY_CHARS) : '';
+}
+
+/**
+ * At most `max` UTF-16 units, the cut said in the text itself. Never ends on half a surrogate
+ * pair: the record stays well-formed text.
+ */
+export function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const note = `… [${text.length} characters, cut]`;
+  let end = Math.max(0, max - note.length);
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return text.slice(0, end) + note;
 }
 
 /** Arguments that did not parse: any `env` object keeps its names, never its values. */

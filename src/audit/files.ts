@@ -34,7 +34,13 @@ function rotatedAmong(file: string, names: string[]): string[] {
     .map((x) => join(dir, x.n));
 }
 
-/** The last complete line of a file (reading backward in chunks), or undefined when it has none. */
+/**
+ * The last line of a file that is not empty (trailing newlines skipped), or undefined when it has
+ * none. Chunks are read backward until the newline byte before that line, then the line is read
+ * and decoded once: O(line) however long it is (a multi-megabyte record costs a few reads, not a
+ * re-decode of the whole tail per chunk). A newline byte never occurs inside a UTF-8 sequence, so
+ * searching bytes is exact.
+ */
 export function lastLineSync(file: string): string | undefined {
   let fd: number;
   try {
@@ -43,20 +49,60 @@ export function lastLineSync(file: string): string | undefined {
     return undefined;
   }
   try {
-    let end = fstatSync(fd).size;
-    let tail = Buffer.alloc(0);
-    while (end > 0) {
-      const start = Math.max(0, end - 65536);
-      const chunk = Buffer.alloc(end - start);
-      readSync(fd, chunk, 0, chunk.length, start);
-      tail = Buffer.concat([chunk, tail]);
-      end = start;
-      const text = tail.toString('utf8').replace(/\n+$/, '');
-      const nl = text.lastIndexOf('\n');
-      if (nl !== -1 || end === 0) return text.slice(nl + 1) || undefined;
-    }
-    return undefined;
+    const size = fstatSync(fd).size;
+    const end = lastNonNewline(fd, size);
+    if (end === 0) return undefined;
+    const start = newlineBefore(fd, end) + 1;
+    const line = Buffer.alloc(end - start);
+    readFully(fd, line, start);
+    return line.toString('utf8');
   } finally {
     closeSync(fd);
+  }
+}
+
+const CHUNK = 65536;
+const NEWLINE = 0x0a;
+
+/** The offset just past the last byte that is not a newline: 0 when there is none. */
+function lastNonNewline(fd: number, size: number): number {
+  const found = scanBackward(fd, size, (bytes) => {
+    let i = bytes.length - 1;
+    while (i >= 0 && bytes[i] === NEWLINE) i--;
+    return i;
+  });
+  return found + 1;
+}
+
+/** The offset of the newline byte before `end`, -1 when the line starts the file. */
+function newlineBefore(fd: number, end: number): number {
+  // Buffer#lastIndexOf searches natively: the long line is scanned at memchr speed.
+  return scanBackward(fd, end, (bytes) => bytes.lastIndexOf(NEWLINE));
+}
+
+/**
+ * Reads chunks backward from `end` until `find` reports an index in one (or -1 for none in it);
+ * returns that byte's offset in the file, -1 when no chunk has one. Each byte is read once.
+ */
+function scanBackward(fd: number, end: number, find: (bytes: Buffer) => number): number {
+  const chunk = Buffer.alloc(Math.min(CHUNK, end));
+  while (end > 0) {
+    const start = Math.max(0, end - chunk.length);
+    const bytes = chunk.subarray(0, end - start);
+    readFully(fd, bytes, start);
+    const i = find(bytes);
+    if (i !== -1) return start + i;
+    end = start;
+  }
+  return -1;
+}
+
+/** readSync may return fewer bytes than asked; a file that shrank meanwhile leaves zeros. */
+function readFully(fd: number, into: Buffer, position: number): void {
+  let off = 0;
+  while (off < into.length) {
+    const n = readSync(fd, into, off, into.length - off, position + off);
+    if (n === 0) break;
+    off += n;
   }
 }

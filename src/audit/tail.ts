@@ -34,17 +34,51 @@ export async function recentDecisions(file: string, opts: { lines: number; denie
   return found.reverse();
 }
 
-/** Control characters shown as \u escapes: a record may not rewrite the owner's terminal. */
-function safe(text: string): string {
-  return text.replace(/[\p{Cc}\u2028\u2029]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+/**
+ * What a terminal must not receive from a record: control characters (C0, DEL, C1: ESC and CSI
+ * sequences), invisible and bidirectional formatting characters (\p{Cf}: U+202E, U+200B,
+ * U+2066–2069, U+FEFF, the tag characters …), line and paragraph separators, and lone surrogates.
+ * Each UTF-16 unit of one is shown as \uXXXX, the spelling JSON uses.
+ */
+const UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
+
+function escapeUnits(c: string): string {
+  let out = '';
+  for (let i = 0; i < c.length; i++) out += `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`;
+  return out;
+}
+
+/** For plain text: a backslash is doubled too, so that a name cannot spell a fake escape. */
+export function safe(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(UNSAFE, escapeUnits);
+}
+
+/**
+ * For JSON text: JSON.stringify leaves DEL, C1 controls, U+2028/2029 and the \p{Cf} characters
+ * as they are. Outside strings JSON text holds only ASCII punctuation, digits and words, so every
+ * such character is inside a string, where \uXXXX is its valid escape: the text stays the same JSON.
+ */
+export function safeJson(json: string): string {
+  return json.replace(UNSAFE, escapeUnits);
 }
 
 export function plainLine(decided: Decided): string {
   return safe(rawLine(decided));
 }
 
+/** One decision (and its outcome) as the JSON line `audit tail --json` prints. */
+export function jsonLine({ decision, outcome }: Decided): string {
+  return safeJson(JSON.stringify(outcome ? { ...decision, outcome } : decision));
+}
+
+/** Every field as text, whatever a tampered record holds in its place: the line is escaped as a whole. */
 function rawLine({ decision: d, outcome }: Decided): string {
-  const who = `${d.caller.principal}${d.caller.client ? ` (${d.caller.client.name} ${d.caller.client.version})` : ''}`;
-  const result = outcome ? (outcome.ok ? ` → ok ${outcome.duration_ms} ms` : ` → failed: ${outcome.error}`) : '';
-  return `${d.timestamp}  ${who}  ${d.tool}  ${d.effect}  ${d.rule}: ${d.reason}${result}`;
+  const caller = (d.caller ?? {}) as Partial<DecisionRecord['caller']>;
+  const client = caller.client ? ` (${text(caller.client.name)} ${text(caller.client.version)})` : '';
+  const result = outcome ? (outcome.ok === true ? ` → ok ${text(outcome.duration_ms)} ms` : ` → failed: ${text(outcome.error)}`) : '';
+  return `${text(d.timestamp)}  ${text(caller.principal)}${client}  ${text(d.tool)}  ${text(d.effect)}  ${text(d.rule)}: ${text(d.reason)}${result}`;
+}
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
 }

@@ -2,14 +2,16 @@
 // `pm2-mcp audit tail [-n N] [--denied] [--json] [FILE]`.
 import { resolve } from 'node:path';
 import { auditFile } from '../audit/location.js';
-import { plainLine, recentDecisions } from '../audit/tail.js';
+import { jsonLine, plainLine, recentDecisions, safe } from '../audit/tail.js';
 import { verifyChain } from '../audit/verify.js';
 import { choosePm2Home } from '../home.js';
 import type { CliOptions } from '../options.js';
 import { loadPolicy } from './load-policy.js';
 
-export async function audit(options: CliOptions, out: (line: string) => void): Promise<number> {
+export async function audit(options: CliOptions, print: (line: string) => void): Promise<number> {
   const args = options.audit!;
+  // verify's messages name files and quote errors: escaped like the records tail prints.
+  const out = (line: string) => print(safe(line));
   const file = args.file !== undefined ? resolve(process.cwd(), args.file) : await defaultFile(options);
   if (args.action === 'verify') {
     const result = await verifyChain(file);
@@ -25,7 +27,8 @@ export async function audit(options: CliOptions, out: (line: string) => void): P
     return 0;
   }
   const decided = await recentDecisions(file, { lines: args.lines, denied: args.denied });
-  for (const d of decided) out(args.json ? JSON.stringify(d.outcome ? { ...d.decision, outcome: d.outcome } : d.decision) : plainLine(d));
+  // Both already escaped: plainLine for a terminal, jsonLine as valid JSON with \uXXXX escapes.
+  for (const d of decided) print(args.json ? jsonLine(d) : plainLine(d));
   return 0;
 }
 

@@ -19,6 +19,8 @@ export async function check(opts: LoadOptions, out: (s: string) => void): Promis
   const warnings = await globWarnings(loaded.config, loaded.root);
   out(`Config: ${loaded.configFile ?? `none (preset ${loaded.preset})`}`);
   out(`Root: ${loaded.root}`);
+  // A refused root is why the preset is readonly: said next to the root, not only by serve.
+  if (loaded.rootRefused !== undefined) out(`Root refused: ${loaded.rootRefused}`);
   out('Sources:');
   for (const source of loaded.sources) out(`  - ${source}`);
   out('Effective policy:');

@@ -36,6 +36,8 @@ export async function explain(options: CliOptions, out: (text: string) => void):
     out(`Reason: ${decision.reason}`);
     if (decision.hint) out(`Hint: ${decision.hint}`);
     out(`Policy: ${policy.preset}${policy.configFile ? ` (${policy.configFile})` : ''}, mode ${policy.mode}`);
+    const refused = policy.rootRefused;
+    if (refused) out(`Root refused: ${refused}`);
     out(`Request: ${JSON.stringify(redactRequest(request), null, 2)}`);
     return decision.effect === 'allow' ? 0 : 1;
   } catch (err) {

@@ -12,7 +12,9 @@ export interface PolicyOptions {
 
 export async function loadPolicy(opts: PolicyOptions): Promise<CompiledPolicy> {
   const loaded = await loadConfig({ cwd: opts.cwd, ...(opts.configFile ? { configFile: opts.configFile } : {}), ...(opts.policy ? { policy: opts.policy } : {}) });
-  return compilePolicy(loaded, resolveInterpreterPath);
+  // The chain's files (the presets are labelled "preset …"): pm2-mcp's own, never an app's log file.
+  const configFiles = loaded.sources.filter((s) => !s.startsWith('preset '));
+  return compilePolicy({ ...loaded, configFiles }, resolveInterpreterPath);
 }
 
 /**

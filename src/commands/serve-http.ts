@@ -9,6 +9,7 @@ import { UsageError } from '../errors.js';
 import type { CliOptions } from '../options.js';
 import { createPm2Adapter } from '../pm2/adapter.js';
 import { compilePolicy, type CompiledPolicy } from '../policy/compile.js';
+import { SERVER_MARKER } from '../pm2/self.js';
 import { defaultAllowedHosts, isLoopbackHost, sha256, type TokenEntry } from '../transport/http-guard.js';
 import { HttpMcpServer } from '../transport/http.js';
 import type { Io } from './serve.js';
@@ -130,6 +131,8 @@ export async function startUnderPm2(options: CliOptions, policy: CompiledPolicy,
   }
   for (const k of ['PATH', 'HOME', 'USER', 'LANG', 'TZ']) if (process.env[k]) env[k] = process.env[k]!;
   env.PM2_MCP_HOME = home;
+  // Marks the managed server as one: no client of any pm2-mcp may target it (src/pm2/self.ts).
+  env[SERVER_MARKER] = '1';
   let token: string | undefined;
   if (!options.http.noAuth && !env.PM2_MCP_TOKEN && !(policy.config.http?.tokens?.length)) {
     // The managed server's stderr goes to a pm2 log file: make the token here, where it is seen.

@@ -8,7 +8,10 @@ import { TOOLS } from '../server/tools/index.js';
 import { choosePm2Home, describeFallback } from '../home.js';
 import type { CliOptions } from '../options.js';
 import { createPm2Adapter } from '../pm2/adapter.js';
-import { hiddenTools, type CompiledPolicy } from '../policy/compile.js';
+import { hiddenTools, withServerFacts, type CompiledPolicy } from '../policy/compile.js';
+import type { ServerFacts } from '../policy/types.js';
+import { realpathSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { createMcpServer } from '../server/create-server.js';
 import type { Gate } from '../server/dispatch.js';
 import { serveStdio } from '../transport/stdio.js';
@@ -33,6 +36,9 @@ export async function serve(options: CliOptions, io: Io): Promise<number> {
   if (http && options.http.pm2) return http.startUnderPm2(options, policy, home.home, io);
 
   const notices: string[] = [];
+  // A working folder that is no project gives readonly: say why, or the agent only sees tools missing.
+  const refused = policy.rootRefused;
+  if (refused) notices.push(refused);
   const fallback = describeFallback(home);
   if (fallback) notices.push(fallback);
   if (home.exposure) notices.push(`PM2_HOME is not private: ${home.exposure}. Any process that can reach its rpc.sock controls pm2.`);
@@ -43,10 +49,16 @@ export async function serve(options: CliOptions, io: Io): Promise<number> {
 
   scrubEnvironment(process.env, policy.start.env.passThrough);
   const pm2 = createPm2Adapter({ home: home.home, noDaemon: options.noDaemon, spawnDaemon: mayChangeProcesses(policy) });
+  // The policy learns where pm2 keeps its files and which files are pm2-mcp's own, so it can
+  // refuse them as log files (docs/threat-model.md §T9); a token's preset learns the same.
+  // Paths reach the policy with their folders' real paths: the facts are given both ways.
+  const audit = auditor instanceof AuditLog ? [auditor.file, realFile(auditor.file)] : [];
+  const facts: ServerFacts = { pm2Home: realFile(home.home), pm2LogDir: join(realFile(home.home), 'logs'), ownFiles: [...new Set(audit)] };
+  const served = withServerFacts(policy, facts);
   const gate = (narrowing?: CompiledPolicy): Gate => ({
-    ctx: { pm2, root: policy.root, redactEnv: policy.output.redactEnv || (narrowing?.output.redactEnv ?? false), policy },
-    policy,
-    narrowing,
+    ctx: { pm2, root: policy.root, redactEnv: policy.output.redactEnv || (narrowing?.output.redactEnv ?? false), policy: served },
+    policy: served,
+    narrowing: narrowing ? withServerFacts(narrowing, facts) : undefined,
     auditor,
     onAuditFailure: (message) => io.stderr(`pm2-mcp: ${message}`),
   });
@@ -64,6 +76,19 @@ export async function serve(options: CliOptions, io: Io): Promise<number> {
   await Promise.race([pm2.close().catch(() => undefined), new Promise((r) => setTimeout(r, CLOSE_BOUND_MS).unref())]);
   await auditor.flush();
   return 0;
+}
+
+/** The path with its folder's real path (the file itself may not exist yet). */
+function realFile(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    try {
+      return join(realpathSync(dirname(path)), basename(path));
+    } catch {
+      return path;
+    }
+  }
 }
 
 function createAuditor(options: CliOptions, policy: CompiledPolicy, home: string): Auditor {

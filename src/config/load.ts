@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import type { cosmiconfig, Loader } from 'cosmiconfig';
 import { ConfigError, errorMessage } from '../errors.js';
 import { mergeConfigs } from './merge.js';
+import { refusedRoot, rootFacts } from './project-root.js';
 import { isPresetName, presetFile } from './presets.js';
 import { PRESET_NAMES, type PresetName, type Pm2McpConfig } from './types.js';
 import { validateConfig } from './validate.js';
@@ -18,6 +19,11 @@ export interface LoadedConfig {
   config: Pm2McpConfig;
   /** Realpath of the config file's folder; with no config file, realpath of cwd. */
   root: string;
+  /**
+   * With no config file, why the working folder is not a project root (one line to show the
+   * user): the preset is then readonly whatever was asked. Absent when the root stands.
+   */
+  rootRefused?: string;
   /** Absolute path of the config file used, if any. */
   configFile?: string;
   /** What was merged, base first: `preset strict (/…/policies/strict.json)`, then each file. */
@@ -242,6 +248,19 @@ function readIfExists(path: string): string | undefined {
   }
 }
 
+/**
+ * No config file: the working folder is the root only if it is a project (project-root.ts).
+ * Otherwise readonly, even over --policy: a preset grants powers relative to a root.
+ */
+async function withoutConfigFile(cwd: string, policy: PresetName | undefined): Promise<LoadedConfig> {
+  const facts = rootFacts(cwd);
+  const refused = refusedRoot(facts, policy);
+  const preset = refused === undefined ? (policy ?? 'standard') : 'readonly';
+  const base = await loadPreset(preset);
+  const loaded: LoadedConfig = { config: mergeConfigs({}, base.config), root: facts.realCwd, sources: [base.label], preset };
+  return refused === undefined ? loaded : { ...loaded, rootRefused: refused };
+}
+
 export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   const { policy } = opts;
   if (policy !== undefined && !isPresetName(policy)) {
@@ -249,11 +268,7 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   }
   const top = opts.configFile === undefined && !mayFindConfig(opts.cwd) ? null : await findTop(await explorer(), opts);
 
-  if (top === null) {
-    const preset = policy ?? 'standard';
-    const base = await loadPreset(preset);
-    return { config: mergeConfigs({}, base.config), root: await realpath(opts.cwd), sources: [base.label], preset };
-  }
+  if (top === null) return withoutConfigFile(opts.cwd, policy);
 
   // Walk the chain top-down; merge it bottom-up.
   const layers: Array<{ label: string; config: Pm2McpConfig }> = [];

@@ -46,6 +46,11 @@ export interface Pm2McpConfig {
     maxInstances?: number;
     /** May a start turn on watch mode? */
     watch?: boolean;
+    /**
+     * Glob over real script paths → interpreter names that may run them, where the extension
+     * does not say (an extensionless file) or says otherwise. Still bound by `interpreters`.
+     */
+    runWith?: Record<string, string[]>;
   };
   /** Which processes mutating tools may touch. */
   processes?: {
@@ -59,6 +64,8 @@ export interface Pm2McpConfig {
     allowAll?: boolean;
     /** May restart/reload copy the server's environment into an app (updateEnv)? */
     updateEnv?: boolean;
+    /** The most processes the agent's starts may have created and not yet deleted (every instance counts). */
+    max?: number;
   };
   output?: { redactEnv?: boolean };
   logs?: { maxLines?: number };

@@ -3,8 +3,7 @@
 // so a check over a huge tree stays quick, and says so when it could not look everywhere.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Minimatch } from 'minimatch';
-import { absoluteGlob, insideRoot } from '../policy/globs.js';
+import { absoluteGlob, insideRoot, pathMatcher, type Matcher } from '../policy/globs.js';
 import type { Pm2McpConfig } from './types.js';
 
 export interface WalkLimits {
@@ -17,13 +16,12 @@ export const WALK_LIMITS: Readonly<WalkLimits> = Object.freeze({ maxEntries: 20_
 const SKIPPED_DIRS = new Set(['node_modules', '.git']);
 
 /** The same options as the policy's path matchers (src/policy/globs.ts). */
-const GLOB_OPTIONS = { dot: true, nonegate: true, nocomment: true } as const;
 
 interface PathGlob {
   /** Where it is in the config, e.g. start.scripts[1]. */
   where: string;
   pattern: string;
-  re: RegExp;
+  re: Matcher;
   matched: boolean;
 }
 
@@ -60,9 +58,8 @@ export async function globWarnings(config: Pm2McpConfig, root: string, limits: W
         warnings.push(`${where}: ${JSON.stringify(pattern)} is outside the root; not checked`);
         return;
       }
-      const re = new Minimatch(abs, GLOB_OPTIONS).makeRe();
-      if (re === false) return; // validation already refused it
-      globs.push({ where, pattern, re, matched: false });
+      // The policy's own matcher (minimatch's match(), never makeRe: it drops a trailing /**).
+      globs.push({ where, pattern, re: pathMatcher([pattern], root), matched: false });
     });
   }
   if (globs.length === 0) return warnings;

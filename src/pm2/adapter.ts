@@ -49,6 +49,8 @@ class Pm2Connection implements Pm2Adapter {
   private session: Session | undefined;
   private connecting: Promise<Session> | undefined;
   private readonly inFlight = new Set<(err: Error) => void>();
+  /** pm2's answer to a failed "prepare", by app name: pm2's API drops it (see listenToPrepare). */
+  private readonly startErrors = new Map<string, string>();
   private closed = false;
 
   constructor(options: Pm2AdapterOptions) {
@@ -70,9 +72,18 @@ class Pm2Connection implements Pm2Adapter {
     return Array.isArray(list) ? list : [];
   }
 
+  /**
+   * The pm_ids pm2 started. A start pm2 rejected (spawn E2BIG for a huge env, a missing
+   * interpreter …) throws with pm2's own reason: pm2's API answers such a start with no error and
+   * no process.
+   */
   async start(config: Pm2StartConfig): Promise<number[]> {
     const { api } = await this.connection();
+    this.startErrors.delete(config.name);
     const procs = await this.track<Pm2RawProcess[]>((cb) => api.start(config, cb), `start ${config.name}`);
+    const reason = this.startErrors.get(config.name);
+    this.startErrors.delete(config.name);
+    if (reason !== undefined) throw new ToolError('PM2_ERROR', `pm2 could not start ${config.name}: ${reason}`);
     return (procs ?? []).map((p) => p.pm2_env?.pm_id ?? p.pm_id).filter((id): id is number => typeof id === 'number');
   }
 
@@ -158,9 +169,26 @@ class Pm2Connection implements Pm2Adapter {
       throw new ToolError('DAEMON_UNREACHABLE', `Cannot reach the pm2 daemon of PM2_HOME=${this.home}: ${errorMessage(err)}`, { home: this.home });
     }
     const session: Session = { api, sock: api.Client.client_sock };
+    this.listenToPrepare(api);
     this.watch(session);
     this.session = session;
     return session;
+  }
+
+  /**
+   * pm2's API starts an app through the daemon's "prepare" and, when that fails, only prints the
+   * error (silenced by PM2_PROGRAMMATIC) and answers the start with no process (lib/API.js
+   * startApps). The reason is kept here, from the daemon's answer on our own client.
+   */
+  private listenToPrepare(api: Pm2Api): void {
+    const client = api.Client;
+    const send = client.executeRemote.bind(client);
+    client.executeRemote = (method, arg, cb) =>
+      send(method, arg, (err, result) => {
+        const name = (arg as { name?: unknown } | null)?.name;
+        if (method === 'prepare' && err && typeof name === 'string') this.startErrors.set(name, errorMessage(err));
+        cb(err, result);
+      });
   }
 
   /** Notice at once when the daemon goes away, instead of letting axon queue calls forever. */

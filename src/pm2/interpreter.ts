@@ -11,6 +11,8 @@ export interface Interpreter {
   name: string;
   /** The real path of the binary, or "none". */
   path: string;
+  /** A node that reads TypeScript itself. */
+  stripsTypes?: boolean;
 }
 
 /** pm2's extension table (lib/API/interpreter.json), minus what needs pm2's bundled tools. */
@@ -44,7 +46,7 @@ async function resolveExplicit(explicit: string): Promise<Interpreter> {
     if (!real) throw new ToolError('START_REFUSED', `The interpreter ${explicit} does not exist.`);
     if (!which(real)) throw new ToolError('START_REFUSED', `The interpreter ${explicit} is not an executable file.`);
     // Named after the file it really is: a link called "node" to bash is bash.
-    return { name: basename(real), path: real };
+    return withTypeStripping({ name: basename(real), path: real });
   }
   if (!NAME.test(explicit)) {
     // Rules out node@18-style strings, which pm2 expands through a shell.
@@ -56,7 +58,18 @@ async function resolveExplicit(explicit: string): Promise<Interpreter> {
 async function resolveName(name: string): Promise<Interpreter> {
   const found = which(name) ?? (name === 'node' ? process.execPath : undefined);
   if (!found) throw new ToolError('START_REFUSED', `The interpreter "${name}" is not on the PATH of the pm2-mcp server.`);
-  return { name, path: await realpath(found) };
+  return withTypeStripping({ name, path: await realpath(found) });
+}
+
+/**
+ * Does this node read TypeScript itself? Only known for the node running this server: pm2 loads
+ * ts-node for a .ts script unless the node strips types (docs/threat-model.md §T16).
+ */
+async function withTypeStripping(interpreter: Interpreter): Promise<Interpreter> {
+  const features = process.features as unknown as Record<string, unknown>;
+  if (features.typescript === undefined || features.typescript === false) return interpreter;
+  const self = await realpath(process.execPath).catch(() => undefined);
+  return self !== undefined && self === interpreter.path ? { ...interpreter, stripsTypes: true } : interpreter;
 }
 
 async function findPython(): Promise<Interpreter> {

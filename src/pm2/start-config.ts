@@ -1,6 +1,7 @@
 // Builds the object handed to pm2.start from a checked StartApp, key by key (THREATS.md item 4):
 // no alias, no camelCase twin, nothing of the client's object passes through.
 import type { StartApp } from '../policy/types.js';
+import { STARTED_MARKER } from './agent-started.js';
 import type { Pm2StartConfig } from './types.js';
 
 /**
@@ -26,7 +27,8 @@ export function buildStartConfig(app: StartApp, serverEnv: Record<string, string
     args: [...app.args],
     interpreter: app.interpreter.path,
     node_args: [...app.interpreterArgs],
-    env: { ...baseEnv(serverEnv, passThrough), ...app.env },
+    // The marker last: processes.max counts what the agent's starts created (src/pm2/agent-started.ts).
+    env: { ...baseEnv(serverEnv, passThrough), ...app.env, [STARTED_MARKER]: '1' },
     instances: app.instances,
     exec_mode: app.execMode,
     watch: app.watch,

@@ -2,12 +2,14 @@
 // StartApps over real paths (THREATS.md item 1): the cwd's real path, the script resolved
 // against it and then its real path, the interpreter that would really run.
 import { constants } from 'node:fs';
-import { access, lstat, realpath, stat } from 'node:fs/promises';
+import { access, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
 import { ToolError } from '../errors.js';
+import { defaultName, nameRefusal, type NameKind } from '../policy/names.js';
 import type { StartApp, StartOptions } from '../policy/types.js';
 import { readEcosystem, type EcosystemApp } from './ecosystem.js';
 import { decideInterpreter } from './interpreter.js';
+import { inspectLogPath } from './log-path.js';
 import { splitArgs } from './split-args.js';
 import { which } from './which.js';
 
@@ -100,7 +102,7 @@ async function resolveApp(spec: AppSpec, base: string, origin: StartApp['origin'
   for (const name of Object.keys(env)) {
     if (!ENV_NAME.test(name)) throw new ToolError('INVALID_ARGUMENTS', `"${name}" is not a valid environment variable name.`);
   }
-  const name = checkedName(spec.name ?? basename(script, extname(script)));
+  const name = spec.name !== undefined ? checkedName(spec.name, 'process name') : checkedName(defaultName(basename(script, extname(script))), 'process name', true);
   return {
     name,
     script,
@@ -112,7 +114,7 @@ async function resolveApp(spec: AppSpec, base: string, origin: StartApp['origin'
     instances,
     execMode: execModeOf(spec.execMode, instances, interpreter.name),
     watch: spec.watch ?? false,
-    namespace: spec.namespace ?? 'default',
+    namespace: checkedName(spec.namespace ?? 'default', 'namespace'),
     logFiles: await resolveLogFiles(spec.logFiles ?? {}, cwd),
     options: spec.options ?? {},
     origin,
@@ -161,46 +163,34 @@ async function realDir(path: string): Promise<string> {
 }
 
 /**
- * Where a log file really is (THREATS.md item 9): pm2 appends to it and flush truncates it, both
- * following links. An existing file counts by its real path; a new one by its folder's real
- * path; a link that leads nowhere is refused (pm2 would create whatever it points at).
+ * Where a log file is (THREATS.md items 9 and 15): its folder's real path, and the file itself a
+ * regular file or absent. pm2 appends to it and flush truncates it, both following links, so a
+ * link, even one into an allowed place, is refused: it could be pointed elsewhere later. A FIFO
+ * would hang pm2's open (and the start lock with it); a device or socket is no log.
  */
 async function resolveLogFiles(files: NonNullable<AppSpec['logFiles']>, cwd: string): Promise<StartApp['logFiles']> {
   const out: StartApp['logFiles'] = {};
   for (const key of ['out', 'err', 'combined'] as const) {
     const given = files[key];
     if (!given) continue;
-    const lexical = resolve(cwd, given);
-    const link = await lstat(lexical).catch(() => undefined);
-    if (link) {
-      const real = await realpath(lexical).catch(() => undefined);
-      if (!real) throw new ToolError('START_REFUSED', `The log file ${given} is a link to a file that does not exist.`);
-      out[key] = real;
-      continue;
+    const state = await inspectLogPath(resolve(cwd, given), key);
+    if (!state.folderExists) throw new ToolError('START_REFUSED', `The folder of the log file ${given} does not exist.`);
+    if (state.kind !== 'absent' && state.kind !== 'regular file') {
+      throw new ToolError('START_REFUSED', `The log file ${given} is a ${state.kind}: a log file must be a regular file or not exist yet.`);
     }
-    const dir = await realpath(dirname(lexical)).catch(() => undefined);
-    if (!dir) throw new ToolError('START_REFUSED', `The folder of the log file ${given} does not exist.`);
-    out[key] = resolve(dir, basename(lexical));
+    out[key] = state.ref.path;
   }
   return out;
 }
 
 /**
- * A name pm2 would read as something else is refused: "all" and a /regex/ are targets in pm2's
- * own CLI, a number is taken as a name before an id (`pm2 stop 0` would stop this app), and
- * white space or control characters garble listings and logs.
+ * One validator for names and namespaces (src/policy/names.ts): a safe character set that pm2
+ * maps to itself in log file names, so no two apps share a log file.
  */
-function checkedName(name: string): string {
-  const why =
-    name === 'all' ? '"all" means every process to pm2'
-    : /^\d+$/.test(name) ? 'a number reads as a pm_id'
-    : name.startsWith('/') || name.includes('/') ? 'a slash makes it a path or a /regex/ to pm2'
-    : /[\s\p{Cc}]/u.test(name) ? 'it holds white space or control characters'
-    : name.length > 128 ? 'it is longer than 128 characters'
-    : name.length === 0 ? 'it is empty'
-    : undefined;
-  if (why) throw new ToolError('START_REFUSED', `The process name ${JSON.stringify(name)} is refused: ${why}.`);
-  return name;
+function checkedName(value: string, kind: NameKind, derived = false): string {
+  const why = nameRefusal(value, kind);
+  if (why) throw new ToolError('START_REFUSED', derived ? `${why} It was derived from the script's file name: give a name.` : why);
+  return value;
 }
 
 function execModeOf(given: string | undefined, instances: number, interpreter: string): 'fork' | 'cluster' {

@@ -4,8 +4,13 @@
 // depends on the lines asked for, never on the file size. The total number of
 // bytes read is capped by a budget (see `readBudget`); a pathological file
 // such as a 1 GiB single line therefore still costs a bounded read.
+//
+// The file is opened without following links and read only if it is a regular
+// file, the one resolve checked (openLogFile, THREATS.md item 15): a log file
+// swapped for a link to a secret, a FIFO or a device is refused, not read.
 
-import { open } from 'node:fs/promises';
+import type { LogFileRef } from '../policy/types.js';
+import { openLogFile } from './log-path.js';
 
 export interface TailOptions {
   /** How many lines from the end (1..1000 in practice; 0 gives []). */
@@ -23,6 +28,8 @@ export interface TailResult {
   cutLines: number;
   /** True when the file does not exist (ENOENT); lines is then []. */
   missing: boolean;
+  /** Why the file was not read (not a regular file, not the one checked); lines is then []. */
+  refused?: string;
   /** Total bytes read from the file. */
   bytesRead: number;
 }
@@ -53,10 +60,6 @@ function assertCount(name: string, value: number, min: number): void {
   if (!Number.isSafeInteger(value) || value < min) {
     throw new RangeError(`tailFile: ${name} must be an integer >= ${min}, got ${value}`);
   }
-}
-
-function isEnoent(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'ENOENT';
 }
 
 /**
@@ -111,7 +114,8 @@ class LineCollector {
   }
 }
 
-export async function tailFile(path: string, options: TailOptions): Promise<TailResult> {
+/** A path given as a string is checked as it is: its folder must be its own real path. */
+export async function tailFile(file: LogFileRef | string, options: TailOptions): Promise<TailResult> {
   const wanted = options.lines;
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
@@ -119,26 +123,13 @@ export async function tailFile(path: string, options: TailOptions): Promise<Tail
   assertCount('maxLineBytes', maxLineBytes, 1);
   assertCount('chunkBytes', chunkBytes, 1);
 
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (err) {
-    if (isEnoent(err)) return { lines: [], cutLines: 0, missing: true, bytesRead: 0 };
-    throw err;
-  }
+  const opened = await openLogFile(typeof file === 'string' ? { stream: 'out', path: file } : file, 'read');
+  if ('missing' in opened) return { lines: [], cutLines: 0, missing: true, bytesRead: 0 };
+  if ('refused' in opened) return { lines: [], cutLines: 0, missing: false, bytesRead: 0, refused: opened.refused };
+  const handle = opened.handle;
 
   try {
     const stats = await handle.stat();
-    // On Linux a directory opens fine and may report size 0 (no read would
-    // then fail), so refuse it explicitly with the error a read would give.
-    if (stats.isDirectory()) {
-      throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${path}'`), {
-        code: 'EISDIR',
-        syscall: 'read',
-        path,
-      });
-    }
-
     const budget = readBudget(wanted, maxLineBytes, chunkBytes);
     const buf = Buffer.allocUnsafe(Math.max(1, Math.min(chunkBytes, stats.size, budget)));
     const newestFirst: string[] = [];

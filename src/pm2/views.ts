@@ -1,6 +1,7 @@
 // Curated views of pm2's process data. pm2's raw entry carries the whole environment twice
 // (pm2_env.env, and flattened into pm2_env itself: THREATS.md item 10), so a view copies only
 // the fields named here and never spreads pm2_env.
+import { STARTED_MARKER } from './agent-started.js';
 import type { Pm2RawEnv, Pm2RawProcess } from './types.js';
 
 export interface ProcessSummary {
@@ -38,7 +39,7 @@ export interface ProcessDetail extends ProcessSummary {
 export const REDACTED = '[redacted]';
 
 /** Keys pm2 adds to every app's env for its own bookkeeping: not the app's variables. */
-const PM2_BOOKKEEPING_ENV = new Set(['unique_id', 'io', 'km_link', 'vizion_running', 'NODE_APP_INSTANCE', 'PM2_USAGE', 'PM2_HOME', 'PM2_JSON_PROCESSING', 'PM2_PROGRAMMATIC', 'PM2_INTERACTOR_PROCESSING', 'PM2_DISCRETE_MODE', 'PM2_NO_INTERACTION', 'pm_id', 'name', 'namespace']);
+const PM2_BOOKKEEPING_ENV = new Set(['unique_id', 'io', 'km_link', 'vizion_running', 'NODE_APP_INSTANCE', 'PM2_USAGE', 'PM2_HOME', 'PM2_JSON_PROCESSING', 'PM2_PROGRAMMATIC', 'PM2_INTERACTOR_PROCESSING', 'PM2_DISCRETE_MODE', 'PM2_NO_INTERACTION', 'pm_id', 'name', 'namespace', STARTED_MARKER]);
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
 const num = (v: unknown, fallback = 0): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);

@@ -3,6 +3,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { TOOL_NAMES, type Pm2McpConfig, type PresetName, type ToolEffect, type ToolName } from '../config/types.js';
 import { nameMatcher, pathMatcher, type Matcher } from './globs.js';
+import type { ServerFacts } from './types.js';
 
 export interface PolicyInput {
   config: Pm2McpConfig;
@@ -10,6 +11,12 @@ export interface PolicyInput {
   sources: string[];
   preset: PresetName;
   configFile?: string | undefined;
+  /** Why the working folder could not be the root (no config file, no project): the policy is readonly. */
+  rootRefused?: string | undefined;
+  /** Every config file of the extends chain (presets excluded): pm2-mcp's own files. */
+  configFiles?: readonly string[] | undefined;
+  /** Facts of the running server; none for `check` and `explain` before a home is chosen. */
+  server?: ServerFacts | undefined;
 }
 
 export interface CompiledPolicy {
@@ -33,10 +40,23 @@ export interface CompiledPolicy {
     env: { allow: Matcher; deny: Matcher; passThrough: readonly string[] };
     maxInstances: number;
     watch: boolean;
+    /** Script globs the config pairs with interpreters the extension would not allow. */
+    runWith: ReadonlyArray<{ scripts: Matcher; interpreters: readonly string[] }>;
   };
-  processes: { names: Matcher; namespaces: Matcher; inRoot: boolean; allowAll: boolean; updateEnv: boolean };
+  processes: { names: Matcher; namespaces: Matcher; inRoot: boolean; allowAll: boolean; updateEnv: boolean; max: number };
   output: { redactEnv: boolean };
   logs: { maxLines: number };
+  server: ServerFacts;
+  /** Why the working folder could not be the root, when it could not (the policy is then readonly). */
+  rootRefused?: string | undefined;
+}
+
+/** With no running server nothing is pm2's default log folder, and only the config files are ours. */
+const NO_SERVER: ServerFacts = { pm2Home: '', pm2LogDir: '', ownFiles: [] };
+
+/** The same policy, told the facts of the server that enforces it (PM2_HOME, its own files). */
+export function withServerFacts(policy: CompiledPolicy, facts: ServerFacts): CompiledPolicy {
+  return { ...policy, server: { ...facts, ownFiles: [...new Set([...facts.ownFiles, ...policy.server.ownFiles])] } };
 }
 
 const GLOB_CHARS = /[*?[\]{}]/;
@@ -86,6 +106,7 @@ export function compilePolicy(input: PolicyInput, resolveInterpreter: (name: str
       env: { allow: nameMatcher(start.env?.allow ?? []), deny: nameMatcher(start.env?.deny ?? []), passThrough: start.env?.passThrough ?? [] },
       maxInstances: start.maxInstances ?? 1,
       watch: start.watch ?? false,
+      runWith: Object.entries(start.runWith ?? {}).map(([glob, names]) => ({ scripts: pathMatcher([glob], root), interpreters: names })),
     },
     processes: {
       names: nameMatcher(processes.names ?? []),
@@ -93,9 +114,13 @@ export function compilePolicy(input: PolicyInput, resolveInterpreter: (name: str
       inRoot: processes.inRoot ?? false,
       allowAll: processes.allowAll ?? false,
       updateEnv: processes.updateEnv ?? false,
+      // Fail closed: with no number in the chain, the agent's starts create nothing.
+      max: processes.max ?? 0,
     },
     output: { redactEnv: config.output?.redactEnv ?? true },
     logs: { maxLines: config.logs?.maxLines ?? 1000 },
+    server: input.server ?? { ...NO_SERVER, ownFiles: input.configFiles ?? [] },
+    ...(input.rootRefused !== undefined ? { rootRefused: input.rootRefused } : {}),
   };
 }
 

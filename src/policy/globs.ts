@@ -34,15 +34,35 @@ function normalizedAbsolute(value: string): boolean {
   return !value.includes('\0') && isAbsolute(value) && normalize(value) === value;
 }
 
-/** Compiled on first use: most of a policy's matchers never run in a short session. */
+/**
+ * Matched with minimatch's own match(), never makeRe(): minimatch 10's makeRe drops the trailing
+ * "/**" of a rooted pattern with two globstars ("/r/**\/node_modules/**" became a regex ending in
+ * "node_modules$"), so the presets' exclusions matched nothing. Compiled on first use: most of a
+ * policy's matchers never run in a short session.
+ */
 export function pathMatcher(patterns: readonly string[], root: string): Matcher {
   if (patterns.length === 0) return NEVER;
-  let res: RegExp[] | undefined;
-  const compiled = () => (res ??= patterns.map((p) => new Minimatch(absoluteGlob(p, root), { dot: true, nonegate: true, nocomment: true }).makeRe()).filter((re): re is RegExp => re !== false));
+  let globs: Minimatch[] | undefined;
+  const compiled = () => (globs ??= patterns.flatMap((p) => compileGlob(absoluteGlob(p, root))));
   return {
     patterns,
-    test: (value) => normalizedAbsolute(value) && compiled().some((re) => re.test(value)),
+    test: (value) => normalizedAbsolute(value) && compiled().some((m) => m.match(value)),
   };
+}
+
+const GLOB_OPTIONS = { dot: true, nonegate: true, nocomment: true } as const;
+
+/**
+ * "x/**" covers the folder x itself too (a config that allows "app/**" as cwd means app and what
+ * is below it); minimatch's match() wants "x/" for that, and values are normalized paths without
+ * a trailing slash. So "x/**" also compiles as "x".
+ */
+function compileGlob(glob: string): Minimatch[] {
+  const globs = [new Minimatch(glob, GLOB_OPTIONS)];
+  const folder = glob.replace(/(?:\/\*\*)+$/, '');
+  // "/**" is left alone: it already matches "/", and "" would match nothing worth matching.
+  if (folder !== glob && folder !== '') globs.push(new Minimatch(folder, GLOB_OPTIONS));
+  return globs;
 }
 
 export function nameMatcher(patterns: readonly string[]): Matcher {

@@ -6,6 +6,35 @@ export interface ProcessRef {
   name: string;
   namespace: string;
   cwd: string | null;
+  /** Set when the process is a pm2-mcp server (this one, or one pm2 manages): never a target. */
+  server?: true;
+}
+
+/**
+ * What the running server knows about itself and its machine, handed to the policy at start-up so
+ * that evaluate() stays pure: where pm2 keeps its files, which files are pm2-mcp's own, and how
+ * to recognise a pm2-mcp server among pm2's processes.
+ */
+export interface ServerFacts {
+  /** PM2_HOME of this server ("" when unknown, as in `pm2-mcp check`). */
+  pm2Home: string;
+  /** pm2's default log folder, $PM2_HOME/logs: where an app's logs go when it names none. */
+  pm2LogDir: string;
+  /**
+   * Files pm2-mcp owns (real or lexical absolute paths): the audit log, every config file of the
+   * chain. Derived names (FILE.1 … rotations, FILE.lock) are covered by whoever checks.
+   */
+  ownFiles: readonly string[];
+}
+
+/** A log file an app writes or a tool reads or truncates, with what resolve saw of it. */
+export interface LogFileRef {
+  stream: 'out' | 'err' | 'combined';
+  /** Absolute path with its folder's real path (the file itself may not exist yet). */
+  path: string;
+  /** Identity of the file when it existed at resolve time: use-time checks compare it. */
+  dev?: number;
+  ino?: number;
 }
 
 export interface StartApp {
@@ -14,7 +43,8 @@ export interface StartApp {
   script: string;
   /** Real path of the working folder. */
   cwd: string;
-  interpreter: { name: string; path: string };
+  /** stripsTypes: the node that would run reads TypeScript itself (decided in resolve, where the version is known). */
+  interpreter: { name: string; path: string; stripsTypes?: boolean };
   interpreterArgs: string[];
   args: string[];
   /** Variables the request sets (values are never logged). */
@@ -46,9 +76,26 @@ export interface TargetRef {
 }
 
 export type CanonicalRequest =
-  | { kind: 'read'; operation: string; targets: ProcessRef[]; lines?: number }
-  | { kind: 'start'; operation: string; apps: StartApp[]; /** Set when the file was not read because no rule allows it. */ ecosystemFile?: string }
-  | { kind: 'operate'; operation: string; target: TargetRef | null; updateEnv: boolean }
+  | { kind: 'read'; operation: string; targets: ProcessRef[]; lines?: number; /** tail: the log files it would read. */ files?: LogFileRef[] }
+  | {
+      kind: 'start';
+      operation: string;
+      apps: StartApp[];
+      /** Set when the file was not read because no rule allows it. */
+      ecosystemFile?: string;
+      /** Processes the agent's starts created earlier that pm2 still manages (processes.max counts them). */
+      managed?: number;
+    }
+  | {
+      kind: 'operate';
+      operation: string;
+      target: TargetRef | null;
+      updateEnv: boolean;
+      /** restart/reload: what pm2 would start again, from its stored config (a restart is a start). */
+      stored?: StartApp[];
+      /** flush: the log files it would truncate. */
+      files?: LogFileRef[];
+    }
   | { kind: 'daemon'; operation: string };
 
 export type Effect = 'allow' | 'deny';

@@ -4,9 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ToolError, errorMessage } from '../errors.js';
 import type { AuditEffect, Auditor, CallerInfo, DecisionEntry } from '../audit/auditor.js';
-import { TOOL_NAMES } from '../config/types.js';
 import type { CompiledPolicy } from '../policy/compile.js';
-import { evaluate } from '../policy/evaluate.js';
+import { evaluate, RESOURCE_OPERATIONS } from '../policy/evaluate.js';
 import type { CanonicalRequest, Decision } from '../policy/types.js';
 import type { AnyOperation, ExecuteResult, ServerContext } from './operation.js';
 
@@ -20,7 +19,11 @@ export interface Gate {
   onAuditFailure: (message: string) => void;
 }
 
-const TOOLS = new Set<string>(TOOL_NAMES);
+/** Does the policy name this operation and allow it outright? Reads of resources always are. */
+function namesAllowed(policy: CompiledPolicy, name: string): boolean {
+  if (RESOURCE_OPERATIONS.has(name)) return true;
+  return Object.hasOwn(policy.tools, name) && (policy.tools as Record<string, string>)[name] === 'allow';
+}
 
 export type DispatchResult =
   | { ok: true; result: ExecuteResult<unknown> }
@@ -39,11 +42,14 @@ export async function decide(gate: Pick<Gate, 'ctx' | 'policy' | 'narrowing'>, o
   const parsed = op.input.safeParse(rawArgs ?? {});
   if (!parsed.success) return fail(new ToolError('INVALID_ARGUMENTS', formatZodError(op.name, parsed.error)));
 
-  // A tool the policy turns off outright is refused before any I/O (unless in audit mode, where
-  // it must run and so must be resolved).
-  const toolOff = TOOLS.has(op.name) && [gate.policy, gate.narrowing].some((p) => p && p.tools[op.name as keyof CompiledPolicy['tools']] !== 'allow');
+  // A tool the policy turns off outright (or does not name: fail closed) is refused before any
+  // I/O. A token's narrowing always enforces; the server's own policy in audit mode must resolve
+  // what it would have refused, to record it.
+  const offByPolicy = !namesAllowed(gate.policy, op.name);
+  const offByToken = gate.narrowing !== undefined && !namesAllowed(gate.narrowing, op.name);
+  const unknown = !RESOURCE_OPERATIONS.has(op.name) && !Object.hasOwn(gate.policy.tools, op.name);
   let request: CanonicalRequest;
-  if (toolOff && gate.policy.mode === 'enforce') {
+  if (unknown || offByToken || (offByPolicy && gate.policy.mode === 'enforce')) {
     request = { kind: 'daemon', operation: op.name };
   } else {
     // 2. resolve
@@ -54,13 +60,18 @@ export async function decide(gate: Pick<Gate, 'ctx' | 'policy' | 'narrowing'>, o
     }
   }
 
-  // 3. evaluate (pure): the server's policy, then the token's, if any; the first denial wins.
-  let decision = evaluate(request, gate.policy);
-  if (decision.effect === 'allow' && gate.narrowing) {
-    const narrowed = evaluate(request, gate.narrowing);
-    if (narrowed.effect === 'deny') decision = { ...narrowed, ruleId: `token.${narrowed.ruleId}`, reason: `the caller's token is limited to the ${gate.narrowing.preset} preset: ${narrowed.reason}` };
+  // 3. evaluate (pure): the server's policy and the token's, if any. A hard refusal and a token's
+  // denial are denials in every mode (docs/threat-model.md §T20): audit mode relaxes only the
+  // server's own soft rules.
+  const own = evaluate(request, gate.policy);
+  const narrowed = gate.narrowing ? evaluate(request, gate.narrowing) : undefined;
+  let decision = own;
+  let binding = own.effect === 'deny' && own.hard === true;
+  if (!binding && narrowed?.effect === 'deny') {
+    decision = { ...narrowed, ruleId: `token.${narrowed.ruleId}`, reason: `the caller's token is limited to the ${gate.narrowing!.preset} preset: ${narrowed.reason}` };
+    binding = true;
   }
-  const effect: AuditEffect = decision.effect === 'allow' ? 'allow' : gate.policy.mode === 'audit' && !decision.hard ? 'would_deny' : 'deny';
+  const effect: AuditEffect = decision.effect === 'allow' ? 'allow' : gate.policy.mode === 'audit' && !binding ? 'would_deny' : 'deny';
   return { ok: true, request, decision, effect };
 }
 

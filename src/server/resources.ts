@@ -28,7 +28,8 @@ export const readProcess: AnyOperation = {
   input: z.strictObject({ id: z.number().int().min(0) }),
   resolve: async (args: { id: number }, ctx) => {
     const { target } = await resolveProcesses(ctx.pm2, args.id);
-    return { kind: 'read' as const, operation: processUri(args.id), targets: target.processes };
+    // The operation is the template the policy names; the pm_id is in the targets.
+    return { kind: 'read' as const, operation: PROCESS_TEMPLATE, targets: target.processes };
   },
   execute: async (req: { targets: Array<{ pm_id: number }> }, ctx) => {
     const id = req.targets[0]?.pm_id;

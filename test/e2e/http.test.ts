@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
-import { call, CLI, destroyHome, makeTempDir, ROOT, textOf, waitFor } from '../helpers/harness.js';
+import { call, CLI, connect, destroyHome, makeTempDir, ROOT, textOf, waitFor } from '../helpers/harness.js';
 
 const PM2_BIN = join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2');
 const APP = join(ROOT, 'test', 'fixtures', 'app.js');
@@ -488,6 +488,39 @@ describe('an HTTP server with PM2_MCP_TOKEN and config tokens', () => {
   });
 });
 
+describe('mode: audit in the server\'s config never relaxes a token\'s preset', () => {
+  test('a readonly token cannot stop a process, even in audit mode; the dev token\'s soft denials still run', async () => {
+    const home = await tempHome('pm2mcp-http-am-');
+    const cwd = await tempHome('pm2mcp-http-amc-');
+    const CI = newToken();
+    const DEV = newToken();
+    copyFileSync(APP, join(cwd, 'app.js'));
+    writeConfig(cwd, { mode: 'audit', http: { tokens: [{ name: 'ci', sha256: sha256hex(CI), extends: 'readonly' }, { name: 'dev', sha256: sha256hex(DEV) }] } });
+    const server = await serve({ home, cwd });
+    const dev = await mcp(server.url, DEV);
+    const ci = await mcp(server.url, CI);
+    try {
+      const started = await call(dev.client, 'pm2_start_process', { script: 'app.js', name: 'victim' });
+      assert.equal(started.isError, undefined, textOf(started));
+      for (const tool of ['pm2_stop_process', 'pm2_restart_process', 'pm2_delete_process']) {
+        const r = await call(ci.client, tool, { process: 'victim' });
+        assert.equal(r.isError, true, `${tool}: ${textOf(r)}`);
+        assert.match(textOf(r), /POLICY_DENIED: Denied by rule token\.tools\./);
+      }
+      const list = await call(dev.client, 'pm2_list_processes');
+      const victim = (list.structuredContent as { processes: Array<{ name: string; status: string }> }).processes.find((p) => p.name === 'victim');
+      assert.equal(victim?.status, 'online');
+      const ciDecisions = auditOf(home).filter((x) => x.kind === 'decision' && x.caller?.principal === 'ci');
+      assert.equal(ciDecisions.length, 3);
+      for (const d of ciDecisions) assert.equal(d.effect, 'deny', JSON.stringify(d));
+    } finally {
+      await ci.close();
+      await dev.close();
+      await server.stop();
+    }
+  });
+});
+
 describe('two config tokens with the same name', () => {
   // Narrowing and sessions are keyed by the name: a shared name must not widen the narrower token.
   test(
@@ -536,6 +569,7 @@ describe('an HTTP server with no token configured', () => {
   test('makes one, prints it on stderr with a ready-to-paste client config, and it works (and is not audited)', async () => {
     const home = await tempHome('pm2mcp-http-g-');
     const cwd = await tempHome('pm2mcp-http-gc-');
+    writeFileSync(join(cwd, 'package.json'), '{}\n'); // a project: the standard preset applies
     const server = await serve({ home, cwd });
     try {
       const stderr = await waitFor(() => (/"mcpServers"/.test(server.stderr()) ? server.stderr() : undefined), 'the client config on stderr');
@@ -814,6 +848,8 @@ describe('--pm2', () => {
   test('starts the HTTP server as a pm2 process, exits 0, and the server answers', async () => {
     const home = await tempHome('pm2mcp-http-p-');
     const cwd = await tempHome('pm2mcp-http-pc-');
+    // A project: the managed server's cwd lies inside the standard preset's root, as in the review.
+    writeFileSync(join(cwd, 'package.json'), '{}\n');
     const port = await freePort();
     const TOKEN = newToken();
     const r = await runCli([CLI, '--transport', 'http', '--port', String(port), '--pm2', '--pm2-name', 'mcp-under-pm2'], {
@@ -840,6 +876,24 @@ describe('--pm2', () => {
     }, 'the managed server to answer');
     assert.match(answered.body, /"serverInfo":\{"name":"pm2-mcp"/);
     assert.equal((await raw(url, { body: INITIALIZE })).status, 401);
+
+    // The server is never in scope: not for its own clients, not for a stdio server of that home.
+    const own = await mcp(url, TOKEN);
+    const local = await connect({ home, cwd });
+    try {
+      for (const client of [own.client, local.client]) {
+        for (const tool of ['pm2_stop_process', 'pm2_restart_process', 'pm2_reload_process', 'pm2_delete_process']) {
+          const r = await call(client, tool, { process: 'mcp-under-pm2' });
+          assert.equal(r.isError, true, `${tool}: ${textOf(r)}`);
+          assert.match(textOf(r), /rule processes\.server/);
+        }
+      }
+      const stillThere = await raw(url, { body: INITIALIZE, headers: bearer(TOKEN) });
+      assert.equal(stillThere.status, 200);
+    } finally {
+      await own.close();
+      await local.close();
+    }
 
     // A second --pm2 with the same name is refused rather than started twice.
     const twice = await runCli([CLI, '--transport', 'http', '--port', String(port), '--pm2', '--pm2-name', 'mcp-under-pm2'], { cwd, env: cleanEnv({ PM2_MCP_HOME: home, PM2_MCP_TOKEN: TOKEN }) });

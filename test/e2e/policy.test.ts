@@ -117,6 +117,8 @@ describe('the tools each preset shows', () => {
   before(async () => {
     home = await makeTempDir('pm2mcp-pol-pre-');
     empty = await makeTempDir('pm2mcp-pol-prec-');
+    // A project (a package.json), or the server would serve readonly whatever --policy says.
+    writeFileSync(join(empty, 'package.json'), '{}\n');
   });
 
   after(async () => {
@@ -835,6 +837,7 @@ describe('pm2-mcp explain exit codes', () => {
     dir = await makeTempDir('pm2mcp-pol-exp-');
     outside = await makeTempDir('pm2mcp-pol-expo-');
     home = await makeTempDir('pm2mcp-pol-exph-');
+    writeFileSync(join(dir, 'package.json'), '{}\n');
     writeFileSync(join(dir, 'app.js'), 'setInterval(() => {}, 1 << 30);\n');
     writeFileSync(join(outside, 'other.js'), 'setInterval(() => {}, 1 << 30);\n');
   });

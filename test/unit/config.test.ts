@@ -20,7 +20,7 @@ const SNAPSHOT = join(ROOT, 'test', 'snapshots', 'config-errors.txt');
 const TYPES_URL = new URL('../../src/config/types.js', import.meta.url).href;
 
 const TOP_KEYS = '$schema, extends, mode, tools, start, processes, output, logs, audit, http';
-const START_KEYS = 'scripts, scriptsExclude, cwd, interpreters, interpreterArgs, ecosystemFiles, env, logFiles, maxInstances, watch';
+const START_KEYS = 'scripts, scriptsExclude, cwd, interpreters, interpreterArgs, ecosystemFiles, env, logFiles, maxInstances, watch, runWith';
 
 let tmp = '';
 let savedXdg: string | undefined;
@@ -218,8 +218,8 @@ describe('mergeConfigs', () => {
 });
 
 describe('loadConfig', () => {
-  test('no config: the standard preset, root = realpath(cwd)', async () => {
-    const dir = await project({ 'sub/keep': '' });
+  test('no config in a project: the standard preset, root = realpath(cwd)', async () => {
+    const dir = await project({ 'sub/package.json': { name: 'app' } });
     const loaded = await loadConfig({ cwd: join(dir, 'sub') });
     assert.deepEqual(loaded, {
       config: presetData('standard'),
@@ -229,12 +229,69 @@ describe('loadConfig', () => {
     } satisfies LoadedConfig);
   });
 
-  test('no config with a policy: that preset', async () => {
-    const dir = await project({});
-    const loaded = await loadConfig({ cwd: dir, policy: 'readonly' });
-    assert.equal(loaded.preset, 'readonly');
-    assert.deepEqual(loaded.sources, [presetLabel('readonly')]);
-    assert.deepEqual(loaded.config, presetData('readonly'));
+  test('no config in a project with a policy: that preset', async () => {
+    for (const preset of PRESET_NAMES) {
+      const dir = await project({ '.git/HEAD': 'ref: refs/heads/main\n' });
+      const loaded = await loadConfig({ cwd: dir, policy: preset });
+      assert.equal(loaded.preset, preset);
+      assert.deepEqual(loaded.sources, [presetLabel(preset)]);
+      assert.deepEqual(loaded.config, presetData(preset));
+      assert.equal(loaded.rootRefused, undefined);
+    }
+  });
+
+  // The subfolder of a project is no project (markers are not looked for upward: a dotfiles repo
+  // in the home would make the whole home one).
+  const notProjects: Array<[what: string, files: Record<string, string | object>, cwd: string]> = [
+    ['an empty folder', {}, '.'],
+    ['a folder with only scripts', { 'app.js': '', 'vite.config.js': '' }, '.'],
+    ['the subfolder of a project', { 'package.json': { name: 'app' }, '.git/HEAD': '', 'src/app.js': '' }, 'src'],
+  ];
+  for (const [what, files, sub] of notProjects) {
+    test(`no config in ${what}: readonly, whatever --policy says, and why`, async () => {
+      const dir = await project(files);
+      const cwd = join(dir, sub);
+      for (const policy of [undefined, 'standard', 'permissive', 'strict'] as const) {
+        const loaded = await loadConfig({ cwd, ...(policy ? { policy } : {}) });
+        assert.equal(loaded.preset, 'readonly', `--policy ${policy}`);
+        assert.deepEqual(loaded.sources, [presetLabel('readonly')]);
+        assert.deepEqual(loaded.config, presetData('readonly'));
+        assert.equal(loaded.root, cwd);
+        assert.match(loaded.rootRefused ?? '', new RegExp(`^the working folder ${cwd} is not a project root \\(it holds no package\\.json, \\.git or ecosystem\\.config\\.\\* file\\)`));
+        assert.equal(loaded.rootRefused!.includes(`instead of --policy ${policy}`), policy !== undefined);
+      }
+      const asked = await loadConfig({ cwd, policy: 'readonly' });
+      assert.equal(asked.preset, 'readonly');
+      assert.equal(asked.rootRefused, undefined, 'readonly asked for: nothing was taken away');
+    });
+  }
+
+  test('no config from / or from the home folder: readonly', async () => {
+    assert.equal((await loadConfig({ cwd: '/' })).preset, 'readonly');
+    assert.match((await loadConfig({ cwd: '/', policy: 'permissive' })).rootRefused ?? '', /\(it is the file system's root\)/);
+    const home = await project({ 'package.json': { name: 'dotfiles' }, '.git/HEAD': '' });
+    const saved = process.env.HOME;
+    process.env.HOME = home;
+    try {
+      const loaded = await loadConfig({ cwd: home });
+      assert.equal(loaded.preset, 'readonly');
+      assert.match(loaded.rootRefused ?? '', /\(it is the home folder\)/);
+    } finally {
+      if (saved === undefined) delete process.env.HOME;
+      else process.env.HOME = saved;
+    }
+  });
+
+  test('a config file in a folder that is no project: its folder is the root (the owner chose it)', async () => {
+    const dir = await project({ 'pm2-mcp.config.json': { extends: 'standard' }, 'sub/keep': '' });
+    const loaded = await loadConfig({ cwd: join(dir, 'sub') });
+    assert.equal(loaded.preset, 'standard');
+    assert.equal(loaded.root, dir);
+    assert.equal(loaded.rootRefused, undefined);
+    const named = await loadConfig({ cwd: '/', configFile: join(dir, 'pm2-mcp.config.json'), policy: 'permissive' });
+    assert.equal(named.preset, 'permissive');
+    assert.equal(named.root, dir);
+    assert.equal(named.rootRefused, undefined);
   });
 
   test('search finds pm2-mcp.config.json in a parent folder of cwd', async () => {
@@ -398,7 +455,7 @@ describe('loadConfig', () => {
     const loaded = await loadConfig({ cwd: join(dir, 'link', 'sub') });
     assert.equal(loaded.configFile, join(dir, 'link', 'pm2-mcp.config.json'));
     assert.equal(loaded.root, join(dir, 'real'));
-    const noConfig = await project({ 'inner/keep': '' });
+    const noConfig = await project({ 'inner/package.json': '{}' });
     await symlink(join(noConfig, 'inner'), join(noConfig, 'alias'));
     assert.equal((await loadConfig({ cwd: join(noConfig, 'alias') })).root, join(noConfig, 'inner'));
   });
@@ -517,7 +574,8 @@ describe('check', () => {
   });
 
   test('no config: "none (preset …)"; unmatched globs are listed as warnings', async () => {
-    const dir = await project({ 'app.js': '' });
+    // A .git file (a worktree's) makes it a project without a JSON file the globs would match.
+    const dir = await project({ 'app.js': '', '.git': 'gitdir: /elsewhere\n' });
     const lines: string[] = [];
     assert.equal(await check({ cwd: dir, policy: 'standard' }, (s) => lines.push(s)), 0);
     assert.equal(lines[0], 'Config: none (preset standard)');
@@ -528,6 +586,22 @@ describe('check', () => {
       `  - start.ecosystemFiles[1]: "./**/*.yaml" matches nothing under ${dir}`,
       `  - start.ecosystemFiles[2]: "./**/*.yml" matches nothing under ${dir}`,
     ]);
+  });
+
+  test('no config in a folder that is no project: says the root was refused, and why', async () => {
+    const dir = await project({ 'app.js': '' });
+    const lines: string[] = [];
+    assert.equal(await check({ cwd: dir, policy: 'standard' }, (s) => lines.push(s)), 0);
+    assert.deepEqual(lines.slice(0, 3), [
+      'Config: none (preset readonly)',
+      `Root: ${dir}`,
+      `Root refused: ${(await loadConfig({ cwd: dir, policy: 'standard' })).rootRefused}`,
+    ]);
+    assert.match(lines[2]!, /instead of --policy standard/);
+    const inProject = await project({ 'package.json': '{}' });
+    const more: string[] = [];
+    await check({ cwd: inProject }, (s) => more.push(s));
+    assert.ok(!more.some((l) => l.startsWith('Root refused')), more.join('\n'));
   });
 
   test('an invalid config: prints the ConfigError and returns 2', async () => {

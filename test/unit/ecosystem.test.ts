@@ -1,7 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { ToolError } from '../../src/errors.js';
@@ -59,10 +60,28 @@ test('accepted shapes: JSON apps, bare array, single object, YAML', async () => 
     { name: 'YML bare list', ext: '.yml', content: '- name: api\n  script: server.js\n  env: { PORT: "3000" }\n', expected: [API] },
     { name: 'YAML single object', ext: '.yml', content: 'name: worker\nscript: worker.js\ninstances: 2\n', expected: [WORKER] },
     {
-      name: 'YAML anchors and merge keys',
+      name: 'YAML anchors and aliases of whole values',
       ext: '.yaml',
-      content: '- &base\n  name: api\n  script: server.js\n  env: { PORT: "3000" }\n- <<: *base\n  name: api2\n',
+      content: '- name: api\n  script: &script server.js\n  env: &env { PORT: "3000" }\n- name: api2\n  script: *script\n  env: *env\n',
       expected: [API, { ...API, name: 'api2' }],
+    },
+    {
+      name: 'YAML env numbers and booleans stay as typed (start-request converts them)',
+      ext: '.yaml',
+      content: '- script: a.js\n  env:\n    PORT: 3000\n    RATIO: 0.5\n    HEX: 0x1F\n    DEBUG: true\n    EMPTY: ""\n',
+      expected: [{ script: 'a.js', env: { PORT: 3000, RATIO: 0.5, HEX: 31, DEBUG: true, EMPTY: '' } }],
+    },
+    {
+      name: 'JSON env numbers and booleans',
+      ext: '.json',
+      content: json([{ script: 'a.js', env: { PORT: 3000, N: -1.5, DEBUG: false } }]),
+      expected: [{ script: 'a.js', env: { PORT: 3000, N: -1.5, DEBUG: false } }],
+    },
+    {
+      name: 'YAML core tags, a document start marker, a %YAML 1.2 directive and comments',
+      ext: '.yaml',
+      content: '%YAML 1.2\n---\n# apps\n- name: !!str 1x\n  script: a.js # the script\n  instances: !!int 2\n  args: !!seq [--a]\n  env: !!map { A: !!str 12 }\n...\n',
+      expected: [{ name: '1x', script: 'a.js', instances: 2, args: ['--a'], env: { A: '12' } }],
     },
     {
       name: 'every carried field with its type',
@@ -163,14 +182,22 @@ test('a .json file holding JavaScript is invalid JSON and never runs', async () 
   }
 });
 
-test('YAML with js-yaml\'s unsafe tags is refused as invalid YAML', async () => {
+test('YAML tags outside the core schema are refused as invalid YAML, and never run', async () => {
   const cases: { name: string; body: (canary: string) => string }[] = [
     { name: '!!js/function', body: (c) => `apps:\n  - script: a.js\n    name: !!js/function "function () { require('fs').writeFileSync(${JSON.stringify(c)}, 'x') }"\n` },
     { name: '!!js/function as toString', body: (c) => `- script: a.js\n  toString: !!js/function 'function () { require("fs").writeFileSync(${JSON.stringify(c)}, "x") }'\n` },
     { name: '!!js/undefined', body: () => `- script: a.js\n  name: !!js/undefined ''\n` },
     { name: '!!js/regexp', body: () => `- script: a.js\n  name: !!js/regexp /x/\n` },
     { name: '!!python/object', body: () => `- script: !!python/object:os.system ['id']\n` },
-    { name: 'two documents', body: () => `- script: a.js\n---\n- script: b.js\n` },
+    // YAML 1.1 types the core schema could resolve on request: no field takes them.
+    { name: '!!binary', body: () => `- script: a.js\n  name: !!binary aGVsbG8=\n` },
+    { name: '!!binary under %YAML 1.1', body: () => `%YAML 1.1\n---\n- script: a.js\n  name: !!binary aGVsbG8=\n` },
+    { name: '!!set', body: () => `- script: a.js\n  env: !!set { A: null }\n` },
+    { name: '!!omap', body: () => `- script: a.js\n  env: !!omap [ A: x ]\n` },
+    { name: '!!timestamp', body: () => `- script: a.js\n  name: !!timestamp 2001-12-14\n` },
+    { name: 'a local tag', body: () => `- script: !shell a.js\n` },
+    { name: 'a verbatim js tag', body: () => `- script: !<tag:yaml.org,2002:js/function> 'function () {}'\n` },
+    { name: 'a js tag through %TAG', body: () => `%TAG !js! tag:yaml.org,2002:js/\n---\n- script: !js!function 'function () {}'\n` },
     { name: 'bad indentation', body: () => `apps:\n  - script: a.js\n   name: x\n` },
   ];
   for (const c of cases) {
@@ -292,24 +319,24 @@ test('top-level keys other than "apps" are refused', async () => {
 
 test('wrong types are refused, naming the field and the type', async () => {
   const cases: { name: string; app: Record<string, unknown>; expected: string }[] = [
-    { name: 'name a number', app: { name: 5 }, expected: '"name" must be a non-empty string' },
-    { name: 'name empty', app: { name: '' }, expected: '"name" must be a non-empty string' },
-    { name: 'cwd a list', app: { cwd: ['a'] }, expected: '"cwd" must be a non-empty string' },
-    { name: 'interpreter over 4096 chars', app: { interpreter: 'x'.repeat(4097) }, expected: '"interpreter" must be a non-empty string' },
-    { name: 'instances a string', app: { instances: '4' }, expected: '"instances" must be a number' },
-    { name: 'instances null', app: { instances: null }, expected: '"instances" must be a number' },
+    { name: 'name a number', app: { name: 5 }, expected: '"name" must be a string of 1 to 128 characters' },
+    { name: 'name empty', app: { name: '' }, expected: '"name" must be a string of 1 to 128 characters' },
+    { name: 'cwd a list', app: { cwd: ['a'] }, expected: '"cwd" must be a string of 1 to 4096 characters' },
+    { name: 'interpreter over 4096 chars', app: { interpreter: 'x'.repeat(4097) }, expected: '"interpreter" must be a string of 1 to 4096 characters' },
+    { name: 'instances a string', app: { instances: '4' }, expected: '"instances" must be a whole number from 1 to 64' },
+    { name: 'instances null', app: { instances: null }, expected: '"instances" must be a whole number from 1 to 64' },
     { name: 'autorestart a string', app: { autorestart: 'true' }, expected: '"autorestart" must be true or false' },
     { name: 'merge_logs a number', app: { merge_logs: 1 }, expected: '"merge_logs" must be true or false' },
     { name: 'watch paths', app: { watch: ['src'] }, expected: '"watch" must be true or false (watch paths are not supported)' },
     { name: 'watch a string', app: { watch: 'src' }, expected: '"watch" must be true or false (watch paths are not supported)' },
     { name: 'args a number', app: { args: 5 }, expected: '"args" must be a string or a list of strings' },
-    { name: 'args with a number inside', app: { args: ['a', 1] }, expected: '"args" must be a string or a list of strings' },
+    { name: 'args with a number inside', app: { args: ['a', 1] }, expected: '"args[1]" must be a string of at most 4096 characters' },
     { name: 'node_args an object', app: { node_args: { require: 'x' } }, expected: '"node_args" must be a string or a list of strings' },
-    { name: 'env a list', app: { env: ['A=1'] }, expected: '"env" must be an object of string values' },
-    { name: 'env null', app: { env: null }, expected: '"env" must be an object of string values' },
-    { name: 'env a nested object', app: { env: { A: { B: 'x' } } }, expected: '"env" must be an object of string values' },
-    { name: 'env a null value', app: { env: { A: null } }, expected: '"env" must be an object of string values' },
-    { name: 'env a list value', app: { env: { A: ['x'] } }, expected: '"env" must be an object of string values' },
+    { name: 'env a list', app: { env: ['A=1'] }, expected: '"env" must be an object of variables' },
+    { name: 'env null', app: { env: null }, expected: '"env" must be an object of variables' },
+    { name: 'env a nested object', app: { env: { A: { B: 'x' } } }, expected: '"env.A" must be a string, a number or true or false' },
+    { name: 'env a null value', app: { env: { A: null } }, expected: '"env.A" must be a string, a number or true or false' },
+    { name: 'env a list value', app: { env: { A: ['x'] } }, expected: '"env.A" must be a string, a number or true or false' },
   ];
   for (const c of cases) {
     const file = await fixture('.json', json([{ script: 'a.js', ...c.app }]));
@@ -320,18 +347,18 @@ test('wrong types are refused, naming the field and the type', async () => {
 
 test('YAML non-finite numbers are refused', async () => {
   for (const v of ['.nan', '.inf', '-.inf']) {
-    const file = await fixture('.yaml', `- script: a.js\n  instances: ${v}\n`);
+    const file = await fixture('.yaml', `- script: a.js\n  instances: ${v}\n  kill_timeout: ${v}\n  env: { A: ${v} }\n`);
     const err = await assertRefused(readEcosystem(file), [], v);
-    assert.equal(err.message, `${file}, app #1: "instances" must be a number.`);
+    assert.equal(err.message, `${file}, app #1: "instances" must be a whole number from 1 to 64; "kill_timeout" must be a whole number from 0 to 2147483647; "env.A" must be a finite number.`);
   }
 });
 
 test('script is required and must be a string', async () => {
   const cases: { name: string; app: Record<string, unknown>; expected: string }[] = [
     { name: 'missing', app: { name: 'x' }, expected: '"script" is required' },
-    { name: 'a number', app: { script: 5 }, expected: '"script" must be a non-empty string; "script" is required' },
-    { name: 'empty', app: { script: '' }, expected: '"script" must be a non-empty string' },
-    { name: 'a list', app: { script: ['a.js'] }, expected: '"script" must be a non-empty string; "script" is required' },
+    { name: 'a number', app: { script: 5 }, expected: '"script" must be a string of 1 to 4096 characters; "script" is required' },
+    { name: 'empty', app: { script: '' }, expected: '"script" must be a string of 1 to 4096 characters' },
+    { name: 'a list', app: { script: ['a.js'] }, expected: '"script" must be a string of 1 to 4096 characters; "script" is required' },
   ];
   for (const c of cases) {
     const file = await fixture('.json', json([c.app]));
@@ -350,7 +377,7 @@ test('all the problems of an app are listed in one message', async () => {
     err.message,
     `${file}, app #2: "exec" is another spelling of "script": use "script"; ` +
       `"env_production": per-environment blocks are not supported; put the variables in "env"; ` +
-      `"foo" is not a field pm2-mcp starts apps with; "instances" must be a number; ` +
+      `"foo" is not a field pm2-mcp starts apps with; "instances" must be a whole number from 1 to 64; ` +
       `"watch" must be true or false (watch paths are not supported); ` +
       `"interpreterArgs" is another spelling of "interpreter_args": use "interpreter_args"; "script" is required.`,
   );
@@ -382,12 +409,22 @@ test('other extensions are refused before reading', async () => {
   }
 });
 
-test('missing files and folders are refused', async () => {
+test('missing files, folders, FIFOs and links are refused', async () => {
   const missing = join(dir, 'nope.json');
   await assertRefused(readEcosystem(missing), [`The ecosystem file ${missing} does not exist.`], 'missing');
   const folder = join(dir, 'a-folder.yaml');
   await mkdir(folder);
-  await assertRefused(readEcosystem(folder), [`The ecosystem file ${folder} does not exist.`], 'folder');
+  await assertRefused(readEcosystem(folder), [`The ecosystem file ${folder} is not a regular file.`], 'folder');
+  // A FIFO with no writer: opening it for reading would block the start for good.
+  const fifo = join(dir, 'a-fifo.json');
+  execFileSync('mkfifo', [fifo]);
+  await assertRefused(readEcosystem(fifo), [`The ecosystem file ${fifo} is not a regular file.`], 'FIFO');
+  // The caller passes the real path it matched: a link there now was put there since.
+  const target = await fixture('.json', json([{ script: 'a.js' }]));
+  const link = join(dir, 'a-link.json');
+  await symlink(target, link);
+  await assertRefused(readEcosystem(link), [`The ecosystem file ${link} is not a regular file.`], 'symbolic link');
+  assert.deepEqual((await readEcosystem(target)).apps, [{ script: 'a.js' }], 'the file itself is read');
 });
 
 test('files over 1 MiB are refused; exactly 1 MiB is read', async () => {
@@ -400,4 +437,233 @@ test('files over 1 MiB are refused; exactly 1 MiB is read', async () => {
   await assertRefused(readEcosystem(bigFile), [`The ecosystem file ${bigFile} is larger than 1 MiB.`], 'over 1 MiB');
   const hugeYaml = await fixture('.yaml', '- script: a.js\n' + '#'.repeat(2 * 1024 * 1024));
   await assertRefused(readEcosystem(hugeYaml), ['larger than 1 MiB'], 'huge YAML');
+});
+
+// ---- Bounded input (docs/threat-model.md §T22) ----
+
+/** In every attack file, where a message that quoted the file would show it. */
+const SECRET = 'SECRET-hunter2';
+
+/** n levels of lists, innermost holding `inner`: JSON and YAML flow alike. */
+const nested = (n: number, inner = '"x"'): string => '['.repeat(n) + inner + ']'.repeat(n);
+
+/** The billion-laughs file: level 0 a string, each next level a list of 9 aliases of the one before. */
+function aliasBomb(levels: number, base: string): string {
+  const lines = [`l0: &l0 "${base}"`];
+  for (let i = 1; i < levels; i++) lines.push(`l${i}: &l${i} [${Array(9).fill(`*l${i - 1}`).join(', ')}]`);
+  return `${lines.join('\n')}\napps:\n  - script: a.js\n    args: *l${levels - 1}\n`;
+}
+
+interface Attack {
+  name: string;
+  ext: '.json' | '.yaml';
+  content: string;
+  /** The whole message, {file} standing for the file's path. */
+  expected: string;
+}
+
+const ATTACKS: Attack[] = [
+  // Aliases: the library's alias limit, the count of aliases in the text, and the expanded size.
+  {
+    name: 'alias bomb, 9 levels of 9 aliases (a 76 KB file of this kind made a 65 MB audit record)',
+    ext: '.yaml', content: aliasBomb(9, SECRET + 'x'.repeat(75_000)),
+    expected: 'The ecosystem file {file} is not valid YAML: its aliases expand to more than 100 uses of one anchor.',
+  },
+  {
+    name: 'more than 100 aliases in the text (each alias scans every anchor before it)',
+    ext: '.yaml', content: `- script: &s a.js\n  args: [${Array(60).fill('*s').join(', ')}]\n  node_args: [${Array(41).fill('*s').join(', ')}]\n  name: ${SECRET}\n`,
+    expected: 'The ecosystem file {file} uses more than 100 aliases (line 3, column 175).',
+  },
+  {
+    name: 'aliases within the limits that expand past 1 MiB of text',
+    ext: '.yaml', content: `- script: a.js\n  cwd: &big ${SECRET}${'x'.repeat(20_000)}\n  args: [${Array(60).fill('*big').join(', ')}]\n`,
+    expected: '{file}, app #1, "args": the file expands past 1 MiB of text here (a YAML alias counts at every use).',
+  },
+  {
+    name: 'aliases within the limits that expand past 100 000 values',
+    ext: '.yaml', content: `- script: a.js\n  cwd: ${SECRET}\n  env: &grid ${nested(1, Array(128).fill(`[${Array(128).fill('0').join(',')}]`).join(','))}\n  args: [${Array(7).fill('*grid').join(', ')}]\n`,
+    expected: '{file}, app #1, "args": the file expands past 100000 values here (a YAML alias counts at every use).',
+  },
+  {
+    name: 'an alias inside its own anchor (a cycle)',
+    ext: '.yaml', content: `- script: a.js\n  name: ${SECRET}\n  args: &loop [*loop]\n`,
+    expected: '{file}, app #1, "args": it nests lists and objects more than 32 levels deep.',
+  },
+  {
+    name: 'an alias of no anchor',
+    ext: '.yaml', content: `- script: a.js\n  name: *${SECRET}\n`,
+    expected: 'The ecosystem file {file} is not valid YAML: an alias names no anchor before it.',
+  },
+  {
+    name: 'an alias as a key',
+    ext: '.yaml', content: `- script: a.js\n  name: &k ${SECRET}\n  *k : 1\n`,
+    expected: 'The ecosystem file {file} is not valid YAML: a key that is not a plain string (an alias, a list or a mapping) (line 3, column 3).',
+  },
+  {
+    name: 'a list as a key',
+    ext: '.yaml', content: `- script: a.js\n  ? [${SECRET}]\n  : 1\n`,
+    expected: 'The ecosystem file {file} is not valid YAML: a key that is not a plain string (an alias, a list or a mapping) (line 2, column 5).',
+  },
+  {
+    name: 'a merge key (YAML 1.1): a merge copies its source at every use',
+    ext: '.yaml', content: `- &base\n  script: a.js\n  name: ${SECRET}\n- <<: *base\n  name: api2\n`,
+    expected: '{file}, app #2: "<<": YAML merge keys are not supported; write the fields out (an alias of a whole value, such as env: *common, is fine); "script" is required.',
+  },
+  {
+    name: 'a merge key under %YAML 1.1',
+    ext: '.yaml', content: `%YAML 1.1\n---\n- &base\n  script: a.js\n  name: ${SECRET}\n- <<: *base\n  name: api2\n`,
+    expected: '{file}, app #2: "<<": YAML merge keys are not supported; write the fields out (an alias of a whole value, such as env: *common, is fine); "script" is required.',
+  },
+  // Depth: 100 000 levels must be a refusal, not a stack overflow (nor minutes of retries).
+  {
+    name: 'JSON nested 100 000 levels in a field',
+    ext: '.json', content: `[{ "script": "a.js", "name": "${SECRET}", "args": ${nested(100_000)} }]`,
+    expected: '{file}, app #1, "args": it nests lists and objects more than 32 levels deep.',
+  },
+  {
+    name: 'JSON objects nested 100 000 levels as the whole document',
+    ext: '.json', content: `{ "s": "${SECRET}", "a": ${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)} }`,
+    expected: '{file}, app #1, "a": it nests lists and objects more than 32 levels deep.',
+  },
+  {
+    name: 'JSON lists nested 100 000 levels as the whole document',
+    ext: '.json', content: nested(100_000, `"${SECRET}"`),
+    expected: '{file}, app #1 is not an object.',
+  },
+  {
+    name: 'YAML flow lists nested 100 000 levels',
+    ext: '.yaml', content: `- script: a.js\n  name: ${SECRET}\n  args: ${nested(100_000)}\n`,
+    expected: 'The ecosystem file {file} nests lists and mappings more than 32 levels deep (line 3, column 40).',
+  },
+  {
+    name: 'YAML flow mappings nested 100 000 levels',
+    ext: '.yaml', content: `- script: a.js\n  name: ${SECRET}\n  env: ${'{a: '.repeat(100_000)}1${'}'.repeat(100_000)}\n`,
+    expected: 'The ecosystem file {file} nests lists and mappings more than 32 levels deep (line 3, column 128).',
+  },
+  {
+    name: 'YAML block lists nested 100 000 levels',
+    ext: '.yaml', content: `- script: a.js\n  name: ${SECRET}\n  args:\n    ${'- '.repeat(100_000)}x\n`,
+    expected: 'The ecosystem file {file} nests lists and mappings more than 32 levels deep (line 4, column 63).',
+  },
+  // Sizes.
+  {
+    name: 'a huge string',
+    ext: '.json', content: json([{ script: 'a.js', args: SECRET + 'x'.repeat(1_000_000) }]),
+    expected: '{file}, app #1: "args" must be at most 8192 characters as one string.',
+  },
+  {
+    name: 'JSON past 100 000 values',
+    ext: '.json', content: `[{ "script": "a.js", "name": "${SECRET}", "args": [${Array(100_001).fill('0').join(',')}] }]`,
+    expected: '{file}, app #1, "args": the file expands past 100000 values here (a YAML alias counts at every use).',
+  },
+  {
+    name: 'a YAML mapping of 100 000 keys (the duplicate-key check is quadratic)',
+    ext: '.yaml', content: `- script: a.js\n  name: ${SECRET}\n  env:\n${Array.from({ length: 100_000 }, (_, i) => `    K${i}: 1\n`).join('')}`,
+    expected: 'The ecosystem file {file} holds a list or mapping of more than 128 entries (line 4, column 5).',
+  },
+  {
+    name: 'a YAML mapping of 129 keys',
+    ext: '.yaml', content: `- script: a.js\n  name: ${SECRET}\n  env: {${Array.from({ length: 129 }, (_, i) => `K${i}: 1`).join(', ')}}\n`,
+    expected: 'The ecosystem file {file} holds a list or mapping of more than 128 entries (line 3, column 8).',
+  },
+  // Duplicate keys and document streams.
+  {
+    name: 'a duplicate key: a reader sees one script, pm2 would run the other',
+    ext: '.yaml', content: `- script: a.js\n  name: ${SECRET}\n  script: /bin/sh\n`,
+    expected: 'The ecosystem file {file} is not valid YAML: a key appears twice in one mapping (line 3, column 3).',
+  },
+  {
+    name: 'a duplicate key in a flow mapping',
+    ext: '.yaml', content: `- { script: a.js, env: { A: ${SECRET}, A: x } }\n`,
+    expected: 'The ecosystem file {file} is not valid YAML: a key appears twice in one mapping (line 1, column 43).',
+  },
+  {
+    name: 'a duplicate key spelled as a number and as a string',
+    ext: '.yaml', content: `- script: a.js\n  env: { 1: ${SECRET}, "1": x }\n`,
+    expected: 'The ecosystem file {file} is not valid YAML: a key appears twice in one mapping (line 2, column 28).',
+  },
+  {
+    name: 'two documents',
+    ext: '.yaml', content: `- script: a.js\n  name: ${SECRET}\n---\n- script: /bin/sh\n`,
+    expected: 'The ecosystem file {file} holds more than one YAML document (line 3, column 1).',
+  },
+  {
+    name: 'a document after an end marker',
+    ext: '.yaml', content: `- script: a.js\n  name: ${SECRET}\n...\n- script: /bin/sh\n`,
+    expected: 'The ecosystem file {file} holds more than one YAML document (line 4, column 1).',
+  },
+  // Names from the file go into messages escaped and cut.
+  {
+    name: 'a key with terminal escapes and a right-to-left override',
+    ext: '.json', content: json([{ script: 'a.js', name: SECRET, 'x\u001b[31m\u202ey': 1 }]),
+    expected: '{file}, app #1: "x\\u001b[31m\\u{202e}y" is not a field pm2-mcp starts apps with.',
+  },
+  {
+    name: 'a key of 100 000 characters',
+    ext: '.json', content: json([{ script: 'a.js', name: SECRET, ['k'.repeat(100_000)]: 1 }]),
+    expected: `{file}, app #1: "${'k'.repeat(64)}…" is not a field pm2-mcp starts apps with.`,
+  },
+  {
+    name: '100 000 unknown keys',
+    ext: '.json', content: json([{ script: 'a.js', name: SECRET, ...Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, 1])) }]),
+    expected: `{file}, app #1: ${Array.from({ length: 20 }, (_, i) => `"k${i}" is not a field pm2-mcp starts apps with`).join('; ')}; and 99980 more problems.`,
+  },
+  {
+    name: 'YAML __proto__ does not reach Object.prototype',
+    ext: '.yaml', content: `- script: a.js\n  __proto__: { polluted: ${SECRET} }\n`,
+    expected: '{file}, app #1: "__proto__" is not a field pm2-mcp starts apps with.',
+  },
+];
+
+test('attack files are refused cleanly, naming the file (and the app and field where there is one), never quoting it', async () => {
+  for (const a of ATTACKS) {
+    const file = await fixture(a.ext, a.content);
+    assert.ok(Buffer.byteLength(a.content) <= 1024 * 1024, `${a.name}: the fixture is over the file bound, so it tests nothing else`);
+    const err = await assertRefused(readEcosystem(file), [], a.name);
+    assert.equal(err.message, a.expected.replace('{file}', file), a.name);
+    assert.ok(!err.message.includes(SECRET), `${a.name}: the message quotes the file`);
+    assert.ok(err.message.length < 2000, `${a.name}: a message of ${err.message.length} characters`);
+  }
+  assert.equal(({} as Record<string, unknown>).polluted, undefined, 'Object.prototype was polluted');
+});
+
+test('the depth bound: 32 levels are read, 33 refused, in JSON and in YAML alike', async () => {
+  // [ {app} ] puts the app at level 2 and args at level 3: 29 more lists make 32 levels.
+  const doc = (lists: number) => `[{ "script": "a.js", "args": ${nested(lists, '')} }]`;
+  for (const ext of ['.json', '.yaml']) {
+    const ok = await fixture(ext, doc(30));
+    await assertRefused(readEcosystem(ok), [`${ok}, app #1: "args[0]" must be a string of at most 4096 characters.`], `${ext}, 32 levels`);
+    const deep = await fixture(ext, doc(31));
+    const expected = ext === '.json' ? `${deep}, app #1, "args": it nests lists and objects more than 32 levels deep.` : `The ecosystem file ${deep} nests lists and mappings more than 32 levels deep (line 1, column 60).`;
+    await assertRefused(readEcosystem(deep), [expected], `${ext}, 33 levels`);
+  }
+});
+
+test('the alias bounds: 100 uses are read, 101 refused', async () => {
+  const file = (uses: number) => `- script: &s a.js\n  args: [${Array(Math.min(uses, 100)).fill('*s').join(', ')}]\n  node_args: [${Array(Math.max(uses - 100, 0)).fill('*s').join(', ')}]\n`;
+  const ok = await fixture('.yaml', file(100));
+  assert.deepEqual((await readEcosystem(ok)).apps, [{ script: 'a.js', args: Array(100).fill('a.js'), node_args: [] }]);
+  const over = await fixture('.yaml', file(101));
+  await assertRefused(readEcosystem(over), [`The ecosystem file ${over} uses more than 100 aliases`], '101 aliases');
+});
+
+test('the expansion bound: 1 MiB of text is read, one character more refused', async () => {
+  // Keys count too: script, cwd and args are 13 characters; then a.js, the anchored string and
+  // its 99 uses, and a last argument that makes up the rest.
+  const rest = 1024 * 1024 - 13 - 4 - 100 * 10_000;
+  const file = (extra: number) => `- script: a.js\n  cwd: &s ${'x'.repeat(10_000)}\n  args: [${Array(99).fill('*s').join(', ')}, ${'y'.repeat(rest + extra)}]\n`;
+  const ok = await fixture('.yaml', file(0));
+  const err = await assertRefused(readEcosystem(ok), [`${ok}, app #1: "cwd" must be a string of 1 to 4096 characters; "args[0]" must be`], 'exactly 1 MiB: past the bound, the field checks');
+  assert.ok(!err.message.includes('expands past'), err.message);
+  const over = await fixture('.yaml', file(1));
+  await assertRefused(readEcosystem(over), [`${over}, app #1, "args": the file expands past 1 MiB of text here`], 'one more');
+});
+
+test('the value bound: 100 000 values are read, one more refused', async () => {
+  // script and args count one each, the list's items one each.
+  const file = (items: number) => `[{ "script": "a.js", "args": [${Array(items).fill('0').join(',')}] }]`;
+  const ok = await fixture('.json', file(99_998));
+  await assertRefused(readEcosystem(ok), [`${ok}, app #1: "args" must be a list of at most 100 arguments (it has 99998).`], 'exactly 100 000');
+  const over = await fixture('.json', file(99_999));
+  await assertRefused(readEcosystem(over), [`${over}, app #1, "args": the file expands past 100000 values here`], 'one more');
 });

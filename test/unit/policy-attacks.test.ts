@@ -235,7 +235,7 @@ describe('THREATS 1: paths (real paths, resolved against the real cwd)', () => {
     { name: 'cwd defaults to the root, which is not in start.cwd', args: { script: 'apps/api/server.js', name: 'api' }, policy: STRICT, effect: 'deny', ruleId: 'start.cwd' },
     { name: 'a bare command found on the PATH (sleep)', args: { script: 'sleep', cwd: 'apps/api', name: 'api' }, policy: STRICT, effect: 'deny', ruleId: 'start.scripts', reason: sleep },
     { name: 'a bare command under standard (outside the root)', args: { script: 'sleep', cwd: 'apps/api', name: 'api' }, policy: STANDARD, effect: 'deny', ruleId: 'start.scripts' },
-    { name: 'an absolute system file', args: { script: '/etc/passwd', cwd: 'apps/api', name: 'api' }, policy: STRICT, effect: 'deny', ruleId: 'start.scripts' },
+    { name: 'an absolute system file', args: { script: '/etc/passwd', cwd: 'apps/api', name: 'api' }, policy: STRICT, effect: 'deny', ruleId: 'start.interpreters.fit' },
     { name: 'through a symlinked folder that leaves the root, under standard', args: { script: join(ROOT, 'apps/tmplink/evil.js'), cwd: 'apps/api', name: 'api' }, policy: STANDARD, effect: 'deny', ruleId: 'start.scripts', reason: join(OUTER, 'evil.js') },
     { name: 'a symlink to a file in outside/ under standard (still inside the root)', args: { script: join(ROOT, 'apps/link.js'), cwd: 'apps/api', name: 'api' }, policy: STANDARD, effect: 'allow', ruleId: 'start' },
     { name: 'no globs, no starts (strict with no config)', args: LEGIT, policy: STRICT_BARE, effect: 'deny', ruleId: 'start.cwd' },
@@ -264,17 +264,17 @@ describe('THREATS 2: interpreters (decided here, checked as real paths)', () => 
     { name: 'interpreter "node" named explicitly', args: { ...LEGIT, interpreter: 'node' }, policy: STRICT, effect: 'allow', ruleId: 'start' },
     { name: 'the real node by absolute path', args: { ...LEGIT, interpreter: NODE }, policy: STRICT, effect: 'allow', ruleId: 'start' },
     { name: 'a symlink to the real node', args: { ...LEGIT, interpreter: join(ROOT, 'bin/node-link') }, policy: STRICT, effect: 'allow', ruleId: 'start' },
-    { name: 'interpreter bash for a .js file', args: { ...LEGIT, interpreter: 'bash' }, policy: STRICT, effect: 'deny', ruleId: 'start.interpreters' },
-    { name: 'interpreter sh', args: { ...LEGIT, interpreter: 'sh' }, policy: STRICT, effect: 'deny', ruleId: 'start.interpreters' },
-    { name: 'interpreter /bin/bash by absolute path', args: { ...LEGIT, interpreter: '/bin/bash' }, policy: STRICT, effect: 'deny', ruleId: 'start.interpreters' },
+    { name: 'interpreter bash for a .js file', args: { ...LEGIT, interpreter: 'bash' }, policy: STRICT, effect: 'deny', ruleId: 'start.interpreters.fit' },
+    { name: 'interpreter sh', args: { ...LEGIT, interpreter: 'sh' }, policy: STRICT, effect: 'deny', ruleId: 'start.interpreters.fit' },
+    { name: 'interpreter /bin/bash by absolute path', args: { ...LEGIT, interpreter: '/bin/bash' }, policy: STRICT, effect: 'deny', ruleId: 'start.interpreters.fit' },
     { name: 'interpreter none for an executable file', args: { script: 'exec.js', cwd: 'apps/api', name: 'api', interpreter: 'none' }, policy: STRICT, effect: 'deny', ruleId: 'start.interpreters', reason: 'none' },
     { name: 'a copy of bash merely called "node" (absolute path)', args: { ...LEGIT, interpreter: join(ROOT, 'bin/node') }, policy: STRICT, effect: 'deny', ruleId: 'start.interpreters', reason: join(ROOT, 'bin/node') },
     { name: 'a copy of bash called "node", under standard (node, bash … by PATH only)', args: { ...LEGIT, interpreter: join(ROOT, 'bin/node') }, policy: STANDARD, effect: 'deny', ruleId: 'start.interpreters' },
     { name: 'a .sh script inside the globs runs with bash: denied under strict', args: { script: 'run.sh', cwd: 'apps/api', name: 'api' }, policy: STRICT_ANY_SCRIPT, effect: 'deny', ruleId: 'start.interpreters', reason: 'bash' },
     { name: 'a .sh script outside the *.js globs', args: { script: 'run.sh', cwd: 'apps/api', name: 'api' }, policy: STRICT, effect: 'deny', ruleId: 'start.scripts' },
     { name: 'a .sh script under standard (bash is listed)', args: { script: 'run.sh', cwd: 'apps/api', name: 'api' }, policy: STANDARD, effect: 'allow', ruleId: 'start' },
-    { name: 'a text file without extension runs with node: allowed when the glob matches', args: { script: 'runner', cwd: 'apps/api', name: 'api' }, policy: STRICT_ANY_SCRIPT, effect: 'allow', ruleId: 'start' },
-    { name: 'a text file without extension: denied when the glob does not match', args: { script: 'runner', cwd: 'apps/api', name: 'api' }, policy: STRICT, effect: 'deny', ruleId: 'start.scripts' },
+    { name: 'a text file without extension runs with node: refused, node is not known to fit it', args: { script: 'runner', cwd: 'apps/api', name: 'api' }, policy: STRICT_ANY_SCRIPT, effect: 'deny', ruleId: 'start.interpreters.fit' },
+    { name: 'a text file without extension: denied when the glob does not match', args: { script: 'runner', cwd: 'apps/api', name: 'api' }, policy: STRICT, effect: 'deny', ruleId: 'start.interpreters.fit' },
     { name: 'a binary file without extension runs itself (none)', args: { script: 'blob', cwd: 'apps/api', name: 'api' }, policy: STRICT_ANY_SCRIPT, effect: 'deny', ruleId: 'start.interpreters', reason: 'none' },
     { name: 'a binary found on the PATH runs itself: none, under permissive', args: { script: 'sleep', cwd: 'apps/api', name: 'api' }, policy: PERMISSIVE, effect: 'allow', ruleId: 'start' },
   ]);
@@ -310,13 +310,13 @@ describe('THREATS 3: interpreter arguments and NODE_OPTIONS', () => {
     { name: 'standard: a listed flag then --require in one string', args: withArgs('node_args', '--max-old-space-size=64 --require /tmp/x.js'), policy: STANDARD, effect: 'deny', ruleId: 'start.interpreterArgs', reason: '--require' },
     { name: 'standard: -r hidden after a listed flag', args: withArgs('node_args', ['--enable-source-maps', '-r', '/tmp/x.js']), policy: STANDARD, effect: 'deny', ruleId: 'start.interpreterArgs' },
     { name: 'standard: --import', args: withArgs('interpreter_args', ['--import', 'data:text/javascript,1']), policy: STANDARD, effect: 'deny', ruleId: 'start.interpreterArgs' },
-    { name: 'NODE_OPTIONS by arguments: in strict\'s deny list', args: { ...LEGIT, env: { NODE_OPTIONS: '--require /tmp/x.js' } }, policy: STRICT, effect: 'deny', ruleId: 'start.env.deny' },
-    { name: 'NODE_OPTIONS when the deny list is empty: not in the allow list', args: { ...LEGIT, env: { NODE_OPTIONS: '--require /tmp/x.js' } }, policy: STRICT_NO_ENV_DENY, effect: 'deny', ruleId: 'start.env.allow' },
-    { name: 'NODE_OPTIONS in an ecosystem env', args: { jsonConfigFile: eco({ apps: [{ ...API, env: { NODE_OPTIONS: '--import=data:text/javascript,1' } }] }) }, policy: STRICT_ECO, effect: 'deny', ruleId: 'start.env.deny' },
-    { name: 'NODE_OPTIONS under standard', args: { ...LEGIT, env: { NODE_OPTIONS: '-r /tmp/x.js' } }, policy: STANDARD, effect: 'deny', ruleId: 'start.env.deny' },
-    { name: 'NODE_PATH under standard', args: { ...LEGIT, env: { NODE_PATH: '/tmp' } }, policy: STANDARD, effect: 'deny', ruleId: 'start.env.deny' },
-    { name: 'LD_PRELOAD under standard', args: { ...LEGIT, env: { LD_PRELOAD: '/tmp/x.so' } }, policy: STANDARD, effect: 'deny', ruleId: 'start.env.deny' },
-    { name: 'BASH_ENV under standard', args: { script: 'run.sh', cwd: 'apps/api', name: 'api', env: { BASH_ENV: '/tmp/x.sh' } }, policy: STANDARD, effect: 'deny', ruleId: 'start.env.deny' },
+    { name: 'NODE_OPTIONS by arguments: in strict\'s deny list', args: { ...LEGIT, env: { NODE_OPTIONS: '--require /tmp/x.js' } }, policy: STRICT, effect: 'deny', ruleId: 'start.env.family.node' },
+    { name: 'NODE_OPTIONS when the deny list is empty: not in the allow list', args: { ...LEGIT, env: { NODE_OPTIONS: '--require /tmp/x.js' } }, policy: STRICT_NO_ENV_DENY, effect: 'deny', ruleId: 'start.env.family.node' },
+    { name: 'NODE_OPTIONS in an ecosystem env', args: { jsonConfigFile: eco({ apps: [{ ...API, env: { NODE_OPTIONS: '--import=data:text/javascript,1' } }] }) }, policy: STRICT_ECO, effect: 'deny', ruleId: 'start.env.family.node' },
+    { name: 'NODE_OPTIONS under standard', args: { ...LEGIT, env: { NODE_OPTIONS: '-r /tmp/x.js' } }, policy: STANDARD, effect: 'deny', ruleId: 'start.env.family.node' },
+    { name: 'NODE_PATH under standard', args: { ...LEGIT, env: { NODE_PATH: '/tmp' } }, policy: STANDARD, effect: 'deny', ruleId: 'start.env.family.node' },
+    { name: 'LD_PRELOAD under standard', args: { ...LEGIT, env: { LD_PRELOAD: '/tmp/x.so' } }, policy: STANDARD, effect: 'deny', ruleId: 'start.env.family.dynamic-linker' },
+    { name: 'BASH_ENV under standard', args: { script: 'run.sh', cwd: 'apps/api', name: 'api', env: { BASH_ENV: '/tmp/x.sh' } }, policy: STANDARD, effect: 'deny', ruleId: 'start.env.family.shell' },
   ]);
 
   test('both interpreter_args and node_args: refused, never one silently dropped', async () => {
@@ -454,10 +454,10 @@ describe('THREATS 5: environment', () => {
     { name: 'APP_DB_PASSWORD (*PASSWORD*)', args: { ...LEGIT, env: { APP_DB_PASSWORD: 'x' } }, policy: STRICT, effect: 'deny', ruleId: 'start.env.deny' },
     { name: 'APP_SECRET_KEY (*_SECRET_*)', args: { ...LEGIT, env: { APP_SECRET_KEY: 'x' } }, policy: STRICT, effect: 'deny', ruleId: 'start.env.deny' },
     { name: 'APP_API_KEY (*_API_KEY)', args: { ...LEGIT, env: { APP_API_KEY: 'x' } }, policy: STRICT, effect: 'deny', ruleId: 'start.env.deny' },
-    { name: 'PM2_HOME', args: { ...LEGIT, env: { PM2_HOME: '/tmp' } }, policy: STRICT, effect: 'deny', ruleId: 'start.env.deny' },
+    { name: 'PM2_HOME', args: { ...LEGIT, env: { PM2_HOME: '/tmp' } }, policy: STRICT, effect: 'deny', ruleId: 'start.env.family.pm2' },
     { name: 'a name not in the allow list', args: { ...LEGIT, env: { FOO: 'x' } }, policy: STRICT, effect: 'deny', ruleId: 'start.env.allow', reason: 'FOO' },
-    { name: 'PATH is not in the allow list', args: { ...LEGIT, env: { PATH: '/tmp/evil' } }, policy: STRICT, effect: 'deny', ruleId: 'start.env.allow' },
-    { name: 'a lower-case twin of an allowed name', args: { ...LEGIT, env: { node_env: 'x' } }, policy: STRICT, effect: 'deny', ruleId: 'start.env.allow' },
+    { name: 'PATH is a search path the operator sets, never the agent', args: { ...LEGIT, env: { PATH: '/tmp/evil' } }, policy: STRICT, effect: 'deny', ruleId: 'start.env.family.search-paths' },
+    { name: 'a lower-case twin of an allowed name (families ignore case; only NODE_ENV itself is excepted)', args: { ...LEGIT, env: { node_env: 'x' } }, policy: STRICT, effect: 'deny', ruleId: 'start.env.family.node' },
     { name: 'the allowed names', args: { ...LEGIT, env: { NODE_ENV: 'production', PORT: '3000', APP_MODE: 'x' } }, policy: STRICT, effect: 'allow', ruleId: 'start' },
     { name: 'one bad name among good ones', args: { ...LEGIT, env: { NODE_ENV: 'production', EVIL: 'x', PORT: '1' } }, policy: STRICT, effect: 'deny', ruleId: 'start.env.allow', reason: 'EVIL' },
     { name: 'allow [*], deny [SECRET_*]: SECRET_X', args: { ...LEGIT, env: { SECRET_X: 'x' } }, policy: ALLOW_ALL_DENY_SECRET, effect: 'deny', ruleId: 'start.env.deny' },
@@ -474,16 +474,16 @@ describe('THREATS 5: environment', () => {
 
   // Variables that run code or write files, as NODE_OPTIONS or LD_PRELOAD do, missing from the
   // standard preset's deny list.
-  const gaps: [string, string, string][] = [
-    ['NODE_REDIRECT_WARNINGS', '/etc/cron.d/x', 'node appends every process warning to this file: a write anywhere, past start.logFiles'],
-    ['NODE_V8_COVERAGE', '/etc/cron.d', 'node writes coverage JSON into this folder at exit: a write anywhere'],
-    ['OPENSSL_CONF', '/tmp/evil.cnf', 'node loads this OpenSSL config at startup, and an engine section loads a shared library'],
-    ['PYTHONUSERBASE', '/tmp/evil', 'python runs the .pth files of this user site-packages at startup'],
+  const gaps: [string, string, string, string][] = [
+    ['NODE_REDIRECT_WARNINGS', '/etc/cron.d/x', 'node', 'node appends every process warning to this file: a write anywhere, past start.logFiles'],
+    ['NODE_V8_COVERAGE', '/etc/cron.d', 'node', 'node writes coverage JSON into this folder at exit: a write anywhere'],
+    ['OPENSSL_CONF', '/tmp/evil.cnf', 'openssl', 'node loads this OpenSSL config at startup, and an engine section loads a shared library'],
+    ['PYTHONUSERBASE', '/tmp/evil', 'python', 'python runs the .pth files of this user site-packages at startup'],
   ];
-  for (const [name, value, why] of gaps) {
-    test(`standard: ${name} → deny (start.env.deny): ${why}`, async () => {
+  for (const [name, value, family, why] of gaps) {
+    test(`standard: ${name} → deny (start.env.family.${family}): ${why}`, async () => {
       const req = await startRequest({ ...LEGIT, env: { [name]: value } }, STANDARD);
-      assert.deepEqual(decided(req, STANDARD), { effect: 'deny', ruleId: 'start.env.deny' });
+      assert.deepEqual(decided(req, STANDARD), { effect: 'deny', ruleId: `start.env.family.${family}` });
     });
   }
 
@@ -495,7 +495,7 @@ describe('THREATS 5: environment', () => {
     };
     const req = await startRequest({ ...LEGIT, env: { NODE_ENV: 'production', APP_MODE: 'x' } }, STRICT);
     const config = buildStartConfig(req.apps[0]!, server, STRICT.start.env.passThrough);
-    assert.deepEqual(config.env, { PATH: '/usr/bin:/bin', HOME: '/home/me', LANG: 'C.UTF-8', TZ: 'UTC', NODE_ENV: 'production', APP_MODE: 'x' });
+    assert.deepEqual(config.env, { PATH: '/usr/bin:/bin', HOME: '/home/me', LANG: 'C.UTF-8', TZ: 'UTC', NODE_ENV: 'production', APP_MODE: 'x', PM2_MCP_STARTED: '1' });
     assert.deepEqual(config.filter_env, ['']);
     const text = JSON.stringify(config);
     for (const secret of ['wJalrXUtnFEMI', 'sk-ant-secret', '/tmp/x.js', '.pm2']) assert.ok(!text.includes(secret), secret);
@@ -504,7 +504,7 @@ describe('THREATS 5: environment', () => {
   test('buildStartConfig: an app variable overrides a passed-through one of the same name', async () => {
     const req = await startRequest({ ...LEGIT, env: { APP_X: '1' } }, STRICT);
     const app = { ...req.apps[0]!, env: { HOME: '/app-home' } };
-    assert.deepEqual(buildStartConfig(app, { HOME: '/home/me' }, ['HOME']).env, { HOME: '/app-home' });
+    assert.deepEqual(buildStartConfig(app, { HOME: '/home/me' }, ['HOME']).env, { HOME: '/app-home', PM2_MCP_STARTED: '1' });
   });
 });
 
@@ -533,7 +533,7 @@ describe('THREATS 6: ecosystem files', () => {
     { name: 'an ecosystem outside the root, under standard', args: { jsonConfigFile: (writeFileSync(join(OUTER, 'eco.json'), JSON.stringify({ apps: [{ name: 'api', script: join(ROOT, 'apps/api/server.js'), cwd: join(ROOT, 'apps/api') }] })), join(OUTER, 'eco.json')) }, policy: STANDARD, effect: 'deny', ruleId: 'start.ecosystemFiles' },
     { name: 'every app is checked: the 2nd has a script outside', args: { jsonConfigFile: eco({ apps: [API, { name: 'worker-2', script: '../outside/evil.js' }] }) }, policy: STRICT_ECO, effect: 'deny', ruleId: 'start.scripts', reason: /^worker-2:/ },
     { name: 'every app is checked: the 2nd is out of scope', args: { jsonConfigFile: eco({ apps: [API, { name: 'evil', script: 'w.js', cwd: 'worker' }] }) }, policy: STRICT_ECO, effect: 'deny', ruleId: 'processes.scope', reason: /^evil:/ },
-    { name: 'every app is checked: the 3rd has a bad env', args: { jsonConfigFile: eco({ apps: [API, { ...API, name: 'worker-1' }, { ...API, name: 'worker-3', env: { NODE_OPTIONS: '-r x' } }] }) }, policy: STRICT_ECO, effect: 'deny', ruleId: 'start.env.deny', reason: /^worker-3:/ },
+    { name: 'every app is checked: the 3rd has a bad env', args: { jsonConfigFile: eco({ apps: [API, { ...API, name: 'worker-1' }, { ...API, name: 'worker-3', env: { NODE_OPTIONS: '-r x' } }] }) }, policy: STRICT_ECO, effect: 'deny', ruleId: 'start.env.family.node', reason: /^worker-3:/ },
     { name: 'two legit apps', args: { jsonConfigFile: eco({ apps: [API, { name: 'worker-1', script: 'w.js', cwd: 'worker' }] }) }, policy: STRICT_ECO, effect: 'allow', ruleId: 'start' },
     { name: 'a single app object (no apps key)', args: { jsonConfigFile: eco(API) }, policy: STRICT_ECO, effect: 'allow', ruleId: 'start' },
     { name: 'an app cwd relative to the file, leaving the globs', args: { jsonConfigFile: eco({ apps: [{ name: 'api', script: 'evil.js', cwd: '../outside' }] }) }, policy: STRICT_ECO, effect: 'deny', ruleId: 'start.cwd' },
@@ -706,10 +706,10 @@ describe('THREATS 8: targets', () => {
 
   // Names pm2 would read as targets are refused whatever the policy (a start only ever creates).
   refusalCases([
-    { name: 'an ecosystem app named like a regex', args: { jsonConfigFile: eco({ apps: [{ ...API, name: '/.*/' }] }) }, policy: STRICT_ECO, code: 'START_REFUSED', message: 'a slash makes it a path or a /regex/' },
+    { name: 'an ecosystem app named like a regex', args: { jsonConfigFile: eco({ apps: [{ ...API, name: '/.*/' }] }) }, policy: STRICT_ECO, code: 'START_REFUSED', message: 'use only letters' },
     { name: 'an ecosystem app named all', args: { jsonConfigFile: eco({ apps: [{ ...API, name: 'all' }] }) }, policy: STRICT_ECO, code: 'START_REFUSED', message: '"all" means every process' },
     { name: 'an ecosystem app named 0', args: { jsonConfigFile: eco({ apps: [{ ...API, name: '0' }] }) }, policy: STRICT_ECO, code: 'START_REFUSED', message: 'a number reads as a pm_id' },
-    { name: 'an ecosystem app named with an escape sequence', args: { jsonConfigFile: eco({ apps: [{ ...API, name: 'api\u001b[2K' }] }) }, policy: STRICT_ECO, code: 'START_REFUSED', message: 'control characters' },
+    { name: 'an ecosystem app named with an escape sequence', args: { jsonConfigFile: eco({ apps: [{ ...API, name: 'api\u001b[2K' }] }) }, policy: STRICT_ECO, code: 'START_REFUSED', message: 'control and invisible characters' },
     { name: 'two ecosystem apps of one name (the second would restart the first)', args: { jsonConfigFile: eco({ apps: [{ ...API }, { ...API }] }) }, policy: STRICT_ECO, code: 'START_REFUSED', message: 'names two apps' },
     { name: 'a start named all', args: { ...LEGIT, name: 'all' }, policy: STRICT, code: 'START_REFUSED', message: '"all" means every process' },
   ]);
@@ -778,16 +778,16 @@ describe('THREATS 9: file writes (log files)', () => {
     { name: 'strict: error_file ../../outside/x.log', args: log('error_file', '../../outside/x.log'), policy: STRICT_ECO, effect: 'deny', ruleId: 'start.logFiles', reason: join(ROOT, 'outside/x.log') },
     { name: 'strict: log_file through a symlinked folder', args: log('log_file', '../linkdir/x.log'), policy: STRICT_ECO, effect: 'deny', ruleId: 'start.logFiles', reason: join(ROOT, 'outside/x.log') },
     { name: 'strict: even a log file inside the app folder (logFiles is [])', args: log('out_file', 'out.log'), policy: STRICT_ECO, effect: 'deny', ruleId: 'start.logFiles' },
-    { name: 'strict: /dev/null is a file write too', args: log('out_file', '/dev/null'), policy: STRICT_ECO, effect: 'deny', ruleId: 'start.logFiles' },
     { name: 'strict: no log files at all', args: { jsonConfigFile: eco({ apps: [API] }) }, policy: STRICT_ECO, effect: 'allow', ruleId: 'start' },
-    { name: 'standard: a log file inside the root', args: log('out_file', 'out.log'), policy: STANDARD_OWN, effect: 'allow', ruleId: 'start' },
-    { name: 'standard: a log file in outside/ (still inside the root)', args: log('error_file', '../../outside/x.log'), policy: STANDARD_OWN, effect: 'allow', ruleId: 'start' },
+    { name: 'standard: a log file inside the root (logs stay in pm2\'s folder unless the config names one)', args: log('out_file', 'out.log'), policy: STANDARD_OWN, effect: 'deny', ruleId: 'start.logFiles' },
+    { name: 'standard: a log file in outside/ (still inside the root)', args: log('error_file', '../../outside/x.log'), policy: STANDARD_OWN, effect: 'deny', ruleId: 'start.logFiles' },
     { name: 'standard: /etc/cron.d/x', args: log('out_file', '/etc/cron.d/x'), policy: STANDARD_OWN, effect: 'deny', ruleId: 'start.logFiles' },
     { name: 'standard: a log file outside the root, absolute', args: log('log_file', join(OUTER, 'x.log')), policy: STANDARD_OWN, effect: 'deny', ruleId: 'start.logFiles', reason: join(OUTER, 'x.log') },
     { name: 'standard: a log file outside the root by ..', args: log('out_file', '../../../x.log'), policy: STANDARD_OWN, effect: 'deny', ruleId: 'start.logFiles' },
     { name: 'standard: through a symlinked folder that leaves the root', args: log('error_file', '../tmplink/x.log'), policy: STANDARD_OWN, effect: 'deny', ruleId: 'start.logFiles', reason: join(OUTER, 'x.log') },
   ]);
   refusalCases([
+    { name: 'strict: /dev/null is a device, not a regular file', args: log('out_file', '/dev/null'), policy: STRICT_ECO, code: 'START_REFUSED', message: 'regular file' },
     { name: 'a log file whose folder does not exist', args: log('out_file', 'nope/x.log'), policy: STRICT_ECO, code: 'START_REFUSED', message: 'does not exist' },
     { name: 'pid_file', args: { jsonConfigFile: eco({ apps: [{ ...API, pid_file: '/etc/cron.d/x' }] }) }, policy: STRICT_ECO, code: 'START_REFUSED', message: '"pid_file"' },
     { name: 'a log file that is not a string', args: { jsonConfigFile: eco({ apps: [{ ...API, log_file: true }] }) }, policy: STRICT_ECO, code: 'START_REFUSED', message: '"log_file" must be' },

@@ -82,7 +82,7 @@ test('buildStartConfig: a minimal app, exact config', () => {
     args: ['--port', '3000'],
     interpreter: '/usr/bin/node',
     node_args: [],
-    env: { ...PASSED, NODE_ENV: 'production', PORT: '3000' },
+    env: { ...PASSED, NODE_ENV: 'production', PORT: '3000', PM2_MCP_STARTED: '1' },
     instances: 1,
     exec_mode: 'fork',
     watch: false,
@@ -127,7 +127,8 @@ test('buildStartConfig: env = pass-through names of the server env + the app env
   ];
   for (const c of cases) {
     const config = buildStartConfig(c.input, c.serverEnv);
-    assert.deepEqual(config.env, c.expected, c.name);
+    // Every start carries the marker processes.max counts (src/pm2/agent-started.ts).
+    assert.deepEqual(config.env, { ...c.expected, PM2_MCP_STARTED: '1' }, c.name);
     const json = JSON.stringify(config);
     for (const [name, value] of Object.entries(SECRETS)) {
       assert.ok(!json.includes(value), `${c.name}: the value of ${name} reached the config`);
@@ -240,7 +241,7 @@ test('buildStartConfig: the pass-through list decides which server variables an 
     { name: 'strict-like', passThrough: ['PATH', 'HOME'], expected: { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/home/user', NODE_ENV: 'production', PORT: '3000' } },
     { name: 'a config that names a secret gets it (the owner asked)', passThrough: ['GITHUB_TOKEN'], expected: { GITHUB_TOKEN: SECRETS.GITHUB_TOKEN!, NODE_ENV: 'production', PORT: '3000' } },
   ];
-  for (const c of cases) assert.deepEqual(buildStartConfig(app(), SERVER_ENV, c.passThrough).env, c.expected, c.name);
+  for (const c of cases) assert.deepEqual(buildStartConfig(app(), SERVER_ENV, c.passThrough).env, { ...c.expected, PM2_MCP_STARTED: '1' }, c.name);
 });
 
 test('the presets pass through no secret-looking or behaviour-changing name', () => {

@@ -1,16 +1,19 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, open, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, open, realpath, rename, rm, symlink, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspectLogPath } from '../../src/pm2/log-path.js';
 import { tailFile, type TailResult } from '../../src/pm2/tail.js';
 
 let dir = '';
 let fileCounter = 0;
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'pm2-mcp-tail-'));
+  // Its real path: a tail refuses a file whose folder is reached through a link (tmpdir is one on macOS).
+  dir = await realpath(await mkdtemp(join(tmpdir(), 'pm2-mcp-tail-')));
 });
 
 after(async () => {
@@ -271,10 +274,74 @@ test('a giant line between normal lines stops the scan there', async () => {
   assert.equal(r.bytesRead, bound(5, 8, 4096));
 });
 
-test('a directory path throws (EISDIR)', async () => {
+test('a directory is refused, not read', async () => {
   const sub = join(dir, 'a-directory');
   await mkdir(sub);
-  await assert.rejects(tailFile(sub, { lines: 5 }), { code: 'EISDIR' });
+  const r = await tailFile(sub, { lines: 5 });
+  assert.deepEqual(r, { lines: [], cutLines: 0, missing: false, bytesRead: 0, refused: 'it is a folder, not a regular file' });
+});
+
+// Files that are not the log they claim to be (THREATS.md 15): each would show a canary's content
+// or hang if it were followed or opened blocking.
+test('a log file that is a symbolic link to a secret is refused; the secret is not read', async () => {
+  const secret = await fixture('CANARY-SECRET\n');
+  const link = join(dir, 'link.log');
+  await symlink(secret, link);
+  const r = await tailFile(link, { lines: 5 });
+  assert.equal(r.refused, 'it is a symbolic link');
+  assert.deepEqual(r.lines, []);
+  assert.equal(r.bytesRead, 0);
+});
+
+test('a log file checked, then swapped for a link to a secret, is refused', async () => {
+  const path = await fixture('the app\'s line\n');
+  const { ref } = await inspectLogPath(path, 'out');
+  const secret = await fixture('CANARY-SECRET\n');
+  await rm(path);
+  await symlink(secret, path);
+  const r = await tailFile(ref, { lines: 5 });
+  assert.equal(r.refused, 'it is a symbolic link');
+  assert.ok(!JSON.stringify(r).includes('CANARY'));
+});
+
+test('a log file checked, then replaced by another file, is refused', async () => {
+  const path = await fixture('the app\'s line\n');
+  const { ref } = await inspectLogPath(path, 'out');
+  const other = await fixture('CANARY-OTHER\n');
+  await rename(other, path);
+  const r = await tailFile(ref, { lines: 5 });
+  assert.match(r.refused ?? '', /replaced/);
+  assert.deepEqual(r.lines, []);
+});
+
+test('the file resolve checked is read', async () => {
+  const path = await fixture('one\ntwo\n');
+  const { ref } = await inspectLogPath(path, 'out');
+  const r = await tailFile(ref, { lines: 1 });
+  assert.deepEqual(r.lines, ['two']);
+  assert.equal(r.refused, undefined);
+});
+
+const hasMkfifo = (() => {
+  try {
+    execFileSync('sh', ['-c', 'command -v mkfifo'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+test('a FIFO is refused at once instead of blocking the read', { skip: !hasMkfifo, timeout: 5_000 }, async () => {
+  const fifo = join(dir, 'fifo.log');
+  execFileSync('mkfifo', [fifo]);
+  const r = await tailFile(fifo, { lines: 5 });
+  assert.equal(r.refused, 'it is a FIFO, not a regular file');
+});
+
+test('a device is refused', async () => {
+  const r = await tailFile('/dev/zero', { lines: 5 });
+  assert.equal(r.refused, 'it is a device, not a regular file');
+  assert.equal(r.bytesRead, 0);
 });
 
 test('invalid options throw a RangeError', async () => {
@@ -293,7 +360,7 @@ test('the file handle is closed on success and on error', { skip: !existsSync('/
   const fdsBefore = openFds();
   for (let i = 0; i < 20; i++) {
     await tailFile(path, { lines: 1 });
-    await assert.rejects(tailFile(sub, { lines: 1 }));
+    assert.ok((await tailFile(sub, { lines: 1 })).refused);
   }
   assert.equal(openFds(), fdsBefore);
 });

@@ -2,14 +2,18 @@
 import { z } from 'zod';
 import { ToolError } from '../../errors.js';
 import type { Pm2Adapter } from '../../pm2/adapter.js';
+import { sharedLogRefusal } from '../../pm2/log-claims.js';
 import { buildStartConfig } from '../../pm2/start-config.js';
 import { ecosystemPath, resolveStartApps } from '../../pm2/start-request.js';
+import { agentStartedCount } from '../../pm2/agent-started.js';
+import { storedApp } from '../../pm2/stored-app.js';
 import { pmIdOf, summarize } from '../../pm2/views.js';
 import type { TargetRef } from '../../policy/types.js';
 import { join } from 'node:path';
 import { withFileLock } from '../../file-lock.js';
 import type { StartApp } from '../../policy/types.js';
 import type { ProcessSummary } from '../../pm2/views.js';
+import { NAME_MAX_LENGTH, NAME_PATTERN } from '../../policy/names.js';
 import { defineTool, type ExecuteResult, type ServerContext } from '../operation.js';
 import { actionResultSchema, processArg, summarySchema } from './schemas.js';
 import { resolveProcesses } from './targets.js';
@@ -26,7 +30,7 @@ export const startProcess = defineTool({
     .strictObject({
       script: shortText(4096).optional().describe('Path of the script to run (relative to cwd), or a command on the PATH.'),
       jsonConfigFile: shortText(4096).optional().describe('Path of a JSON or YAML ecosystem file whose apps are started. JavaScript ecosystem files are refused.'),
-      name: z.string().min(1).max(128).regex(/^[^\s/]+$/, 'no spaces or slashes').optional().describe('Process name (default: the script\'s file name).'),
+      name: z.string().min(1).max(NAME_MAX_LENGTH).regex(NAME_PATTERN, 'letters, digits, "." and "-" only, starting with a letter or digit').optional().describe('Process name: letters, digits, "." and "-", starting with a letter or digit (default: the script\'s file name, other characters turned into "-").'),
       args: z.union([z.string().max(8192), z.array(z.string().max(4096)).max(100)]).optional().describe('Arguments for the script: a list, or one string split on spaces (quotes group).'),
       cwd: shortText(4096).optional().describe('Working folder (default: the server\'s root folder).'),
       watch: z.boolean().optional().describe('Restart when files in cwd change (default false).'),
@@ -49,7 +53,8 @@ export const startProcess = defineTool({
         return { kind: 'start' as const, operation: 'pm2_start_process', apps: [], ecosystemFile: file };
       }
     }
-    return { kind: 'start' as const, operation: 'pm2_start_process', apps: await resolveStartApps(args, ctx.root, { jsEcosystemFiles: start.jsEcosystemFiles }) };
+    const apps = await resolveStartApps(args, ctx.root, { jsEcosystemFiles: start.jsEcosystemFiles });
+    return { kind: 'start' as const, operation: 'pm2_start_process', apps, managed: agentStartedCount(await ctx.pm2.list()) };
   },
   // Checking that a name is free and starting under it is one step for every server on this
   // PM2_HOME: otherwise two starts racing with one name turn the second into a pm2 restart.
@@ -57,20 +62,53 @@ export const startProcess = defineTool({
 });
 
 async function startNew(apps: StartApp[], ctx: ServerContext): Promise<ExecuteResult<{ started: ProcessSummary[] }>> {
-  const names = new Set((await ctx.pm2.list()).map((p) => p.name ?? p.pm2_env?.name));
+  const list = await ctx.pm2.list();
+  const names = new Set(list.map((p) => p.name ?? p.pm2_env?.name));
   // pm2.start with a known name restarts that app with the new options merged (THREATS.md
   // item 8); a start must only ever create.
   const taken = apps.filter((a) => names.has(a.name)).map((a) => a.name);
   if (taken.length) throw new ToolError('START_REFUSED', `A process named ${taken.map((n) => JSON.stringify(n)).join(', ')} exists already: restart it, or start under another name.`);
+  // Counted again under the lock: two starts decided at once must not pass the cap together.
+  const managed = agentStartedCount(list);
+  const asked = apps.reduce((n, a) => n + a.instances, 0);
+  const max = ctx.policy.processes.max;
+  if (ctx.policy.mode === 'enforce' && managed + asked > max) {
+    throw new ToolError('POLICY_DENIED', `Denied by rule processes.max: the agent's starts already run ${managed} processes; ${asked} more would pass the policy's cap of ${max}.`, { rule: 'processes.max' });
+  }
+  const shared = await sharedLogRefusal(apps, list, ctx.pm2.home);
+  if (shared) throw new ToolError('START_REFUSED', shared);
   const ids: number[] = [];
-  for (const app of apps) ids.push(...(await ctx.pm2.start(buildStartConfig(app, process.env, ctx.policy.start.env.passThrough))));
+  for (const app of apps) ids.push(...(await startOne(app, ctx, ids)));
   const idSet = new Set(ids);
   const started = (await ctx.pm2.list()).filter((p) => idSet.has(pmIdOf(p) ?? -1)).map((p) => summarize(p));
   return {
     structured: { started },
-    text: `Started ${started.map((p) => `${p.name} (pm_id ${p.pm_id}, ${p.status})`).join(', ') || 'nothing'}.`,
+    text: `Started ${started.map((p) => `${p.name} (pm_id ${p.pm_id}, ${p.status})`).join(', ')}.`,
     affected: ids,
   };
+}
+
+/**
+ * A start pm2 rejected is an error with pm2's reason, never "Started nothing.": pm2 answers a
+ * spawn failure (E2BIG for a huge env or argument list, a missing interpreter …) with no process.
+ * Apps started before it in the same call keep running and are named.
+ */
+async function startOne(app: StartApp, ctx: ServerContext, before: readonly number[]): Promise<number[]> {
+  let ids: number[];
+  let reason: string;
+  try {
+    ids = await ctx.pm2.start(buildStartConfig(app, process.env, ctx.policy.start.env.passThrough));
+    if (ids.length >= app.instances) return ids;
+    reason = `pm2 started ${ids.length} of the ${app.instances} instances of ${app.name} asked, and gave no reason.`;
+  } catch (err) {
+    if (!(err instanceof ToolError) || err.code !== 'PM2_ERROR') throw err;
+    // A cluster start that failed at its n-th instance leaves the first ones running.
+    ids = (await ctx.pm2.list()).filter((p) => (p.name ?? p.pm2_env?.name) === app.name).map((p) => pmIdOf(p) ?? -1);
+    reason = `${err.message.replace(/\.$/, '')}.`;
+  }
+  const kept = [...before, ...ids];
+  const left = kept.length ? ` What this call started runs on: pm_id ${kept.join(', ')}.` : '';
+  throw new ToolError('PM2_ERROR', `${reason}${left}`, { app: app.name, started: kept });
 }
 
 type Action = 'restart' | 'reload' | 'stop' | 'delete';
@@ -118,8 +156,13 @@ function targetTool(action: Action, meta: { title: string; description: string; 
     output: actionResultSchema,
     annotations: { readOnlyHint: false, destructiveHint: meta.destructive, idempotentHint: meta.idempotent, openWorldHint: false },
     resolve: async (args, ctx) => {
-      const { target } = await resolveProcesses(ctx.pm2, args.process);
-      return { kind: 'operate' as const, operation: name, target, updateEnv: args.updateEnv === true };
+      const { target, list } = await resolveProcesses(ctx.pm2, args.process);
+      const request = { kind: 'operate' as const, operation: name, target, updateEnv: args.updateEnv === true };
+      if (action !== 'restart' && action !== 'reload') return request;
+      // A restart starts the stored config again: the policy judges that config, as for a start.
+      const ids = new Set(target.processes.map((p) => p.pm_id));
+      const stored = await Promise.all(list.filter((p) => ids.has(pmIdOf(p) ?? -1)).map((p) => storedApp(p, join(ctx.pm2.home, 'logs'))));
+      return { ...request, stored };
     },
     execute: async (req, ctx) => actOn(ctx.pm2, action, req.target as TargetRef, req.updateEnv),
   });

@@ -1,9 +1,11 @@
 // Reading tools: list, describe, tail logs. Allowed under every preset; env values redacted.
+import { join } from 'node:path';
 import { z } from 'zod';
 import { ToolError } from '../../errors.js';
+import { inspectStoredLogPath } from '../../pm2/log-path.js';
 import { tailFile } from '../../pm2/tail.js';
 import { describe, pmIdOf, summarize, type ProcessSummary } from '../../pm2/views.js';
-import type { ProcessRef } from '../../policy/types.js';
+import type { LogFileRef, ProcessRef } from '../../policy/types.js';
 import { defineTool } from '../operation.js';
 import { detailSchema, empty, processArg, summarySchema } from './schemas.js';
 import { refOf, resolveProcesses } from './targets.js';
@@ -52,11 +54,13 @@ export const describeProcess = defineTool({
 const LOG_TYPES = ['out', 'err', 'combined'] as const;
 type LogType = (typeof LOG_TYPES)[number];
 
-interface LogFile {
+/** A file to read, as resolve saw it (its folder's real path, its inode): the gate decides over these. */
+interface LogFile extends LogFileRef {
   pm_id: number;
   name: string;
   stream: 'out' | 'err';
-  path: string;
+  /** Set when the file's folder was swapped for a link since pm2 was given the path: not read. */
+  moved?: string;
 }
 
 export const tailLogs = defineTool({
@@ -74,6 +78,7 @@ export const tailLogs = defineTool({
     lines: z.array(z.object({ pm_id: z.number(), name: z.string(), stream: z.enum(['out', 'err']), text: z.string() })),
     cut_lines: z.number().describe('Lines longer than the bound, shown cut (they start with "…").'),
     missing_files: z.array(z.string()),
+    refused_files: z.array(z.object({ path: z.string(), reason: z.string() })).describe('Files not read: not a regular file (a link, FIFO, device), or not the file that was checked.'),
   }),
   annotations: READ,
   resolve: async (args, ctx) => {
@@ -89,7 +94,8 @@ export const tailLogs = defineTool({
       for (const [stream, path] of paths) {
         if (!wants(args.type, stream) || typeof path !== 'string' || seen.has(path)) continue;
         seen.add(path); // Instances with merged logs share one file: read it once.
-        files.push({ pm_id: id, name, stream, path });
+        const { ref, moved } = await inspectStoredLogPath(path, stream, join(ctx.pm2.home, 'logs'));
+        files.push({ ...ref, pm_id: id, name, stream, ...(moved ? { moved } : {}) });
       }
     }
     return { kind: 'read' as const, operation: 'pm2_tail_logs', targets: target.processes, asked: args.process, type: args.type, lines: args.lines, files };
@@ -97,16 +103,19 @@ export const tailLogs = defineTool({
   execute: async (req) => {
     const out: Array<{ pm_id: number; name: string; stream: 'out' | 'err'; text: string }> = [];
     const missing: string[] = [];
+    const refused: Array<{ path: string; reason: string }> = [];
     let cut = 0;
     for (const file of req.files) {
-      const tail = await tailFile(file.path, { lines: req.lines });
+      const tail = file.moved ? { lines: [], cutLines: 0, missing: false, refused: file.moved } : await tailFile(file, { lines: req.lines });
       if (tail.missing) missing.push(file.path);
+      if (tail.refused !== undefined) refused.push({ path: file.path, reason: tail.refused });
       cut += tail.cutLines;
       for (const text of tail.lines) out.push({ pm_id: file.pm_id, name: file.name, stream: file.stream, text });
     }
     const labelled = req.type === 'combined' || req.files.length > 1;
-    const text = out.length === 0 ? 'The log is empty.' : out.map((l) => (labelled ? `${l.name}[${l.pm_id}] ${l.stream} | ${l.text}` : l.text)).join('\n');
-    return { structured: { process: req.asked, type: req.type, lines: out, cut_lines: cut, missing_files: missing }, text };
+    const shown = out.length === 0 ? (refused.length > 0 ? 'Nothing was read.' : 'The log is empty.') : out.map((l) => (labelled ? `${l.name}[${l.pm_id}] ${l.stream} | ${l.text}` : l.text)).join('\n');
+    const text = [shown, ...refused.map((r) => `Not read: ${r.path}: ${r.reason}.`)].join('\n');
+    return { structured: { process: req.asked, type: req.type, lines: out, cut_lines: cut, missing_files: missing, refused_files: refused }, text };
   },
 });
 

@@ -4,14 +4,17 @@ import { resolveTarget } from '../../pm2/targets.js';
 import type { Pm2RawProcess } from '../../pm2/types.js';
 import { pmIdOf } from '../../pm2/views.js';
 import type { ProcessRef, TargetRef } from '../../policy/types.js';
+import { isPm2McpServer } from '../../pm2/self.js';
 
 export function refOf(proc: Pm2RawProcess): ProcessRef {
-  return {
+  const ref: ProcessRef = {
     pm_id: pmIdOf(proc) ?? -1,
     name: proc.name ?? proc.pm2_env?.name ?? '',
     namespace: proc.pm2_env?.namespace ?? 'default',
     cwd: typeof proc.pm2_env?.pm_cwd === 'string' ? proc.pm2_env.pm_cwd : null,
   };
+  if (isPm2McpServer(proc)) ref.server = true;
+  return ref;
 }
 
 export async function resolveProcesses(pm2: Pm2Adapter, asked: string | number): Promise<{ target: TargetRef; list: Pm2RawProcess[] }> {

@@ -1,0 +1,76 @@
+// Environment variables an agent may never give an app, by family (docs/threat-model.md §T13).
+// Interpreters, their standard libraries, the C library and the tools a script spawns read far
+// more of the environment than their documented options: python imports the module named in
+// PYTHONWARNINGS before it reads the script, and its webbrowser module runs $BROWSER. A list of
+// single names cannot keep up, so whole families are refused, each with the documentation that
+// defines it. Matching ignores case: npm reads npm_config_* in any case, and refusing more is safe.
+//
+// These are hard refusals: no preset, no config key and no audit mode lets them through. The
+// operator can still hand an app such a variable from the server's own environment with
+// start.env.passThrough (the operator's choice, not the agent's).
+
+export interface EnvFamily {
+  /** Stable id, shown in the denial's rule: start.env.family.<id>. */
+  id: string;
+  /** Names or NAME_* prefixes ("*" only at the end). */
+  names: readonly string[];
+  /** What reading them does, in a few words. */
+  why: string;
+  /** Where the family is defined. */
+  source: string;
+}
+
+export const ENV_FAMILIES: readonly EnvFamily[] = [
+  { id: 'python', names: ['PYTHON*'], why: 'python imports modules, reads startup files and search paths named here (PYTHONWARNINGS, PYTHONSTARTUP, PYTHONPATH …)', source: '`python3 --help-env`; docs.python.org/3/using/cmdline.html#environment-variables' },
+  { id: 'node', names: ['NODE_*', 'UV_*'], why: 'node loads modules, options, certificates and warnings files named here (NODE_OPTIONS, NODE_PATH, NODE_REPL_EXTERNAL_MODULE …)', source: '`node --help` (Environment variables); nodejs.org/api/cli.html#environment-variables' },
+  { id: 'typescript', names: ['TS_NODE_*', 'TSX_*', 'SWC_*'], why: 'ts-node and tsx load compilers, transpilers and tsconfig files named here', source: 'typestrong.org/ts-node/docs/options; tsx.is/dev-api' },
+  { id: 'package-managers', names: ['npm_config_*', 'NPM_*', 'YARN_*', 'PNPM_*', 'COREPACK_*', 'BUNDLE_*', 'GEM_*', 'PIP_*', 'CARGO_*', 'GOFLAGS', 'GOPATH'], why: 'package managers run scripts, hooks and binaries their configuration names (npm_config_script_shell, BUNDLE_GEMFILE …)', source: 'docs.npmjs.com/cli/using-npm/config#environment-variables; bundler.io/man/bundle-config.1.html; pip.pypa.io/en/stable/topics/configuration' },
+  { id: 'perl', names: ['PERL*'], why: 'perl takes switches and modules from PERL5OPT and PERL5LIB, a debugger from PERL5DB', source: '`perldoc perlrun` (ENVIRONMENT)' },
+  { id: 'ruby', names: ['RUBY*'], why: 'ruby takes switches and load paths from RUBYOPT and RUBYLIB', source: '`man ruby` (ENVIRONMENT)' },
+  { id: 'java', names: ['JAVA*', '_JAVA_OPTIONS', 'JDK_*', 'CLASSPATH', 'MAVEN_*', 'GRADLE_*'], why: 'the JVM takes agents (-javaagent) and class paths from JAVA_TOOL_OPTIONS, _JAVA_OPTIONS, JDK_JAVA_OPTIONS, CLASSPATH', source: 'docs.oracle.com/en/java/javase/21/troubleshoot/environment-variables-and-system-properties.html' },
+  { id: 'php', names: ['PHP*'], why: 'php loads the ini files (auto_prepend_file) named by PHPRC and PHP_INI_SCAN_DIR', source: 'php.net/manual/en/configuration.file.php' },
+  { id: 'deno', names: ['DENO_*'], why: 'deno takes its directory, certificates and flags from DENO_*', source: 'docs.deno.com/runtime/reference/env_variables' },
+  { id: 'bun', names: ['BUN_*'], why: 'bun takes options and preloads from BUN_* (BUN_OPTIONS)', source: 'bun.sh/docs/runtime/env' },
+  { id: 'dynamic-linker', names: ['LD_*', 'DYLD_*'], why: 'the dynamic linker preloads libraries named here into every program (LD_PRELOAD, LD_LIBRARY_PATH, DYLD_INSERT_LIBRARIES)', source: '`man ld.so` (ENVIRONMENT); `man dyld`' },
+  { id: 'libc', names: ['GCONV_PATH', 'GETCONF_DIR', 'GLIBC_TUNABLES', 'HOSTALIASES', 'LOCALDOMAIN', 'LOCPATH', 'MALLOC_*', 'NIS_PATH', 'NLSPATH', 'RESOLV_HOST_CONF', 'RES_OPTIONS', 'TZDIR'], why: 'glibc loads modules and data files named here (GCONV_PATH loads shared objects); glibc itself drops them for set-uid programs', source: 'glibc sysdeps/generic/unsecvars.h (TMPDIR, also listed there, only moves temporary files)' },
+  { id: 'openssl', names: ['OPENSSL_*', 'SSLKEYLOGFILE', 'SSL_CERT_*'], why: 'OpenSSL loads engines, providers and config files named here; SSLKEYLOGFILE writes session keys', source: '`man openssl-env`' },
+  { id: 'shell', names: ['BASH_*', 'BASHOPTS', 'SHELLOPTS', 'ENV', 'IFS', 'PS4', 'PROMPT_COMMAND', 'CDPATH', 'GLOBIGNORE', 'ZDOTDIR', 'SHELL', 'POSIXLY_CORRECT'], why: 'shells source BASH_ENV and ENV, run PROMPT_COMMAND, expand PS4 and split words on IFS in every script they run', source: '`man bash` (Shell Variables); POSIX sh ENV' },
+  { id: 'git', names: ['GIT_*'], why: 'git runs GIT_SSH_COMMAND, GIT_ASKPASS, GIT_EXTERNAL_DIFF and config given by GIT_CONFIG_* for any script that calls git', source: '`man git` (ENVIRONMENT VARIABLES)' },
+  { id: 'ssh', names: ['SSH_*', 'SUDO_ASKPASS'], why: 'ssh runs SSH_ASKPASS; SSH_AUTH_SOCK hands over the owner\'s keys', source: '`man ssh` (ENVIRONMENT)' },
+  { id: 'hooks', names: ['BROWSER', 'EDITOR', 'VISUAL', 'PAGER', 'MANPAGER', 'SYSTEMD_PAGER', 'LESS*', 'TERMINAL', 'DISPLAY_CMD'], why: 'libraries run the command these name (python\'s webbrowser runs $BROWSER; less runs LESSOPEN)', source: 'docs.python.org/3/library/webbrowser.html; `man less` (LESSOPEN); `man git-var` (GIT_EDITOR, GIT_PAGER)' },
+  { id: 'build', names: ['CC', 'CXX', 'CPP', 'LD', 'AR', 'MAKEFLAGS', 'MAKELEVEL', 'MFLAGS', 'CFLAGS', 'CXXFLAGS', 'LDFLAGS', 'CPPFLAGS'], why: 'build tools a script spawns (node-gyp, make, setuptools) run the compiler these name, with these flags', source: 'GNU make manual, Implicit Variables; node-gyp README' },
+  { id: 'search-paths', names: ['PATH', 'HOME', 'XDG_*', 'TMPDIR'], why: 'they decide which program a bare command runs and where startup files (.bashrc, .gitconfig, .npmrc, python user site) are read from; the operator sets them through start.env.passThrough', source: 'POSIX XBD 8.3 (PATH, HOME); XDG Base Directory Specification' },
+  { id: 'pm2', names: ['PM2_*', 'PROCESS_TITLE', 'pmx', 'io', 'trace', 'km_link', 'unique_id', 'NODE_APP_INSTANCE', 'windowsHide'], why: 'pm2 reads these in the daemon and the process container: PROCESS_TITLE disguises the app in `ps`, io and trace configure the injected agent', source: 'pm2 lib/ProcessContainerFork.js, lib/ProcessUtils.js, lib/God.js' },
+];
+
+/**
+ * Names inside a family that only switch a behaviour on or off and name no file, module or
+ * command. Kept short on purpose: a name joins this list only with its reason.
+ */
+export const ENV_FAMILY_EXCEPTIONS: Readonly<Record<string, string>> = {
+  NODE_ENV: 'a mode string that frameworks read; node itself ignores it',
+  PYTHONUNBUFFERED: 'turns off output buffering',
+  PYTHONDONTWRITEBYTECODE: 'turns off .pyc writing',
+};
+
+interface CompiledFamily {
+  family: EnvFamily;
+  exact: ReadonlySet<string>;
+  prefixes: readonly string[];
+}
+
+const COMPILED: readonly CompiledFamily[] = ENV_FAMILIES.map((family) => ({
+  family,
+  exact: new Set(family.names.filter((n) => !n.endsWith('*')).map((n) => n.toUpperCase())),
+  prefixes: family.names.filter((n) => n.endsWith('*')).map((n) => n.slice(0, -1).toUpperCase()),
+}));
+
+/** The family an env name belongs to, or undefined when it belongs to none (or is an exception). */
+export function envFamilyOf(name: string): EnvFamily | undefined {
+  if (Object.hasOwn(ENV_FAMILY_EXCEPTIONS, name)) return undefined;
+  const upper = name.toUpperCase();
+  for (const c of COMPILED) {
+    if (c.exact.has(upper) || c.prefixes.some((p) => upper.startsWith(p))) return c.family;
+  }
+  return undefined;
+}

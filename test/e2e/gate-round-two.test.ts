@@ -1,0 +1,122 @@
+// The second review's classes through the built binary, against a real daemon, under the
+// standard preset with no config (a project folder): canary files prove that no payload ran.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { call, connect, destroyHome, makeTempDir, ROOT, textOf, waitFor, type Session } from '../helpers/harness.js';
+import { which } from '../../src/pm2/which.js';
+
+const run = promisify(execFile);
+const PM2_BIN = join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2');
+const PYTHON = which('python3');
+
+describe('the gate, round two, under standard with no config', () => {
+  let home: string;
+  let project: string;
+  let outer: string;
+  let s: Session;
+  const canary = () => join(outer, 'canary');
+
+  before(async () => {
+    home = await makeTempDir('pm2mcp-r2-');
+    project = await makeTempDir('pm2mcp-r2p-');
+    outer = await makeTempDir('pm2mcp-r2o-');
+    writeFileSync(join(project, 'package.json'), '{}\n');
+    mkdirSync(join(project, 'tools'));
+    writeFileSync(join(project, 'tools', 'hello.py'), 'import time\ntime.sleep(30)\n');
+    writeFileSync(join(project, 'app.js'), 'setInterval(() => {}, 1 << 30);\n');
+    const payload = `require('fs').appendFileSync(${JSON.stringify(canary())}, 'ran\\n'); setInterval(() => {}, 1 << 30);\n`;
+    mkdirSync(join(project, 'node_modules', 'dep', 'bin'), { recursive: true });
+    writeFileSync(join(project, 'node_modules', 'dep', 'bin', 'cli.js'), payload);
+    mkdirSync(join(project, '.hidden'));
+    writeFileSync(join(project, '.hidden', 'x.js'), payload);
+    mkdirSync(join(project, 'a', '.cache'), { recursive: true });
+    writeFileSync(join(project, 'a', '.cache', 'y.js'), payload);
+    writeFileSync(join(outer, 'evil.js'), payload);
+    s = await connect({ home, cwd: project });
+  });
+
+  after(async () => {
+    await s?.close();
+    await destroyHome(home);
+    await rm(project, { recursive: true, force: true });
+    await rm(outer, { recursive: true, force: true });
+  });
+
+  test('PYTHONWARNINGS + BROWSER (the review\'s payload) is refused; nothing ran', { skip: PYTHON === undefined && 'no python3' }, async () => {
+    const r = await call(s.client, 'pm2_start_process', {
+      script: 'tools/hello.py',
+      env: { PYTHONWARNINGS: 'all:0:antigravity.x:0:0', BROWSER: `/bin/sh -c 'touch ${canary()}' #%s` },
+    });
+    assert.equal(r.isError, true, textOf(r));
+    assert.match(textOf(r), /rule start\.env\.family\.(python|hooks)/);
+    await new Promise((res) => setTimeout(res, 500));
+    assert.equal(existsSync(canary()), false);
+  });
+
+  test('each family alone is refused: NODE_OPTIONS, LD_PRELOAD, PROCESS_TITLE, GIT_SSH_COMMAND, npm_config_*', async () => {
+    for (const name of ['NODE_OPTIONS', 'LD_PRELOAD', 'PROCESS_TITLE', 'GIT_SSH_COMMAND', 'npm_config_script_shell', 'BASH_ENV', 'PATH']) {
+      const r = await call(s.client, 'pm2_start_process', { script: 'app.js', name: 'fam', env: { [name]: `${outer}/x` } });
+      assert.equal(r.isError, true, `${name}: ${textOf(r)}`);
+      assert.match(textOf(r), /rule start\.env\.family\./, name);
+    }
+  });
+
+  test('python3 over a .js file is refused: the interpreter must fit the script', { skip: PYTHON === undefined && 'no python3' }, async () => {
+    const r = await call(s.client, 'pm2_start_process', { script: 'app.js', name: 'misfit', interpreter: 'python3' });
+    assert.equal(r.isError, true, textOf(r));
+    assert.match(textOf(r), /rule start\.interpreters\.fit/);
+  });
+
+  test('scripts in node_modules and in dot folders at any depth are excluded; nothing ran', async () => {
+    for (const script of ['node_modules/dep/bin/cli.js', '.hidden/x.js', 'a/.cache/y.js']) {
+      const r = await call(s.client, 'pm2_start_process', { script, name: 'excluded' });
+      assert.equal(r.isError, true, `${script}: ${textOf(r)}`);
+      assert.match(textOf(r), /rule start\.scriptsExclude/, script);
+    }
+    await new Promise((res) => setTimeout(res, 300));
+    assert.equal(existsSync(canary()), false);
+  });
+
+  test('a tool the server does not have is refused and recorded', async () => {
+    await assert.rejects(call(s.client, 'pm2_exec', { command: 'id' }), /Unknown tool/);
+  });
+
+  test('a restart is a start of the stored config: a process in the root whose script lies outside it is not restarted', async () => {
+    // Started by someone else (the pm2 CLI) with its cwd in the root: in scope under standard.
+    await run(process.execPath, [PM2_BIN, 'start', join(outer, 'evil.js'), '--name', 'stowaway', '--cwd', project], { env: { ...process.env, PM2_HOME: home }, timeout: 30_000 });
+    await waitFor(() => (existsSync(canary()) ? readFileSync(canary(), 'utf8').split('\n').filter(Boolean).length : undefined), 'the first run');
+    const before = readFileSync(canary(), 'utf8');
+    for (const tool of ['pm2_restart_process', 'pm2_reload_process']) {
+      const r = await call(s.client, tool, { process: 'stowaway' });
+      assert.equal(r.isError, true, `${tool}: ${textOf(r)}`);
+      assert.match(textOf(r), /stored config of stowaway/);
+    }
+    await new Promise((res) => setTimeout(res, 800));
+    assert.equal(readFileSync(canary(), 'utf8'), before, 'the script ran again');
+    // Stop is not a start: it stays allowed for a process in scope.
+    const stop = await call(s.client, 'pm2_stop_process', { process: 'stowaway' });
+    assert.equal(stop.isError, undefined, textOf(stop));
+  });
+
+  test('processes.max: the agent\'s starts stop at the cap (20 under standard)', async () => {
+    const names: string[] = [];
+    let refused: string | undefined;
+    for (let i = 0; i < 22 && refused === undefined; i++) {
+      const r = await call(s.client, 'pm2_start_process', { script: 'app.js', name: `cap-${i}` });
+      if (r.isError) refused = textOf(r);
+      else names.push(`cap-${i}`);
+    }
+    assert.equal(names.length, 20, refused);
+    assert.match(refused ?? '', /rule processes\.max/);
+    // A delete frees a slot.
+    const del = await call(s.client, 'pm2_delete_process', { process: names[0]! });
+    assert.equal(del.isError, undefined, textOf(del));
+    const again = await call(s.client, 'pm2_start_process', { script: 'app.js', name: 'cap-again' });
+    assert.equal(again.isError, undefined, textOf(again));
+  });
+});
