@@ -90,7 +90,7 @@ function makePrivate(dir: string): boolean {
   }
 }
 
-/** A home reachable by other users hands them the daemon (THREATS.md item 11): say so. */
+/** A home reachable by other users hands them the daemon (docs/threat-model.md §T11): say so. */
 function exposureOf(dir: string): string | undefined {
   try {
     const st = statSync(dir);

@@ -34,33 +34,8 @@ export async function recentDecisions(file: string, opts: { lines: number; denie
   return found.reverse();
 }
 
-/**
- * What a terminal must not receive from a record: control characters (C0, DEL, C1: ESC and CSI
- * sequences), invisible and bidirectional formatting characters (\p{Cf}: U+202E, U+200B,
- * U+2066–2069, U+FEFF, the tag characters …), line and paragraph separators, and lone surrogates.
- * Each UTF-16 unit of one is shown as \uXXXX, the spelling JSON uses.
- */
-const UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
-
-function escapeUnits(c: string): string {
-  let out = '';
-  for (let i = 0; i < c.length; i++) out += `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`;
-  return out;
-}
-
-/** For plain text: a backslash is doubled too, so that a name cannot spell a fake escape. */
-export function safe(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(UNSAFE, escapeUnits);
-}
-
-/**
- * For JSON text: JSON.stringify leaves DEL, C1 controls, U+2028/2029 and the \p{Cf} characters
- * as they are. Outside strings JSON text holds only ASCII punctuation, digits and words, so every
- * such character is inside a string, where \uXXXX is its valid escape: the text stays the same JSON.
- */
-export function safeJson(json: string): string {
-  return json.replace(UNSAFE, escapeUnits);
-}
+export { safe, safeJson } from '../safe-text.js';
+import { safe, safeJson } from '../safe-text.js';
 
 export function plainLine(decided: Decided): string {
   return safe(rawLine(decided));

@@ -1,5 +1,5 @@
 // The one place that talks to pm2. Promise-based, one connection shared by concurrent callers,
-// reconnects after the daemon died, and a shutdown that cannot hang (THREATS.md item 12).
+// reconnects after the daemon died, and a shutdown that cannot hang (docs/threat-model.md §T12).
 import { ToolError, errorMessage } from '../errors.js';
 import { loadPm2, type AxonSocket, type Pm2Api } from './load.js';
 import type { Pm2RawProcess, Pm2StartConfig } from './types.js';
@@ -88,7 +88,7 @@ class Pm2Connection implements Pm2Adapter {
   }
 
   // restart and reload carry only `env`, never options: pm2 merges options into the stored
-  // process config (THREATS.md item 7).
+  // process config (docs/threat-model.md §T7).
   async restart(id: number, env: Record<string, string>): Promise<void> {
     await this.call('restartProcessId', { id, env });
   }

@@ -177,7 +177,10 @@ function jsonWhere(err: unknown): string {
 
 /** The yaml package is loaded only when a YAML file comes: a start without one pays nothing. */
 async function parseYaml(file: string, text: string): Promise<unknown> {
-  const { Composer, LineCounter, Parser } = await import('yaml');
+  const imported = await import('yaml');
+  // Bundled, this CommonJS package arrives as `default` (as cosmiconfig does in src/config/load.ts).
+  const lib = typeof imported.Parser === 'function' ? imported : (imported as unknown as { default: typeof imported }).default;
+  const { Composer, LineCounter, Parser } = lib;
   const lines = new LineCounter();
   const at = (offset: number): string => {
     const { line, col } = lines.linePos(offset);

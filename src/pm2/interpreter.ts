@@ -1,6 +1,6 @@
 // Which interpreter would run a script: decided here, then handed to pm2 as an absolute path,
 // because pm2's own choice depends on the extension, a binary sniff and a shell-expanded
-// `node@version` syntax (THREATS.md item 2).
+// `node@version` syntax (docs/threat-model.md §T2).
 import { open, realpath } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { ToolError } from '../errors.js';

@@ -1,4 +1,4 @@
-// No two processes share a log file (THREATS.md item 14, issue class 5): flushing one would empty
+// No two processes share a log file (docs/threat-model.md §T14, §T9): flushing one would empty
 // the other's, and an agent could read or empty a log it has no business with. The comparison is
 // pure; sharedLogRefusal gathers the paths, with their folders' real paths (src/pm2/log-path.ts).
 import { basename, dirname, join } from 'node:path';

@@ -1,4 +1,4 @@
-// The I/O half of log-file safety (THREATS.md item 15, issue class 5): what a log path is when
+// The I/O half of log-file safety (docs/threat-model.md §T9, §T15): what a log path is when
 // it is checked, and opening it later only if it is still that file. A log file pm2-mcp can stand
 // behind is a regular file or nothing: a symbolic link would send pm2's appends, our reads and
 // our truncation somewhere else; a FIFO blocks whoever opens it; a device or socket streams.

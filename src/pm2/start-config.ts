@@ -1,4 +1,4 @@
-// Builds the object handed to pm2.start from a checked StartApp, key by key (THREATS.md item 4):
+// Builds the object handed to pm2.start from a checked StartApp, key by key (docs/threat-model.md §T4):
 // no alias, no camelCase twin, nothing of the client's object passes through.
 import type { StartApp } from '../policy/types.js';
 import { STARTED_MARKER } from './agent-started.js';
@@ -8,7 +8,7 @@ import type { Pm2StartConfig } from './types.js';
  * The server variables an app inherits are named by the policy (start.env.passThrough): what an
  * app needs to behave like one started from a shell (find commands, know its user, locale and
  * time zone). Everything else of the server's environment, secrets included, stays out
- * (THREATS.md item 5).
+ * (docs/threat-model.md §T5).
  */
 export function baseEnv(serverEnv: Record<string, string | undefined>, names: readonly string[]): Record<string, string> {
   const env: Record<string, string> = {};

@@ -1,5 +1,5 @@
 // The resolve stage of a start: from what the client asked (arguments or an ecosystem file) to
-// StartApps over real paths (THREATS.md item 1): the cwd's real path, the script resolved
+// StartApps over real paths (docs/threat-model.md §T1): the cwd's real path, the script resolved
 // against it and then its real path, the interpreter that would really run.
 import { constants } from 'node:fs';
 import { access, realpath, stat } from 'node:fs/promises';
@@ -163,7 +163,7 @@ async function realDir(path: string): Promise<string> {
 }
 
 /**
- * Where a log file is (THREATS.md items 9 and 15): its folder's real path, and the file itself a
+ * Where a log file is (docs/threat-model.md §T9 and §T15): its folder's real path, and the file itself a
  * regular file or absent. pm2 appends to it and flush truncates it, both following links, so a
  * link, even one into an allowed place, is refused: it could be pointed elsewhere later. A FIFO
  * would hang pm2's open (and the start lock with it); a device or socket is no log.

@@ -6,7 +6,7 @@
 // such as a 1 GiB single line therefore still costs a bounded read.
 //
 // The file is opened without following links and read only if it is a regular
-// file, the one resolve checked (openLogFile, THREATS.md item 15): a log file
+// file, the one resolve checked (openLogFile, docs/threat-model.md §T15): a log file
 // swapped for a link to a secret, a FIFO or a device is refused, not read.
 
 import type { LogFileRef } from '../policy/types.js';

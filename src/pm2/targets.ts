@@ -1,5 +1,5 @@
 // Turns what a client names ("api", 3, "3", "all", "/^web-/", a namespace) into concrete pm_ids,
-// so that pm2 never interprets a target string itself (THREATS.md item 8: pm2 tries a number as a
+// so that pm2 never interprets a target string itself (docs/threat-model.md §T8: pm2 tries a number as a
 // name before an id, and treats a string as a name, a namespace, a script path or a regex).
 import { setFlagsFromString } from 'node:v8';
 import { ToolError } from '../errors.js';

@@ -39,7 +39,7 @@ export interface Pm2RawProcess {
   pm2_env?: Pm2RawEnv;
 }
 
-/** The app object handed to pm2.start: built by us from known keys only (THREATS.md item 4). */
+/** The app object handed to pm2.start: built by us from known keys only (docs/threat-model.md §T4). */
 export interface Pm2StartConfig extends Omit<StartOptions, 'autorestart'> {
   name: string;
   script: string;

@@ -1,5 +1,5 @@
 // Curated views of pm2's process data. pm2's raw entry carries the whole environment twice
-// (pm2_env.env, and flattened into pm2_env itself: THREATS.md item 10), so a view copies only
+// (pm2_env.env, and flattened into pm2_env itself: docs/threat-model.md §T10), so a view copies only
 // the fields named here and never spreads pm2_env.
 import { STARTED_MARKER } from './agent-started.js';
 import type { Pm2RawEnv, Pm2RawProcess } from './types.js';

@@ -1,5 +1,5 @@
-// Which files an app may log to, and which files tail and flush may touch (THREATS.md items 9
-// and 15, issue class 5). Pure: it decides over the paths resolve saw; the I/O checks (a regular
+// Which files an app may log to, and which files tail and flush may touch (docs/threat-model.md
+// §T9 and §T15). Pure: it decides over the paths resolve saw; the I/O checks (a regular
 // file or nothing, the same file at use time) live in src/pm2/log-path.ts.
 import { basename, dirname, isAbsolute, normalize, relative, sep } from 'node:path';
 import type { CompiledPolicy } from './compile.js';

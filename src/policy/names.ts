@@ -1,4 +1,4 @@
-// One validator for process names and namespaces (docs: THREATS.md item 14, issue class 8). Pure.
+// One validator for process names and namespaces (docs/threat-model.md §T14). Pure.
 //
 // pm2 derives an app's default log files from its name by mapping every character outside
 // [a-zA-Z0-9.-] to "-" (lib/Common.js resolveAppAttributes), so "api_server" and "api-server"

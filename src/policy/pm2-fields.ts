@@ -1,6 +1,6 @@
 // Names pm2 treats as fields of a process. An env variable with one of these names overwrites
 // that field in the daemon (lib/God.js copies env over the process config), so an env entry
-// could swap the script or the interpreter (THREATS.md item 5). Refused under every preset.
+// could swap the script or the interpreter (docs/threat-model.md §T5). Refused under every preset.
 const FIELDS = [
   // lib/API/schema.json and its aliases
   'append_env_to_name', 'args', 'automation', 'autorestart', 'autostart', 'combine_logs', 'cron', 'cron_restart', 'cwd',

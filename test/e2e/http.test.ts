@@ -789,6 +789,7 @@ describe('SIGTERM', () => {
     const home = await tempHome('pm2mcp-http-t-');
     const cwd = await tempHome('pm2mcp-http-tc-');
     copyFileSync(APP, join(cwd, 'app.js'));
+    writeFileSync(join(cwd, 'package.json'), '{}\n'); // a project: the standard preset applies
     const TOKEN = newToken();
     const server = await serve({ home, cwd, env: { PM2_MCP_TOKEN: TOKEN } });
     const a = await mcp(server.url, TOKEN);

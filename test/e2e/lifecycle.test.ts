@@ -50,7 +50,7 @@ describe('a process\'s whole life over MCP', () => {
   });
 
   test('starting a second process under a taken name is refused and changes nothing', async () => {
-    const r = await call(s.client, 'pm2_start_process', { script: 'app.js', name: 'web', interpreter: 'bash' });
+    const r = await call(s.client, 'pm2_start_process', { script: 'app.js', name: 'web', args: ['--other'] });
     assert.equal(r.isError, true);
     assert.match(textOf(r), /START_REFUSED: A process named "web" exists already/);
     assert.equal((await byName('web')).length, 1);

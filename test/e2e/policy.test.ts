@@ -237,7 +237,7 @@ const ATTACKS: Attack[] = [
   {
     id: 'bash', what: 'interpreter bash for a shell payload named .js', tool: 'pm2_start_process',
     setup: (p) => polyglotPayload(join(p.repo, 'apps', 'api', 'bash.js'), canary(p, 'bash')),
-    args: () => ({ script: 'apps/api/bash.js', interpreter: 'bash', name: 'worker-bash' }), expect: denied('start.interpreters'),
+    args: () => ({ script: 'apps/api/bash.js', interpreter: 'bash', name: 'worker-bash' }), expect: denied('start.interpreters.fit'),
   },
   {
     id: 'bash-sh', what: 'interpreter bash with a .sh payload', tool: 'pm2_start_process',
@@ -264,13 +264,13 @@ const ATTACKS: Attack[] = [
       mkdirSync(join(p.repo, 'apps', 'bin'));
       symlinkSync('/bin/sh', join(p.repo, 'apps', 'bin', 'node'));
     },
-    args: (p) => ({ script: 'apps/api/fake-node.js', interpreter: join(p.repo, 'apps', 'bin', 'node'), name: 'worker-fakenode' }), expect: denied('start.interpreters'),
+    args: (p) => ({ script: 'apps/api/fake-node.js', interpreter: join(p.repo, 'apps', 'bin', 'node'), name: 'worker-fakenode' }), expect: denied('start.interpreters.fit'),
   },
   // THREATS 3: interpreter arguments.
   {
     id: 'node-options', what: 'env NODE_OPTIONS=--require <payload>', tool: 'pm2_start_process',
     setup: (p) => jsPayload(join(p.outside, 'node-options.js'), canary(p, 'node-options')),
-    args: (p) => ({ script: SERVER, name: 'worker-nodeopts', env: { NODE_OPTIONS: `--require ${join(p.outside, 'node-options.js')}` } }), expect: denied('start.env.deny'),
+    args: (p) => ({ script: SERVER, name: 'worker-nodeopts', env: { NODE_OPTIONS: `--require ${join(p.outside, 'node-options.js')}` } }), expect: denied('start.env.family.node'),
   },
   {
     id: 'node-args', what: 'node_args --require <payload>', tool: 'pm2_start_process',
@@ -296,7 +296,7 @@ const ATTACKS: Attack[] = [
   ...(['exec_interpreter', 'execInterpreter'] as const).map((key): Attack => ({
     id: `alias-${key}`, what: `"${key}": "bash" for a shell payload`, tool: 'pm2_start_process',
     setup: (p) => polyglotPayload(join(p.repo, 'apps', 'api', `alias-${key}.js`), canary(p, `alias-${key}`)),
-    args: () => ({ script: `apps/api/alias-${key}.js`, name: `worker-${key.toLowerCase()}`, [key]: 'bash' }), expect: invalid(key),
+    args: () => ({ script: `apps/api/alias-${key}.js`, name: `worker-${key.toLowerCase().replace(/_/g, '-')}`, [key]: 'bash' }), expect: invalid(key),
   })),
   // THREATS 5: env names that are pm2 process fields, and dangerous variables.
   {
@@ -312,16 +312,16 @@ const ATTACKS: Attack[] = [
   ...(['exec_interpreter', 'execInterpreter', 'interpreter'] as const).map((key): Attack => ({
     id: `env-${key}`, what: `env ${key}=/bin/sh for a shell payload`, tool: 'pm2_start_process',
     setup: (p) => polyglotPayload(join(p.repo, 'apps', 'api', `env-${key}.js`), canary(p, `env-${key}`)),
-    args: () => ({ script: `apps/api/env-${key}.js`, name: `worker-env${key.toLowerCase()}`, env: { [key]: '/bin/sh' } }), expect: denied('start.env.pm2Field'),
+    args: () => ({ script: `apps/api/env-${key}.js`, name: `worker-env${key.toLowerCase().replace(/_/g, '-')}`, env: { [key]: '/bin/sh' } }), expect: denied('start.env.pm2Field'),
   })),
   {
     id: 'env-BASH_ENV', what: 'env BASH_ENV=<shell payload>', tool: 'pm2_start_process',
     setup: (p) => polyglotPayload(join(p.outside, 'bash-env.sh'), canary(p, 'env-BASH_ENV')),
-    args: (p) => ({ script: SERVER, name: 'worker-bashenv', env: { BASH_ENV: join(p.outside, 'bash-env.sh') } }), expect: denied('start.env.deny'),
+    args: (p) => ({ script: SERVER, name: 'worker-bashenv', env: { BASH_ENV: join(p.outside, 'bash-env.sh') } }), expect: denied('start.env.family.shell'),
   },
   {
     id: 'env-PM2_HOME', what: 'env PM2_HOME pointing elsewhere', tool: 'pm2_start_process',
-    args: (p) => ({ script: SERVER, name: 'worker-pm2home', env: { PM2_HOME: p.outside } }), expect: denied('start.env.deny'),
+    args: (p) => ({ script: SERVER, name: 'worker-pm2home', env: { PM2_HOME: p.outside } }), expect: denied('start.env.family.pm2'),
   },
   {
     id: 'env-unlisted', what: 'an env name outside start.env.allow', tool: 'pm2_start_process',
@@ -448,7 +448,7 @@ const ECO_ATTACKS: Attack[] = [
       symlinkSync('../../outside/keep.log', join(p.repo, 'eco', 'err.log'));
       writeJson(join(p.repo, 'eco', 'error-file.json'), { apps: [{ name: 'worker-v-err', script: '../apps/worker/worker.js', error_file: 'err.log' }] });
     },
-    args: () => ({ jsonConfigFile: 'eco/error-file.json' }), expect: denied('start.logFiles'),
+    args: () => ({ jsonConfigFile: 'eco/error-file.json' }), expect: /^START_REFUSED: The log file err\.log is a symbolic link/,
   },
   {
     id: 'v-pid-file', what: 'pid_file outside the repo', tool: 'pm2_start_process',

@@ -533,7 +533,7 @@ const ATTACKS: Attack[] = [
   {
     name: 'YAML flow lists nested 100 000 levels',
     ext: '.yaml', content: `- script: a.js\n  name: ${SECRET}\n  args: ${nested(100_000)}\n`,
-    expected: 'The ecosystem file {file} nests lists and mappings more than 32 levels deep (line 3, column 40).',
+    expected: 'The ecosystem file {file} nests lists and mappings more than 32 levels deep (line 3, column 39).',
   },
   {
     name: 'YAML flow mappings nested 100 000 levels',
@@ -543,7 +543,7 @@ const ATTACKS: Attack[] = [
   {
     name: 'YAML block lists nested 100 000 levels',
     ext: '.yaml', content: `- script: a.js\n  name: ${SECRET}\n  args:\n    ${'- '.repeat(100_000)}x\n`,
-    expected: 'The ecosystem file {file} nests lists and mappings more than 32 levels deep (line 4, column 63).',
+    expected: 'The ecosystem file {file} nests lists and mappings more than 32 levels deep (line 4, column 65).',
   },
   // Sizes.
   {
@@ -557,9 +557,9 @@ const ATTACKS: Attack[] = [
     expected: '{file}, app #1, "args": the file expands past 100000 values here (a YAML alias counts at every use).',
   },
   {
-    name: 'a YAML mapping of 100 000 keys (the duplicate-key check is quadratic)',
-    ext: '.yaml', content: `- script: a.js\n  name: ${SECRET}\n  env:\n${Array.from({ length: 100_000 }, (_, i) => `    K${i}: 1\n`).join('')}`,
-    expected: 'The ecosystem file {file} holds a list or mapping of more than 128 entries (line 4, column 5).',
+    name: 'a YAML mapping of 90 000 keys (the duplicate-key check is quadratic)',
+    ext: '.yaml', content: `script: a.js\nname: ${SECRET}\nenv:\n${Array.from({ length: 90_000 }, (_, i) => ` K${i}: 1\n`).join('')}`,
+    expected: 'The ecosystem file {file} holds a list or mapping of more than 128 entries (line 4, column 2).',
   },
   {
     name: 'a YAML mapping of 129 keys',
@@ -575,12 +575,12 @@ const ATTACKS: Attack[] = [
   {
     name: 'a duplicate key in a flow mapping',
     ext: '.yaml', content: `- { script: a.js, env: { A: ${SECRET}, A: x } }\n`,
-    expected: 'The ecosystem file {file} is not valid YAML: a key appears twice in one mapping (line 1, column 43).',
+    expected: 'The ecosystem file {file} is not valid YAML: a key appears twice in one mapping (line 1, column 45).',
   },
   {
     name: 'a duplicate key spelled as a number and as a string',
     ext: '.yaml', content: `- script: a.js\n  env: { 1: ${SECRET}, "1": x }\n`,
-    expected: 'The ecosystem file {file} is not valid YAML: a key appears twice in one mapping (line 2, column 28).',
+    expected: 'The ecosystem file {file} is not valid YAML: a key appears twice in one mapping (line 2, column 29).',
   },
   {
     name: 'two documents',
@@ -604,9 +604,9 @@ const ATTACKS: Attack[] = [
     expected: `{file}, app #1: "${'k'.repeat(64)}…" is not a field pm2-mcp starts apps with.`,
   },
   {
-    name: '100 000 unknown keys',
-    ext: '.json', content: json([{ script: 'a.js', name: SECRET, ...Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, 1])) }]),
-    expected: `{file}, app #1: ${Array.from({ length: 20 }, (_, i) => `"k${i}" is not a field pm2-mcp starts apps with`).join('; ')}; and 99980 more problems.`,
+    name: '80 000 unknown keys',
+    ext: '.json', content: JSON.stringify([{ script: 'a.js', name: SECRET, ...Object.fromEntries(Array.from({ length: 80_000 }, (_, i) => [`k${i}`, 1])) }]),
+    expected: `{file}, app #1: ${Array.from({ length: 20 }, (_, i) => `"k${i}" is not a field pm2-mcp starts apps with`).join('; ')}; and 79980 more problems.`,
   },
   {
     name: 'YAML __proto__ does not reach Object.prototype',
@@ -666,4 +666,117 @@ test('the value bound: 100 000 values are read, one more refused', async () => {
   await assertRefused(readEcosystem(ok), [`${ok}, app #1: "args" must be a list of at most 100 arguments (it has 99998).`], 'exactly 100 000');
   const over = await fixture('.json', file(99_999));
   await assertRefused(readEcosystem(over), [`${over}, app #1, "args": the file expands past 100000 values here`], 'one more');
+});
+
+test('the bounds of the argument path, field by field: the largest value is read, one more refused', async () => {
+  const list = (n: number, item = 'a') => Array<string>(n).fill(item);
+  const env = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`V${i}`, 'x']));
+  const cases: { field: string; ok: unknown[]; refused: { value: unknown; expected: string }[] }[] = [
+    { field: 'name', ok: ['a', 'n'.repeat(128)], refused: [{ value: 'n'.repeat(129), expected: '"name" must be a string of 1 to 128 characters' }] },
+    { field: 'namespace', ok: ['n'.repeat(128)], refused: [{ value: 'n'.repeat(129), expected: '"namespace" must be a string of 1 to 128 characters' }, { value: '', expected: '"namespace" must be a string of 1 to 128 characters' }] },
+    ...['script', 'cwd', 'interpreter', 'out_file', 'error_file', 'log_file'].map((field) => ({
+      field, ok: ['p'.repeat(4096)],
+      refused: [{ value: 'p'.repeat(4097), expected: `"${field}" must be a string of 1 to 4096 characters` }, { value: '', expected: `"${field}" must be a string of 1 to 4096 characters` }],
+    })),
+    ...['args', 'interpreter_args', 'node_args'].map((field) => ({
+      field, ok: ['a'.repeat(8192), '', list(100, 'a'.repeat(4096)), [], ['']],
+      refused: [
+        { value: 'a'.repeat(8193), expected: `"${field}" must be at most 8192 characters as one string` },
+        { value: list(101), expected: `"${field}" must be a list of at most 100 arguments (it has 101)` },
+        { value: ['a', 'a'.repeat(4097)], expected: `"${field}[1]" must be a string of at most 4096 characters` },
+        { value: ['a', true, null], expected: `"${field}[1]" must be a string of at most 4096 characters; "${field}[2]" must be a string of at most 4096 characters` },
+      ],
+    })),
+    {
+      field: 'env',
+      ok: [env(100), {}, { A: 'v'.repeat(32768), _x: 1, B: true, C: 0.25, D: -3, E: 9007199254740991, ['Z'.repeat(128)]: '' }],
+      refused: [
+        { value: env(101), expected: '"env" holds 101 variables; at most 100' },
+        { value: { A: 'v'.repeat(32769) }, expected: '"env.A" is longer than 32768 characters' },
+        { value: { A: 9007199254740993 }, expected: '"env.A" is a number too large to keep exactly: quote it' },
+        { value: { '1BAD': 'x' }, expected: '"env": "1BAD" is not a valid environment variable name' },
+        { value: { 'A-B': 'x' }, expected: '"env": "A-B" is not a valid environment variable name' },
+        { value: { 'A B': 'x' }, expected: '"env": "A B" is not a valid environment variable name' },
+        { value: { 'A=B': 'x' }, expected: '"env": "A=B" is not a valid environment variable name' },
+        { value: { '': 'x' }, expected: '"env": "" is not a valid environment variable name' },
+        { value: { ['Z'.repeat(129)]: 'x' }, expected: `"env": "${'Z'.repeat(64)}…" is not a valid environment variable name` },
+        { value: { 'É': 'x' }, expected: '"env": "É" is not a valid environment variable name' },
+        { value: { 'A\u200bB': 'x' }, expected: '"env": "A\\u{200b}B" is not a valid environment variable name' },
+        { value: { '9': 'x', OK: 'x', 'A\nB': 'x' }, expected: '"env": "9" is not a valid environment variable name; "env": "A\\nB" is not a valid environment variable name' },
+      ],
+    },
+    {
+      field: 'instances', ok: [1, 64],
+      refused: [0, 65, 1.5, -1, '2', true].map((value) => ({ value, expected: '"instances" must be a whole number from 1 to 64' })),
+    },
+    ...['max_restarts', 'min_uptime', 'restart_delay', 'kill_timeout'].map((field) => ({
+      field, ok: [0, 2147483647],
+      refused: [-1, 1.5, 2147483648, '100', null].map((value) => ({ value, expected: `"${field}" must be a whole number from 0 to 2147483647` })),
+    })),
+    {
+      field: 'max_memory_restart', ok: ['200M', '1g', '300k', '1024', '999999999G'],
+      refused: ['200MB', '1T', '-1', '1.5G', ' 200M', '1234567890M', '', 200].map((value) => ({ value, expected: '"max_memory_restart" must be a size such as "200M" (up to 9 digits, then K, M or G)' })),
+    },
+    {
+      field: 'exec_mode', ok: ['fork', 'cluster', 'fork_mode', 'cluster_mode'],
+      refused: ['spawn', 'FORK', '', 1].map((value) => ({ value, expected: '"exec_mode" must be fork or cluster' })),
+    },
+  ];
+  for (const c of cases) {
+    for (const value of c.ok) {
+      const file = await fixture('.json', json([{ script: 'a.js', [c.field]: value }]));
+      const read = await readEcosystem(file).catch((err: Error) => assert.fail(`${c.field} ${JSON.stringify(value).slice(0, 40)}: ${err.message.slice(-200)}`));
+      assert.deepEqual(read.apps, c.field === 'script' ? [{ script: value }] : [{ script: 'a.js', [c.field]: value }], c.field);
+    }
+    for (const r of c.refused) {
+      const file = await fixture('.json', json([{ script: 'a.js', [c.field]: r.value }]));
+      const err = await assertRefused(readEcosystem(file), [], `${c.field} ${JSON.stringify(r.value).slice(0, 40)}`);
+      assert.equal(err.message, `${file}, app #1: ${r.expected}.`, `${c.field} ${JSON.stringify(r.value).slice(0, 40)}`);
+    }
+  }
+});
+
+test('NUL bytes are refused in every key and value, naming the app and the field', async () => {
+  const cases: { name: string; ext: '.json' | '.yaml'; content: string; expected: string }[] = [
+    { name: 'in a field name', ext: '.json', content: json([{ name: 'ok', script: 'a.js' }, { script: 'a.js', 'scr\0ipt': 'b.js' }]), expected: 'app #2: the field name "scr\\u0000ipt" holds a NUL byte' },
+    { name: 'in the script', ext: '.json', content: json([{ script: 'a.js\0../../evil.js' }]), expected: 'app #1: "script" holds a NUL byte' },
+    { name: 'in the name', ext: '.json', content: json([{ script: 'a.js', name: 'api\0' }]), expected: 'app #1: "name" holds a NUL byte' },
+    { name: 'in an env name', ext: '.json', content: json([{ script: 'a.js', env: { OK: '1', 'A\0B': 'x' } }]), expected: 'app #1: "env" holds a NUL byte in a key' },
+    { name: 'in an env value', ext: '.json', content: json([{ script: 'a.js', env: { OK: '1', A: 'x\0y' } }]), expected: 'app #1: "env.A" holds a NUL byte' },
+    { name: 'in an arg', ext: '.json', content: json([{ script: 'a.js', args: ['--ok', '--x\0--y'] }]), expected: 'app #1: "args[1]" holds a NUL byte' },
+    { name: 'in an args string', ext: '.json', content: json([{ script: 'a.js', args: '--x \0' }]), expected: 'app #1: "args" holds a NUL byte' },
+    { name: 'in node_args', ext: '.json', content: json([{ script: 'a.js', node_args: ['\0'] }]), expected: 'app #1: "node_args[0]" holds a NUL byte' },
+    { name: 'in a log path', ext: '.json', content: json([{ script: 'a.js', out_file: 'out.log\0' }]), expected: 'app #1: "out_file" holds a NUL byte' },
+    { name: 'YAML "\\0" escape in an env value', ext: '.yaml', content: '- script: a.js\n  env:\n    A: "x\\0y"\n', expected: 'app #1: "env.A" holds a NUL byte' },
+    { name: 'YAML "\\x00" escape in an arg', ext: '.yaml', content: '- script: a.js\n  args: [ok, "\\x00"]\n', expected: 'app #1: "args[1]" holds a NUL byte' },
+    { name: 'YAML "\\0" in a key', ext: '.yaml', content: '- script: a.js\n  "name\\0": x\n', expected: 'app #1: the field name "name\\u0000" holds a NUL byte' },
+    { name: 'several at once, with other problems', ext: '.json', content: json([{ script: 'a\0', env: { A: '\0' }, instances: 0 }]), expected: 'app #1: "script" holds a NUL byte; "env.A" holds a NUL byte; "instances" must be a whole number from 1 to 64' },
+  ];
+  for (const c of cases) {
+    const file = await fixture(c.ext, c.content);
+    const err = await assertRefused(readEcosystem(file), [], c.name);
+    assert.equal(err.message, `${file}, ${c.expected}.`, c.name);
+    assert.ok(!err.message.includes('\0'), `${c.name}: the message holds a raw NUL byte`);
+  }
+  // Outside a field pm2-mcp carries, a NUL byte is refused with the key.
+  const top = await fixture('.json', json({ apps: [{ script: 'a.js' }], 'x\0': 1 }));
+  await assertRefused(readEcosystem(top), [`${top}: top-level "x\\u0000" is not supported`], 'a top-level key');
+});
+
+test('the yaml package loads only when a YAML file is read', () => {
+  // A fresh process: this one has loaded yaml already. The package is CommonJS, so it shows in
+  // the require cache once imported.
+  const json = join(dir, 'lazy.json');
+  const yaml = join(dir, 'lazy.yaml');
+  execFileSync('sh', ['-c', `printf '[{"script":"a.js"}]' > ${json} && printf -- '- script: a.js\\n' > ${yaml}`]);
+  const probe = `
+    import { createRequire } from 'node:module';
+    import { readEcosystem } from ${JSON.stringify(new URL('../../src/pm2/ecosystem.ts', import.meta.url).href)};
+    const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('/node_modules/yaml/'));
+    await readEcosystem(${JSON.stringify(json)});
+    const afterJson = loaded();
+    await readEcosystem(${JSON.stringify(yaml)});
+    console.log(JSON.stringify({ afterJson, afterYaml: loaded() }));`;
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', probe], { encoding: 'utf8' });
+  assert.deepEqual(JSON.parse(out), { afterJson: false, afterYaml: true });
 });

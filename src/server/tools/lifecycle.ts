@@ -7,6 +7,7 @@ import { buildStartConfig } from '../../pm2/start-config.js';
 import { ecosystemPath, resolveStartApps } from '../../pm2/start-request.js';
 import { agentStartedCount } from '../../pm2/agent-started.js';
 import { storedApp } from '../../pm2/stored-app.js';
+import { safe } from '../../safe-text.js';
 import { pmIdOf, summarize } from '../../pm2/views.js';
 import type { TargetRef } from '../../policy/types.js';
 import { join } from 'node:path';
@@ -54,18 +55,28 @@ export const startProcess = defineTool({
       }
     }
     const apps = await resolveStartApps(args, ctx.root, { jsEcosystemFiles: start.jsEcosystemFiles });
-    return { kind: 'start' as const, operation: 'pm2_start_process', apps, managed: agentStartedCount(await ctx.pm2.list()) };
+    return { kind: 'start' as const, operation: 'pm2_start_process', apps, managed: await managedCount(ctx) };
   },
   // Checking that a name is free and starting under it is one step for every server on this
   // PM2_HOME: otherwise two starts racing with one name turn the second into a pm2 restart.
   execute: async (req, ctx) => withFileLock(join(ctx.pm2.home, 'pm2-mcp-start.lock'), () => startNew(req.apps, ctx)),
 });
 
+/** No daemon yet means no process yet (and `explain` must not spawn one just to count). */
+async function managedCount(ctx: ServerContext): Promise<number> {
+  try {
+    return agentStartedCount(await ctx.pm2.list());
+  } catch (err) {
+    if (err instanceof ToolError && err.code === 'DAEMON_NOT_RUNNING') return 0;
+    throw err;
+  }
+}
+
 async function startNew(apps: StartApp[], ctx: ServerContext): Promise<ExecuteResult<{ started: ProcessSummary[] }>> {
   const list = await ctx.pm2.list();
   const names = new Set(list.map((p) => p.name ?? p.pm2_env?.name));
-  // pm2.start with a known name restarts that app with the new options merged (THREATS.md
-  // item 8); a start must only ever create.
+  // pm2.start with a known name restarts that app with the new options merged (docs/threat-model.md
+  // §T8); a start must only ever create.
   const taken = apps.filter((a) => names.has(a.name)).map((a) => a.name);
   if (taken.length) throw new ToolError('START_REFUSED', `A process named ${taken.map((n) => JSON.stringify(n)).join(', ')} exists already: restart it, or start under another name.`);
   // Counted again under the lock: two starts decided at once must not pass the cap together.
@@ -126,12 +137,12 @@ async function actOn(pm2: Pm2Adapter, action: Action, target: TargetRef, updateE
   }
   const idSet = new Set(ids);
   const after = action === 'delete' ? [] : (await pm2.list()).filter((p) => idSet.has(pmIdOf(p) ?? -1)).map((p) => summarize(p));
-  const names = target.processes.map((p) => `${p.name} (pm_id ${p.pm_id})`).join(', ');
+  const names = target.processes.map((p) => `${safe(p.name)} (pm_id ${p.pm_id})`).join(', ');
   return { structured: { action, target: target.asked, processes: after }, text: `${PAST[action]} ${names}.`, affected: ids };
 }
 
 /**
- * pm2's --update-env copies the caller's whole environment into the app (THREATS.md item 7).
+ * pm2's --update-env copies the caller's whole environment into the app (docs/threat-model.md §T7).
  * pm2's own bookkeeping variables are left out; the policy decides whether this is allowed.
  */
 function serverEnvForUpdate(): Record<string, string> {

@@ -1,6 +1,8 @@
 // Reading tools: list, describe, tail logs. Allowed under every preset; env values redacted.
 import { join } from 'node:path';
 import { z } from 'zod';
+// Names of processes started outside pm2-mcp may hold any character: shown escaped in text.
+import { safe, safeJson } from '../../safe-text.js';
 import { ToolError } from '../../errors.js';
 import { inspectStoredLogPath } from '../../pm2/log-path.js';
 import { tailFile } from '../../pm2/tail.js';
@@ -28,7 +30,7 @@ export const listProcesses = defineTool({
 
 export function listText(processes: ProcessSummary[]): string {
   if (processes.length === 0) return 'pm2 manages no process.';
-  const rows = processes.map((p) => `${p.pm_id}\t${p.name}\t${p.namespace}\t${p.status}\tpid ${p.pid ?? '-'}\trestarts ${p.restarts}\tcpu ${p.cpu}%\tmem ${Math.round(p.memory / 1048576)} MiB`);
+  const rows = processes.map((p) => `${p.pm_id}\t${safe(p.name)}\t${safe(p.namespace)}\t${p.status}\tpid ${p.pid ?? '-'}\trestarts ${p.restarts}\tcpu ${p.cpu}%\tmem ${Math.round(p.memory / 1048576)} MiB`);
   return `${processes.length} process${processes.length === 1 ? '' : 'es'}:\n${rows.join('\n')}`;
 }
 
@@ -47,7 +49,7 @@ export const describeProcess = defineTool({
     const ids = new Set(req.targets.map((t) => t.pm_id));
     const processes = (await ctx.pm2.list()).filter((p) => ids.has(pmIdOf(p) ?? -1)).map((p) => describe(p, { redactEnv: ctx.redactEnv }));
     if (processes.length === 0) throw new ToolError('PROCESS_NOT_FOUND', 'The process disappeared before it could be described.');
-    return { structured: { processes }, text: JSON.stringify(processes.length === 1 ? processes[0] : processes, null, 1) };
+    return { structured: { processes }, text: safeJson(JSON.stringify(processes.length === 1 ? processes[0] : processes, null, 1)) };
   },
 });
 
@@ -113,7 +115,7 @@ export const tailLogs = defineTool({
       for (const text of tail.lines) out.push({ pm_id: file.pm_id, name: file.name, stream: file.stream, text });
     }
     const labelled = req.type === 'combined' || req.files.length > 1;
-    const shown = out.length === 0 ? (refused.length > 0 ? 'Nothing was read.' : 'The log is empty.') : out.map((l) => (labelled ? `${l.name}[${l.pm_id}] ${l.stream} | ${l.text}` : l.text)).join('\n');
+    const shown = out.length === 0 ? (refused.length > 0 ? 'Nothing was read.' : 'The log is empty.') : out.map((l) => (labelled ? `${safe(l.name)}[${l.pm_id}] ${l.stream} | ${l.text}` : l.text)).join('\n');
     const text = [shown, ...refused.map((r) => `Not read: ${r.path}: ${r.reason}.`)].join('\n');
     return { structured: { process: req.asked, type: req.type, lines: out, cut_lines: cut, missing_files: missing, refused_files: refused }, text };
   },
