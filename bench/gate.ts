@@ -12,6 +12,7 @@ import type { AnyOperation } from '../src/server/operation.js';
 import { restartProcess, startProcess } from '../src/server/tools/lifecycle.js';
 import { listProcesses } from '../src/server/tools/read.js';
 import { compileBenchPolicy } from './policy.js';
+import { withServerFacts } from '../src/policy/compile.js';
 import { FakePm2, rawProcesses } from './fake-pm2.js';
 import { IDLE_SCRIPT, log, median, percentile, removeDir, round, tempDir, type BenchResult } from './common.js';
 
@@ -107,7 +108,8 @@ export async function benchGate(): Promise<BenchResult> {
     await mkdir(cwd, { recursive: true });
     await writeFile(join(cwd, 'worker.js'), IDLE_SCRIPT);
 
-    const policy = compileBenchPolicy(root);
+    // Told where the fake daemon's logs live, as serve tells the real policy (a restart checks them).
+    const policy = withServerFacts(compileBenchPolicy(root), { pm2Home: '/home/app/.pm2', pm2LogDir: '/home/app/.pm2/logs', ownFiles: [] });
     const processes = rawProcesses(root, PROCESSES);
     const pm2 = new FakePm2(root, processes, PROCESSES - 1);
     const gate: Gate = {

@@ -25,7 +25,7 @@ export function resolveInterpreterPath(nameOrPath: string): string | undefined {
   const found = nameOrPath.startsWith('/') ? nameOrPath : (which(nameOrPath) ?? (nameOrPath === 'node' ? process.execPath : undefined));
   if (!found) return undefined;
   try {
-    return realpathSync(found);
+    return realpathSync.native(found);
   } catch {
     return undefined;
   }

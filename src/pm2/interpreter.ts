@@ -1,7 +1,8 @@
 // Which interpreter would run a script: decided here, then handed to pm2 as an absolute path,
 // because pm2's own choice depends on the extension, a binary sniff and a shell-expanded
 // `node@version` syntax (docs/threat-model.md §T2).
-import { open, realpath } from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { ToolError } from '../errors.js';
 import { which } from './which.js';
@@ -42,7 +43,7 @@ export async function decideInterpreter(explicit: string | undefined, scriptPath
 async function resolveExplicit(explicit: string): Promise<Interpreter> {
   if (explicit === 'none') return { name: 'none', path: 'none' };
   if (explicit.startsWith('/')) {
-    const real = await realpath(explicit).catch(() => undefined);
+    const real = realOrUndefined(explicit);
     if (!real) throw new ToolError('START_REFUSED', `The interpreter ${explicit} does not exist.`);
     if (!which(real)) throw new ToolError('START_REFUSED', `The interpreter ${explicit} is not an executable file.`);
     // Named after the file it really is: a link called "node" to bash is bash.
@@ -58,7 +59,9 @@ async function resolveExplicit(explicit: string): Promise<Interpreter> {
 async function resolveName(name: string): Promise<Interpreter> {
   const found = which(name) ?? (name === 'node' ? process.execPath : undefined);
   if (!found) throw new ToolError('START_REFUSED', `The interpreter "${name}" is not on the PATH of the pm2-mcp server.`);
-  return withTypeStripping({ name, path: await realpath(found) });
+  const real = realOrUndefined(found);
+  if (!real) throw new ToolError('START_REFUSED', `The interpreter "${name}" found at ${found} does not resolve to a file.`);
+  return withTypeStripping({ name, path: real });
 }
 
 /**
@@ -68,8 +71,17 @@ async function resolveName(name: string): Promise<Interpreter> {
 async function withTypeStripping(interpreter: Interpreter): Promise<Interpreter> {
   const features = process.features as unknown as Record<string, unknown>;
   if (features.typescript === undefined || features.typescript === false) return interpreter;
-  const self = await realpath(process.execPath).catch(() => undefined);
+  const self = realOrUndefined(process.execPath);
   return self !== undefined && self === interpreter.path ? { ...interpreter, stripsTypes: true } : interpreter;
+}
+
+/** Synchronous: a system call of µs, where a promise costs a thread-pool round trip per start. */
+function realOrUndefined(path: string): string | undefined {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return undefined;
+  }
 }
 
 async function findPython(): Promise<Interpreter> {

@@ -2,7 +2,7 @@
 // it is checked, and opening it later only if it is still that file. A log file pm2-mcp can stand
 // behind is a regular file or nothing: a symbolic link would send pm2's appends, our reads and
 // our truncation somewhere else; a FIFO blocks whoever opens it; a device or socket streams.
-import { constants, type Stats } from 'node:fs';
+import { constants, lstatSync, realpathSync, type Stats } from 'node:fs';
 import { lstat, open, realpath, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { LogFileRef } from '../policy/types.js';
@@ -23,10 +23,11 @@ export interface LogPathState {
  * real path (a folder reached through a link is where the file really is), the file is lstat'ed.
  */
 export async function inspectLogPath(path: string, stream: LogFileRef['stream']): Promise<LogPathState> {
-  const folder = await realpath(dirname(path)).catch(() => undefined);
+  // Synchronous system calls (µs each): a start or restart makes one pair per log file.
+  const folder = syncOrUndefined(() => realpathSync.native(dirname(path)));
   if (folder === undefined) return { ref: { stream, path }, folderExists: false, kind: 'absent' };
   const real = join(folder, basename(path));
-  const info = await lstat(real).catch(() => undefined);
+  const info = syncOrUndefined(() => lstatSync(real));
   if (!info) return { ref: { stream, path: real }, folderExists: true, kind: 'absent' };
   const kind = kindOf(info);
   const ref: LogFileRef = kind === 'regular file' ? { stream, path: real, dev: info.dev, ino: info.ino } : { stream, path: real };
@@ -64,6 +65,14 @@ export async function storedLogFileRefusal(stored: string, stream: LogFileRef['s
 /** The real path of a folder, or the path as given when it does not exist (yet). */
 export async function realFolder(dir: string): Promise<string> {
   return (await realpath(dir).catch(() => undefined)) ?? dir;
+}
+
+function syncOrUndefined<T>(call: () => T): T | undefined {
+  try {
+    return call();
+  } catch {
+    return undefined;
+  }
 }
 
 export type OpenedLogFile = { handle: FileHandle } | { missing: true } | { refused: string };

@@ -15,7 +15,7 @@ function real(path: string): string | undefined {
   if (!realCache.has(path)) {
     let found: string | undefined;
     try {
-      found = realpathSync(path);
+      found = realpathSync.native(path);
     } catch {
       found = undefined;
     }

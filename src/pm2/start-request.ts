@@ -1,8 +1,8 @@
 // The resolve stage of a start: from what the client asked (arguments or an ecosystem file) to
 // StartApps over real paths (docs/threat-model.md §T1): the cwd's real path, the script resolved
 // against it and then its real path, the interpreter that would really run.
-import { constants } from 'node:fs';
-import { access, realpath, stat } from 'node:fs/promises';
+import { constants, realpathSync, statSync, type Stats } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
 import { ToolError } from '../errors.js';
 import { defaultName, nameRefusal, type NameKind } from '../policy/names.js';
@@ -138,26 +138,45 @@ async function resolveScript(script: string, cwd: string): Promise<string> {
 
 async function findScript(script: string, cwd: string): Promise<string> {
   const candidate = resolve(cwd, script);
-  const real = await realpath(candidate).catch(() => undefined);
+  const real = realOrUndefined(candidate);
   if (real) return realFile(real, 'script');
   if (!script.includes('/') && !isAbsolute(script)) {
     const found = which(script);
-    if (found) return realFile(await realpath(found), 'script');
+    const real = found === undefined ? undefined : realOrUndefined(found);
+    if (real) return realFile(real, 'script');
   }
   throw new ToolError('START_REFUSED', `The script ${script} does not exist (looked in ${cwd}${script.includes('/') ? '' : ' and on the PATH'}).`);
 }
 
+// Synchronous on purpose: a realpath or stat is a few µs as a system call and ~0.1 ms as a
+// thread-pool round trip, and a start makes several (gate_overhead in bench/gate.ts).
+function realOrUndefined(path: string): string | undefined {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
 async function realFile(path: string, what: string): Promise<string> {
-  const real = await realpath(path).catch(() => undefined);
-  const info = real ? await stat(real).catch(() => undefined) : undefined;
+  const real = realOrUndefined(path);
+  const info = real ? statOrUndefined(real) : undefined;
   if (!real || !info) throw new ToolError('START_REFUSED', `The ${what} ${path} does not exist.`);
   if (!info.isFile()) throw new ToolError('START_REFUSED', `The ${what} ${path} is not a file.`);
   return real;
 }
 
 async function realDir(path: string): Promise<string> {
-  const real = await realpath(path).catch(() => undefined);
-  const info = real ? await stat(real).catch(() => undefined) : undefined;
+  const real = realOrUndefined(path);
+  const info = real ? statOrUndefined(real) : undefined;
   if (!real || !info?.isDirectory()) throw new ToolError('START_REFUSED', `The working folder ${path} does not exist.`);
   return real;
 }

@@ -1,7 +1,7 @@
 // What a restart or reload would start again (docs/threat-model.md §T7): pm2 keeps each process's
 // config and starts it anew, so a restart is a start of that stored config. Read back from pm2's
 // process data into the same StartApp the policy judges for a start, over real paths.
-import { realpath } from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { ToolError } from '../errors.js';
 import type { StartApp } from '../policy/types.js';
@@ -47,5 +47,10 @@ export async function storedApp(proc: Pm2RawProcess, defaultLogDir: string): Pro
 /** The real path, or the path as pm2 has it when it no longer exists (the policy then judges that). */
 async function realOr(path: string): Promise<string> {
   if (!path) return '(none)';
-  return realpath(path).catch(() => path);
+  // Synchronous: µs as a system call; a restart of a cluster resolves one per instance.
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return path;
+  }
 }
