@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { call, CLI, connect, destroyHome, makeTempDir, ROOT, textOf, waitFor, type Session } from '../helpers/harness.js';
+import { hasMkfifo } from '../helpers/fifo.js';
 
 const PM2_BIN = join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2');
 
@@ -37,14 +38,6 @@ function refused(r: CallToolResult, expected: RegExp, what: string): void {
   assert.match(textOf(r), expected, what);
 }
 
-const hasMkfifo = (() => {
-  try {
-    execFileSync('sh', ['-c', 'command -v mkfifo'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 describe('log files as a weapon, names that are not names', () => {
   let home: string;

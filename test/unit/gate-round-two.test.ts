@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { merge, presetConfig, presetPolicy, type Plain } from '../helpers/policies.js';
 import { resolveInterpreterPath } from '../../src/commands/load-policy.js';
 import { PRESET_NAMES, TOOL_NAMES, type Pm2McpConfig, type PresetName } from '../../src/config/types.js';
 import { isPm2McpServer, SERVER_MARKER } from '../../src/pm2/self.js';
@@ -35,20 +36,8 @@ const RUNNER = put('bin/runner', 'print(1)\n');
 const NODE = resolveInterpreterPath('node')!;
 const PYTHON = resolveInterpreterPath('python3');
 
-type Plain = Record<string, unknown>;
-const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
-function merge(base: Plain, over: Plain): Plain {
-  const out: Plain = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = isPlain(out[k]) && isPlain(v) ? merge(out[k] as Plain, v) : v;
-  return out;
-}
-function presetConfig(name: PresetName): Pm2McpConfig {
-  return JSON.parse(readFileSync(fileURLToPath(new URL(`../../policies/${name}.json`, import.meta.url)), 'utf8')) as Pm2McpConfig;
-}
 function policy(preset: PresetName, over: Pm2McpConfig = {}): CompiledPolicy {
-  const config = merge(presetConfig(preset) as Plain, over as Plain) as Pm2McpConfig;
-  const compiled = compilePolicy({ config, root: ROOT, sources: [`policies/${preset}.json`], preset }, resolveInterpreterPath);
-  return withServerFacts(compiled, { pm2Home: join(ROOT, '.pm2'), pm2LogDir: join(ROOT, '.pm2', 'logs'), ownFiles: [join(ROOT, '.pm2', 'pm2-mcp', 'audit.jsonl')] });
+  return withServerFacts(presetPolicy(ROOT, preset, over), { pm2Home: join(ROOT, '.pm2'), pm2LogDir: join(ROOT, '.pm2', 'logs'), ownFiles: [join(ROOT, '.pm2', 'pm2-mcp', 'audit.jsonl')] });
 }
 
 function app(over: Partial<StartApp> = {}): StartApp {

@@ -13,6 +13,7 @@ import { logFileRefusal, type LogFileUse } from '../../src/policy/log-files.js';
 import type { LogFileRef, ServerFacts, StartApp } from '../../src/policy/types.js';
 import { claimsOf, existingClaims, sharedLogFile, type LogClaim } from '../../src/pm2/log-claims.js';
 import { inspectLogPath, inspectStoredLogPath, openLogFile, storedLogFileRefusal, type OpenedLogFile } from '../../src/pm2/log-path.js';
+import { hasMkfifo } from '../helpers/fifo.js';
 
 // ─── the pure rule ───────────────────────────────────────────────────────────────────────────
 
@@ -181,14 +182,6 @@ describe('inspectLogPath and openLogFile', () => {
   let dir = '';
   let canary = '';
   let socket: Server | undefined;
-  const hasMkfifo = (() => {
-    try {
-      execFileSync('sh', ['-c', 'command -v mkfifo'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
 
   before(() => {
     dir = realpathSync(mkdtempSync(join(tmpdir(), 'pm2-mcp-logpath-')));

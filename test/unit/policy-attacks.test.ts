@@ -7,10 +7,9 @@
 // expected behaviour and is kept visible without turning the suite red.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { resolveInterpreterPath } from '../../src/commands/load-policy.js';
 import { TOOL_NAMES, type Pm2McpConfig, type PresetName, type ToolName } from '../../src/config/types.js';
 import { ToolError, type ToolErrorCode } from '../../src/errors.js';
@@ -20,12 +19,13 @@ import { resolveTarget } from '../../src/pm2/targets.js';
 import type { Pm2RawProcess } from '../../src/pm2/types.js';
 import { REDACTED, describe as describeProcess, summarize } from '../../src/pm2/views.js';
 import { which } from '../../src/pm2/which.js';
-import { compilePolicy, type CompiledPolicy } from '../../src/policy/compile.js';
+import type { CompiledPolicy } from '../../src/policy/compile.js';
 import { evaluate } from '../../src/policy/evaluate.js';
 import { redactRequest } from '../../src/policy/redact-request.js';
 import type { CanonicalRequest, Effect, ProcessRef, TargetRef } from '../../src/policy/types.js';
 import { reloadProcess, restartProcess, startProcess, stopProcess } from '../../src/server/tools/lifecycle.js';
 import { refOf } from '../../src/server/tools/targets.js';
+import { merge, presetPolicy, type Plain } from '../helpers/policies.js';
 
 // ─── the layout ──────────────────────────────────────────────────────────────────────────────
 //   ROOT/apps/api/server.js        the legit app (plus exec.js, run.sh, runner, blob, x.ts …)
@@ -91,22 +91,8 @@ const API = { name: 'api', script: 'server.js', cwd: 'api' };
 
 // ─── policies ────────────────────────────────────────────────────────────────────────────────
 
-type Plain = Record<string, unknown>;
-const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
-/** Objects merge key by key; arrays and scalars replace (the config contract). */
-function merge(base: Plain, over: Plain): Plain {
-  const out: Plain = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = isPlain(out[k]) && isPlain(v) ? merge(out[k] as Plain, v) : v;
-  return out;
-}
-
-function presetConfig(name: PresetName): Pm2McpConfig {
-  return JSON.parse(readFileSync(fileURLToPath(new URL(`../../policies/${name}.json`, import.meta.url)), 'utf8')) as Pm2McpConfig;
-}
-
 function policy(preset: PresetName, over: Pm2McpConfig = {}): CompiledPolicy {
-  const config = merge(presetConfig(preset) as Plain, over as Plain) as Pm2McpConfig;
-  return compilePolicy({ config, root: ROOT, sources: [`policies/${preset}.json`], preset }, resolveInterpreterPath);
+  return presetPolicy(ROOT, preset, over);
 }
 
 const STRICT_OVER: Pm2McpConfig = {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspectLogPath } from '../../src/pm2/log-path.js';
 import { tailFile, type TailResult } from '../../src/pm2/tail.js';
+import { hasMkfifo } from '../helpers/fifo.js';
 
 let dir = '';
 let fileCounter = 0;
@@ -322,14 +323,6 @@ test('the file resolve checked is read', async () => {
   assert.equal(r.refused, undefined);
 });
 
-const hasMkfifo = (() => {
-  try {
-    execFileSync('sh', ['-c', 'command -v mkfifo'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 test('a FIFO is refused at once instead of blocking the read', { skip: !hasMkfifo, timeout: 5_000 }, async () => {
   const fifo = join(dir, 'fifo.log');

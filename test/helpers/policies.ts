@@ -1,0 +1,26 @@
+// Compiled policies for unit tests: a preset from policies/ with a config laid over it, the way
+// the config contract merges (objects key by key; arrays and scalars replace).
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { resolveInterpreterPath } from '../../src/commands/load-policy.js';
+import type { Pm2McpConfig, PresetName } from '../../src/config/types.js';
+import { compilePolicy, type CompiledPolicy } from '../../src/policy/compile.js';
+
+export type Plain = Record<string, unknown>;
+const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function merge(base: Plain, over: Plain): Plain {
+  const out: Plain = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = isPlain(out[k]) && isPlain(v) ? merge(out[k] as Plain, v) : v;
+  return out;
+}
+
+export function presetConfig(name: PresetName): Pm2McpConfig {
+  return JSON.parse(readFileSync(fileURLToPath(new URL(`../../policies/${name}.json`, import.meta.url)), 'utf8')) as Pm2McpConfig;
+}
+
+/** The preset, `over` laid on it, compiled with `root` as the config's folder. */
+export function presetPolicy(root: string, preset: PresetName, over: Pm2McpConfig = {}): CompiledPolicy {
+  const config = merge(presetConfig(preset) as Plain, over as Plain) as Pm2McpConfig;
+  return compilePolicy({ config, root, sources: [`policies/${preset}.json`], preset }, resolveInterpreterPath);
+}
