@@ -13,6 +13,7 @@ export type ToolErrorCode =
   | 'DAEMON_UNREACHABLE'
   | 'DAEMON_NOT_RUNNING'
   | 'START_REFUSED'
+  | 'LOG_FILE_REFUSED'
   | 'NOT_SUPPORTED'
   | 'PM2_ERROR'
   | 'POLICY_DENIED'

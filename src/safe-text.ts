@@ -26,5 +26,16 @@ export function safe(text: string): string {
  * such character is inside a string, where \uXXXX is its valid escape: the text stays the same JSON.
  */
 export function safeJson(json: string): string {
-  return json.replace(UNSAFE, escapeUnits);
+  return json.replace(UNSAFE_BUT_LAYOUT, escapeUnits);
+}
+
+/** Tabs and line breaks stay: JSON.stringify escapes them inside strings, so outside they are layout. */
+const UNSAFE_BUT_LAYOUT = /(?![\t\n\r])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
+
+/**
+ * For a tool's reply text (an error quoting what the client sent, say): the same characters
+ * escaped, tabs and line breaks kept, backslashes left alone so JSON-quoted names read as before.
+ */
+export function safeReply(text: string): string {
+  return text.replace(UNSAFE_BUT_LAYOUT, escapeUnits);
 }

@@ -1,15 +1,17 @@
 // Finds the config (cosmiconfig), follows its `extends` chain down to a preset, validates every
 // file of the chain on its own (presets included), then merges them base first. Any problem is a
-// ConfigError naming the one file it is in.
+// ConfigError naming the one file it is in. The search looks from the working folder up to its
+// repository's root only, and every file of the chain must be one pm2-mcp can trust
+// (config-trust.ts): a config found above the project, or planted by another user, is none.
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { cosmiconfig, Loader } from 'cosmiconfig';
 import { ConfigError, errorMessage } from '../errors.js';
+import { assertTrusted, searchBound, searchDirs, userConfigDir, within } from './config-trust.js';
 import { mergeConfigs } from './merge.js';
-import { refusedRoot, rootFacts } from './project-root.js';
+import { refusedConfigRoot, refusedRoot, rootFacts } from './project-root.js';
 import { isPresetName, presetFile } from './presets.js';
 import { PRESET_NAMES, type PresetName, type Pm2McpConfig } from './types.js';
 import { validateConfig } from './validate.js';
@@ -67,7 +69,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
 const EMPTY_PROBLEM = '(root): the file is empty (expected an object)';
 
 /**
- * Wraps cosmiconfig's loaders to close three gaps:
+ * Wraps cosmiconfig's loaders to close four gaps:
+ * - cosmiconfig loads (and for JS, runs) whatever file it finds or is given: each file must first
+ *   pass assertTrusted (owner, mode, folder). A package.json is judged only if it holds our key:
+ *   the search reads every package.json on its way, and one without the key is no config;
  * - the search skips, silently, a file whose loading fails with ENOENT, EACCES, EISDIR or
  *   ENOTDIR, and a JS config may fail that way on its own (reading some missing file): any error
  *   of a loader becomes a ConfigError, which carries no code;
@@ -79,13 +84,15 @@ const EMPTY_PROBLEM = '(root): the file is empty (expected an object)';
  */
 function guarded(loader: Loader): Loader {
   return async (filepath, content) => {
+    const isPackage = basename(filepath) === 'package.json';
+    if (!isPackage) assertTrusted(filepath);
     let data: unknown;
     try {
       data = await loader(filepath, content);
     } catch (err) {
       throw err instanceof ConfigError ? err : new ConfigError(filepath, [loadProblem(err, filepath)]);
     }
-    const isPackage = basename(filepath) === 'package.json';
+    if (isPackage && isObject(data) && Object.hasOwn(data, MODULE_NAME)) assertTrusted(filepath);
     if (data === null && !isPackage) {
       const onlyComments = content.split('\n').every((line) => /^\s*(#.*)?$/.test(line));
       throw new ConfigError(filepath, [onlyComments ? EMPTY_PROBLEM : '(root): expected an object, got null']);
@@ -110,8 +117,9 @@ const importDefault: Loader = async (filepath) => {
 };
 
 // cosmiconfig (with js-yaml and its parsers) loads only when a config file may exist: a start
-// with no config file, the common case, does not pay for it.
-async function explorer(): Promise<Explorer> {
+// with no config file, the common case, does not pay for it. `stopDir`: the highest folder a
+// search looks in (searchBound); load() ignores it.
+async function explorer(stopDir?: string): Promise<Explorer> {
   const imported = await import('cosmiconfig');
   // A bundled dynamic import of this CommonJS package hands the exports over as `default`.
   const lib = typeof imported.cosmiconfig === 'function' ? imported : (imported as unknown as { default: typeof imported }).default;
@@ -125,8 +133,10 @@ async function explorer(): Promise<Explorer> {
   loaders['.mts'] = loaders['.ts']!;
   return cosmiconfig(MODULE_NAME, {
     searchPlaces: SEARCH_PLACES,
-    // From cwd up to the home folder (or /), then the user's config folder (~/.config/pm2-mcp).
+    // From cwd up to stopDir (cosmiconfig walks by name and stops at that folder, included), then
+    // the user's config folder (~/.config/pm2-mcp).
     searchStrategy: 'global',
+    ...(stopDir === undefined ? {} : { stopDir }),
     loaders,
     // An empty config file that is found is an error, not a reason to keep looking upward.
     ignoreEmptySearchPlaces: false,
@@ -189,22 +199,30 @@ export async function loadPreset(name: PresetName): Promise<{ label: string; con
   return { label: `preset ${name} (${file})`, config: loaded.data as Pm2McpConfig };
 }
 
-async function findTop(ex: Explorer, opts: LoadOptions): Promise<{ file: string; data: unknown } | null> {
+async function findTop(opts: LoadOptions): Promise<{ file: string; data: unknown } | null> {
   if (opts.configFile !== undefined) {
     const file = resolve(opts.cwd, opts.configFile);
-    const loaded = await readConfig(ex, file);
+    const loaded = await readConfig(await explorer(), file);
     if (!loaded.ok) throw new ConfigError(file, [loaded.folder ? 'is a folder, expected a config file' : 'file not found']);
     return { file, data: loaded.data };
   }
+  const bound = searchBound(opts.cwd);
   let result;
   try {
-    result = await ex.search(opts.cwd);
+    result = await (await explorer(bound)).search(opts.cwd);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     const file = isObject(err) && typeof err.filepath === 'string' ? err.filepath : resolve(opts.cwd);
     throw new ConfigError(file, [loadProblem(err, file)]);
   }
   if (result === null) return null;
+  // A cosmiconfig meta config (a "cosmiconfig" key in the package.json of the process's working
+  // folder, or its .config/config.*) may override stopDir and searchPlaces: whatever it says, a
+  // file from outside the bound or the user's config folder is not adopted.
+  const found = resolve(result.filepath);
+  if (!within(found, bound) && !within(found, userConfigDir())) {
+    throw new ConfigError(found, [`found outside the folders the search may look in (${bound} and below, ${userConfigDir()}): a cosmiconfig meta config must have widened the search`]);
+  }
   return { file: result.filepath, data: resultData(result, result.filepath) };
 }
 
@@ -222,22 +240,20 @@ async function presetAt(realFile: string): Promise<PresetName | null> {
 }
 
 /**
- * Could cosmiconfig's search find anything? The same places, looked at with plain stats from cwd
- * to the file system's root, plus the user's config folder. A superset of what the search
- * reads, so "no" is safe.
+ * Could cosmiconfig's search find anything? The same places, looked at with plain stats in the
+ * same folders (cwd up to searchBound), plus the user's config folder. A superset of what the
+ * search reads, so "no" is safe.
  */
 // Synchronous on purpose: a few dozen stats before start-up answers, µs each, where promise
 // stats would cost a thread-pool round trip apiece.
 function mayFindConfig(cwd: string): boolean {
   const places = SEARCH_PLACES.filter((p) => p !== 'package.json');
-  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+  for (const dir of searchDirs(cwd)) {
     for (const place of places) if (existsSync(resolve(dir, place))) return true;
     const pkg = readIfExists(resolve(dir, 'package.json'));
     if (pkg !== undefined && pkg.includes(`"${MODULE_NAME}"`)) return true;
-    if (dirname(dir) === dir) break;
   }
-  const configHome = process.env.XDG_CONFIG_HOME || resolve(homedir(), '.config');
-  return existsSync(resolve(configHome, MODULE_NAME));
+  return existsSync(userConfigDir());
 }
 
 function readIfExists(path: string): string | undefined {
@@ -266,9 +282,14 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   if (policy !== undefined && !isPresetName(policy)) {
     throw new ConfigError('--policy', [`"${policy}" is not a preset (expected one of ${PRESET_NAMES.join(', ')})`]);
   }
-  const top = opts.configFile === undefined && !mayFindConfig(opts.cwd) ? null : await findTop(await explorer(), opts);
+  const top = opts.configFile === undefined && !mayFindConfig(opts.cwd) ? null : await findTop(opts);
 
   if (top === null) return withoutConfigFile(opts.cwd, policy);
+  // The top file passed assertTrusted (by its real folder); its folder, as found or named, is
+  // the root: judged as one.
+  const root = await realpath(dirname(top.file));
+  const refusedAsRoot = refusedConfigRoot(root);
+  if (refusedAsRoot !== undefined) throw new ConfigError(top.file, [refusedAsRoot]);
 
   // Walk the chain top-down; merge it bottom-up.
   const layers: Array<{ label: string; config: Pm2McpConfig }> = [];
@@ -312,7 +333,7 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   const config = layers.reduce<Pm2McpConfig>((acc, layer) => mergeConfigs(acc, layer.config), {});
   return {
     config,
-    root: await realpath(dirname(top.file)),
+    root,
     configFile: top.file,
     sources: layers.map((l) => l.label),
     preset,

@@ -10,6 +10,7 @@
 import { statSync, realpathSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { isAbsolute, parse, resolve } from 'node:path';
+import { isSharedFolder } from './config-trust.js';
 
 /**
  * What makes a folder a project: something only a person setting up a project puts there.
@@ -60,6 +61,8 @@ export interface RootFacts {
   homes: readonly string[];
   /** The PROJECT_MARKERS names present in realCwd with the right kind. */
   markers: readonly string[];
+  /** realCwd is world-writable or sticky (as /tmp, /var/tmp, /dev/shm): every user may put files in it. */
+  shared?: boolean;
 }
 
 export type RootVerdict = { project: true; marker: string } | { project: false; why: string };
@@ -82,6 +85,26 @@ function systemReason(path: string): string | undefined {
   return undefined;
 }
 
+const SHARED_WHY = 'every user may write to it (a world-writable or sticky folder)';
+
+/**
+ * Why the folder of a config file may not be the root, or undefined when it may. Fewer refusals
+ * than judgeRoot: a config file is its owner's explicit choice of root (the home, a folder with
+ * no marker), but a config never makes a root of the disk's root, nor of a folder where every
+ * user may put scripts (they would be the root's own scripts). Its file passed configDistrust.
+ */
+export function judgeConfigRoot(realDir: string, shared: boolean): string | undefined {
+  if (parse(realDir).root === realDir) return 'it is the file system\'s root';
+  if (shared) return SHARED_WHY;
+  return undefined;
+}
+
+/** judgeConfigRoot on a real folder (a realpath): the one line of the ConfigError, or undefined. */
+export function refusedConfigRoot(realDir: string): string | undefined {
+  const why = judgeConfigRoot(realDir, isSharedFolder(realDir));
+  return why === undefined ? undefined : `its folder ${realDir} cannot be the root (${why}): put the config in the project's own folder`;
+}
+
 /** Why the working folder may not be the root, or the marker that makes it a project. */
 export function judgeRoot(facts: RootFacts): RootVerdict {
   const { realCwd: dir } = facts;
@@ -91,6 +114,7 @@ export function judgeRoot(facts: RootFacts): RootVerdict {
   if (held !== undefined) return { project: false, why: `it holds the home folder ${held}` };
   const system = systemReason(dir);
   if (system !== undefined) return { project: false, why: system };
+  if (facts.shared === true) return { project: false, why: SHARED_WHY };
   const marker = PROJECT_MARKERS.find((m) => facts.markers.includes(m.name));
   if (marker === undefined) return { project: false, why: 'it holds no package.json, .git or ecosystem.config.* file' };
   return { project: true, marker: marker.name };
@@ -144,5 +168,6 @@ function hasMarker(dir: string, marker: { name: string; folder: boolean }): bool
  */
 export function rootFacts(cwd: string, env: NodeJS.ProcessEnv = process.env): RootFacts {
   const realCwd = realpathSync.native(cwd);
-  return { realCwd, homes: homeFolders(env), markers: PROJECT_MARKERS.filter((m) => hasMarker(realCwd, m)).map((m) => m.name) };
+  const markers = PROJECT_MARKERS.filter((m) => hasMarker(realCwd, m)).map((m) => m.name);
+  return { realCwd, homes: homeFolders(env), markers, shared: isSharedFolder(realCwd) };
 }

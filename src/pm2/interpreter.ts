@@ -46,7 +46,8 @@ async function resolveExplicit(explicit: string): Promise<Interpreter> {
     const real = realOrUndefined(explicit);
     if (!real) throw new ToolError('START_REFUSED', `The interpreter ${explicit} does not exist.`);
     if (!which(real)) throw new ToolError('START_REFUSED', `The interpreter ${explicit} is not an executable file.`);
-    // Named after the file it really is: a link called "node" to bash is bash.
+    // Named after the file it really is: a link called "node" to bash is bash (and a link to a
+    // script such as tsx's dist/cli.mjs is that script: name such interpreters by their command).
     return withTypeStripping({ name: basename(real), path: real });
   }
   if (!NAME.test(explicit)) {
@@ -84,9 +85,10 @@ function realOrUndefined(path: string): string | undefined {
   }
 }
 
+/** python3 first: on most systems `python` is absent or Python 2, and policies name python3. */
 async function findPython(): Promise<Interpreter> {
-  if (which('python')) return resolveName('python');
-  return resolveName('python3');
+  if (which('python3')) return resolveName('python3');
+  return resolveName('python');
 }
 
 /** pm2 sniffs the first bytes for a NUL or a control-character-heavy header; a NUL or ELF magic is enough here. */

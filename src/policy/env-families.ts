@@ -12,7 +12,7 @@
 export interface EnvFamily {
   /** Stable id, shown in the denial's rule: start.env.family.<id>. */
   id: string;
-  /** Names or NAME_* prefixes ("*" only at the end). */
+  /** Names, or patterns where "*" is any run of characters (NAME_*, *_BINARY_PATH). */
   names: readonly string[];
   /** What reading them does, in a few words. */
   why: string;
@@ -40,6 +40,9 @@ export const ENV_FAMILIES: readonly EnvFamily[] = [
   { id: 'hooks', names: ['BROWSER', 'EDITOR', 'VISUAL', 'PAGER', 'MANPAGER', 'SYSTEMD_PAGER', 'LESS*', 'TERMINAL', 'DISPLAY_CMD'], why: 'libraries run the command these name (python\'s webbrowser runs $BROWSER; less runs LESSOPEN)', source: 'docs.python.org/3/library/webbrowser.html; `man less` (LESSOPEN); `man git-var` (GIT_EDITOR, GIT_PAGER)' },
   { id: 'build', names: ['CC', 'CXX', 'CPP', 'LD', 'AR', 'MAKEFLAGS', 'MAKELEVEL', 'MFLAGS', 'CFLAGS', 'CXXFLAGS', 'LDFLAGS', 'CPPFLAGS'], why: 'build tools a script spawns (node-gyp, make, setuptools) run the compiler these name, with these flags', source: 'GNU make manual, Implicit Variables; node-gyp README' },
   { id: 'search-paths', names: ['PATH', 'HOME', 'XDG_*', 'TMPDIR'], why: 'they decide which program a bare command runs and where startup files (.bashrc, .gitconfig, .npmrc, python user site) are read from; the operator sets them through start.env.passThrough', source: 'POSIX XBD 8.3 (PATH, HOME); XDG Base Directory Specification' },
+  { id: 'version-managers', names: ['PYENV*', 'RBENV*', 'NODENV*', 'ASDF_*', 'MISE_*', 'RTX_*', 'VOLTA_*', 'NVM_*', 'FNM_*', 'N_PREFIX', 'JENV_*', 'SDKMAN_*', 'GOENV_*', 'PLENV_*', 'PHPENV_*', 'CONDA_*', 'VIRTUAL_ENV', 'PIPENV_*', 'POETRY_*'], why: 'the shims these managers put on the PATH pick the interpreter binary (PYENV_VERSION), run hooks (PYENV_HOOK_PATH sources files) and read their own config from here', source: 'github.com/pyenv/pyenv#environment-variables; rbenv README (Environment variables); asdf-vm.com/manage/configuration.html; mise.jdx.dev/configuration.html; volta.sh' },
+  { id: 'native-tools', names: ['ESBUILD_*', 'SWC_*', '*_BINARY_PATH', '*_BINARY', '*_BIN_PATH', 'PRISMA_*_BINARY', 'SASS_BINARY_*', 'ELECTRON_*', 'PUPPETEER_*', 'PLAYWRIGHT_*', 'CHROME_PATH', 'CHROMIUM_PATH'], why: 'JavaScript tools run the native binary these name instead of their own (esbuild runs ESBUILD_BINARY_PATH; puppeteer and playwright launch the browser path given)', source: 'esbuild lib/npm/node-platform.ts (ESBUILD_BINARY_PATH); pptr.dev/api/puppeteer.configuration; playwright.dev/docs/browsers' },
+  { id: 'tool-config', names: ['AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'BOTO_CONFIG', 'KRB5_CONFIG', 'KRB5CCNAME', 'EXINIT', 'VIMINIT', 'MYVIMRC', 'GNUPGHOME', 'DOCKER_CONFIG', 'DOCKER_HOST', 'KUBECONFIG', 'CLOUDSDK_*', 'AZURE_CONFIG_DIR', 'WGETRC', 'CURL_HOME', 'NETRC', 'INPUTRC', 'TERMINFO', 'TERMINFO_DIRS'], why: 'libraries and the tools a script calls read a config file named here, and some configs run commands (AWS credential_process, kubeconfig exec plugins, vim EXINIT)', source: 'docs.aws.amazon.com/cli/latest/userguide/cli-configure-sourcing-external.html; kubernetes.io/docs/reference/access-authn-authz/authentication (exec plugins); `man vim` (EXINIT)' },
   { id: 'pm2', names: ['PM2_*', 'PROCESS_TITLE', 'pmx', 'io', 'trace', 'km_link', 'unique_id', 'NODE_APP_INSTANCE', 'windowsHide'], why: 'pm2 reads these in the daemon and the process container: PROCESS_TITLE disguises the app in `ps`, io and trace configure the injected agent', source: 'pm2 lib/ProcessContainerFork.js, lib/ProcessUtils.js, lib/God.js' },
 ];
 
@@ -55,22 +58,17 @@ export const ENV_FAMILY_EXCEPTIONS: Readonly<Record<string, string>> = {
 
 interface CompiledFamily {
   family: EnvFamily;
-  exact: ReadonlySet<string>;
-  prefixes: readonly string[];
+  /** One anchored, case-insensitive pattern: "*" is any run of characters. */
+  re: RegExp;
 }
 
 const COMPILED: readonly CompiledFamily[] = ENV_FAMILIES.map((family) => ({
   family,
-  exact: new Set(family.names.filter((n) => !n.endsWith('*')).map((n) => n.toUpperCase())),
-  prefixes: family.names.filter((n) => n.endsWith('*')).map((n) => n.slice(0, -1).toUpperCase()),
+  re: new RegExp(`^(?:${family.names.map((n) => n.split('*').map((part) => part.replace(/[\\^$.|+?()[\]{}]/g, '\\$&')).join('.*')).join('|')})$`, 'i'),
 }));
 
 /** The family an env name belongs to, or undefined when it belongs to none (or is an exception). */
 export function envFamilyOf(name: string): EnvFamily | undefined {
   if (Object.hasOwn(ENV_FAMILY_EXCEPTIONS, name)) return undefined;
-  const upper = name.toUpperCase();
-  for (const c of COMPILED) {
-    if (c.exact.has(upper) || c.prefixes.some((p) => upper.startsWith(p))) return c.family;
-  }
-  return undefined;
+  return COMPILED.find((c) => c.re.test(name))?.family;
 }

@@ -32,7 +32,9 @@ function decide(request: CanonicalRequest, policy: CompiledPolicy): Decision {
     return hard(deny('tools.unknown', `${op} is not an operation this policy knows`, 'no config allows it: every tool must be named by the policy'));
   }
   if (named !== 'allow') {
-    return deny(`tools.${op}`, `${op} is turned off by the ${policy.preset} policy`, `set "tools": { "${op}": "allow" } in ${configName(policy)}`);
+    const off = deny(`tools.${op}`, `${op} is turned off by the ${policy.preset} policy`, `set "tools": { "${op}": "allow" } in ${configName(policy)}`);
+    // A dry run cannot take back stopping every process of the daemon (the server with it).
+    return request.kind === 'daemon' && request.destructive === true ? hard(off) : off;
   }
   switch (request.kind) {
     case 'read': {
@@ -44,7 +46,7 @@ function decide(request: CanonicalRequest, policy: CompiledPolicy): Decision {
       return allow('read', `${op} only reads`);
     }
     case 'daemon':
-      return allow(`tools.${op}`, `${op} is allowed by the ${policy.preset} policy`);
+      return decideDaemon(request, policy);
     case 'operate':
       return decideOperate(request, policy);
     case 'start':
@@ -108,6 +110,19 @@ function decideOperate(request: Extract<CanonicalRequest, { kind: 'operate' }>, 
   const refused = filesRefusal(request.files, policy, 'flush');
   if (refused) return refused;
   return allow('processes.scope', `${target.processes.map((p) => p.name).join(', ')} ${target.processes.length > 1 ? 'are' : 'is'} in scope`);
+}
+
+function decideDaemon(request: Extract<CanonicalRequest, { kind: 'daemon' }>, policy: CompiledPolicy): Decision {
+  const op = request.operation;
+  // docs/threat-model.md §T21: stopping every process stops a pm2-mcp server that pm2 manages.
+  const servers = (request.affects ?? []).filter((p) => p.server === true);
+  if (servers.length) return hard(deny('processes.server', `${op} would stop ${names(servers)}, a pm2-mcp server`, 'stop the pm2-mcp server from a shell first'));
+  // §T9: pm2 reopens every log file by its name, following links: each must still be one it may write.
+  for (const ref of request.files ?? []) {
+    const refused = logFileRefusal(ref, policy, 'restart');
+    if (refused) return { ...refused, reason: `${op} would make pm2 reopen it: ${refused.reason}` };
+  }
+  return allow(`tools.${op}`, `${op} is allowed by the ${policy.preset} policy`);
 }
 
 export function inScope(p: ProcessRef, policy: CompiledPolicy): boolean {

@@ -57,6 +57,7 @@ export function misfit(input: FitInput): string | undefined {
   if (!ok(family)) {
     if (fits.length === 0) return `no interpreter is known to fit a ${ext ? `"${ext}"` : 'extensionless'} file; pair it with one in start.runWith`;
     if (family === 'node' && ts) return 'node on this machine does not strip TypeScript types, so pm2 would load ts-node from the working folder upward (a module outside the root); use tsx, deno or bun';
+    if (family === undefined) return `${input.interpreter} is not an interpreter known to run ${ext} files (they fit ${[...new Set(fits)].join(', ')}; give the interpreter by its command name, e.g. "tsx", or pair it in start.runWith)`;
     return `${input.interpreter} does not run ${ext} files (they fit ${[...new Set(fits)].join(', ')})`;
   }
   // A link called "node" to bash is bash: the real file must be of the same family.

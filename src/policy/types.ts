@@ -96,7 +96,16 @@ export type CanonicalRequest =
       /** flush: the log files it would truncate. */
       files?: LogFileRef[];
     }
-  | { kind: 'daemon'; operation: string };
+  | {
+      kind: 'daemon';
+      operation: string;
+      /** Every process the operation would stop (kill_daemon): none may be a pm2-mcp server. */
+      affects?: ProcessRef[];
+      /** Set for an operation no dry run may perform: it stops every process of the daemon. */
+      destructive?: true;
+      /** reload_logs: the log files pm2 would reopen by name, following links. */
+      files?: LogFileRef[];
+    };
 
 export type Effect = 'allow' | 'deny';
 

@@ -12,6 +12,7 @@ import type { ProcessRef } from '../policy/types.js';
 import { dispatch, type Gate } from './dispatch.js';
 import { listProcessResources, PROCESS_TEMPLATE, PROCESSES_URI, processIdOf, processUri, readProcess, readProcesses } from './resources.js';
 import { TOOLS } from './tools/index.js';
+import { safeReply } from '../safe-text.js';
 import { toWire } from './wire.js';
 
 export interface ServerOptions {
@@ -116,7 +117,9 @@ export function createMcpServer(options: ServerOptions): Server {
 function errorResult(error: ToolError): CallToolResult {
   return {
     isError: true,
-    content: [{ type: 'text', text: `${error.code}: ${error.message}` }],
+    // The message may quote what the client sent (a name, a path): no control or bidi character
+    // reaches the client's terminal (docs/threat-model.md §T14).
+    content: [{ type: 'text', text: safeReply(`${error.code}: ${error.message}`) }],
     // Not structuredContent: clients validate that against the tool's output schema.
     _meta: { 'pm2-mcp/error': { code: error.code, ...error.details } },
   };

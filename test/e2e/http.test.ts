@@ -849,8 +849,10 @@ describe('--pm2', () => {
   test('starts the HTTP server as a pm2 process, exits 0, and the server answers', async () => {
     const home = await tempHome('pm2mcp-http-p-');
     const cwd = await tempHome('pm2mcp-http-pc-');
-    // A project: the managed server's cwd lies inside the standard preset's root, as in the review.
+    // A project: the managed server's cwd lies inside the standard preset's root, as in the review;
+    // in audit mode, where soft denials run: the server must stay out of reach all the same.
     writeFileSync(join(cwd, 'package.json'), '{}\n');
+    writeConfig(cwd, { mode: 'audit' });
     const port = await freePort();
     const TOKEN = newToken();
     const r = await runCli([CLI, '--transport', 'http', '--port', String(port), '--pm2', '--pm2-name', 'mcp-under-pm2'], {
@@ -888,6 +890,14 @@ describe('--pm2', () => {
           assert.equal(r.isError, true, `${tool}: ${textOf(r)}`);
           assert.match(textOf(r), /rule processes\.server/);
         }
+        for (const target of ['all', '/.*/', 'default']) {
+          const r = await call(client, 'pm2_restart_process', { process: target });
+          assert.match(textOf(r), /rule processes\.server/, `restart ${target}: ${textOf(r)}`);
+        }
+        // Killing the daemon would kill the server: never, not even as a dry run.
+        const kill = await call(client, 'pm2_kill_daemon');
+        assert.equal(kill.isError, true, textOf(kill));
+        assert.match(textOf(kill), /rule (processes\.server|tools\.pm2_kill_daemon)/);
       }
       const stillThere = await raw(url, { body: INITIALIZE, headers: bearer(TOKEN) });
       assert.equal(stillThere.status, 200);

@@ -147,6 +147,25 @@ describe('log files as a weapon, names that are not names', () => {
     assert.equal(readFileSync(canary, 'utf8'), 'CANARY-SWAP\n');
   });
 
+  test('a log file swapped for a link to the audit log: reload_logs and restart do not make pm2 reopen it', async () => {
+    const r = await start([{ name: 'w-reopen', script: 'app.js', args: ['w-reopen'], out_file: 'logs/reopen.log' }]);
+    assert.equal(r.isError, undefined, textOf(r));
+    await waitFor(async () => (await tail('w-reopen')).result.lines.some((l) => l.text === 'APP-LINE w-reopen'), 'w-reopen wrote its line');
+    rmSync(join(proj, 'logs', 'reopen.log'));
+    symlinkSync(audit(), join(proj, 'logs', 'reopen.log'));
+    const reload = await call(s.client, 'pm2_reload_logs');
+    refused(reload, /^LOG_FILE_REFUSED: Nothing was reopened: .*is a symbolic link/, 'reload_logs over a swapped log');
+    for (const tool of ['pm2_restart_process', 'pm2_reload_process']) {
+      refused(await call(s.client, tool, { process: 'w-reopen' }), /reopen\.log is a symbolic link/, `${tool} over a swapped log`);
+    }
+    // Stop and delete stay possible: they reopen nothing.
+    assert.equal((await call(s.client, 'pm2_delete_process', { process: 'w-reopen' })).isError, undefined);
+    rmSync(join(proj, 'logs', 'reopen.log'));
+    for (const line of readFileSync(audit(), 'utf8').split('\n').filter(Boolean)) assert.doesNotThrow(() => JSON.parse(line), line);
+    const verify = await run([CLI, 'audit', 'verify', audit()], proj, cleanEnv({ PM2_MCP_HOME: home }));
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+  });
+
   test('a log folder allowed at start, then swapped for a link to a folder outside: neither read nor emptied', async () => {
     mkdirSync(join(proj, 'logs', 'sub'));
     const r = await start([{ name: 'w-dirswap', script: 'app.js', args: ['w-dirswap'], out_file: 'logs/sub/x.log' }]);

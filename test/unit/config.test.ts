@@ -283,8 +283,8 @@ describe('loadConfig', () => {
   });
 
   test('a config file in a folder that is no project: its folder is the root (the owner chose it)', async () => {
-    const dir = await project({ 'pm2-mcp.config.json': { extends: 'standard' }, 'sub/keep': '' });
-    const loaded = await loadConfig({ cwd: join(dir, 'sub') });
+    const dir = await project({ 'pm2-mcp.config.json': { extends: 'standard' } });
+    const loaded = await loadConfig({ cwd: dir });
     assert.equal(loaded.preset, 'standard');
     assert.equal(loaded.root, dir);
     assert.equal(loaded.rootRefused, undefined);
@@ -294,8 +294,9 @@ describe('loadConfig', () => {
     assert.equal(named.rootRefused, undefined);
   });
 
-  test('search finds pm2-mcp.config.json in a parent folder of cwd', async () => {
-    const dir = await project({ 'pm2-mcp.config.json': { extends: 'strict', mode: 'audit' }, 'a/b/c/keep': '' });
+  // The search goes up to the nearest folder with a .git only (test/unit/config-search.test.ts).
+  test('search finds pm2-mcp.config.json in a parent folder of cwd, up to the repository root', async () => {
+    const dir = await project({ '.git/HEAD': '', 'pm2-mcp.config.json': { extends: 'strict', mode: 'audit' }, 'a/b/c/keep': '' });
     const loaded = await loadConfig({ cwd: join(dir, 'a', 'b', 'c') });
     assert.equal(loaded.configFile, join(dir, 'pm2-mcp.config.json'));
     assert.equal(loaded.root, dir);
@@ -313,7 +314,7 @@ describe('loadConfig', () => {
   });
 
   test('search finds the "pm2-mcp" key of package.json, and skips a package.json without it', async () => {
-    const dir = await project({ 'package.json': { name: 'app', 'pm2-mcp': { extends: 'permissive', processes: { allowAll: false } } }, 'pkg/package.json': { name: 'inner' } });
+    const dir = await project({ '.git/HEAD': '', 'package.json': { name: 'app', 'pm2-mcp': { extends: 'permissive', processes: { allowAll: false } } }, 'pkg/package.json': { name: 'inner' } });
     const loaded = await loadConfig({ cwd: join(dir, 'pkg') });
     assert.equal(loaded.configFile, join(dir, 'package.json'));
     assert.equal(loaded.preset, 'permissive');
@@ -450,7 +451,7 @@ describe('loadConfig', () => {
   });
 
   test('root is the realpath of the config folder (reached through a symlink)', async () => {
-    const dir = await project({ 'real/pm2-mcp.config.json': { extends: 'strict' }, 'real/sub/keep': '' });
+    const dir = await project({ 'real/.git/HEAD': '', 'real/pm2-mcp.config.json': { extends: 'strict' }, 'real/sub/keep': '' });
     await symlink(join(dir, 'real'), join(dir, 'link'));
     const loaded = await loadConfig({ cwd: join(dir, 'link', 'sub') });
     assert.equal(loaded.configFile, join(dir, 'link', 'pm2-mcp.config.json'));
@@ -481,7 +482,7 @@ describe('loadConfig', () => {
 
   for (const content of ['', '# all commented out\n# mode: audit\n']) {
     test(`an empty config file found by the search is an error, not skipped: ${JSON.stringify(content)}`, async () => {
-      const dir = await project({ '.pm2-mcprc.yml': content, 'sub/keep': '' });
+      const dir = await project({ '.git/HEAD': '', '.pm2-mcprc.yml': content, 'sub/keep': '' });
       const err = await configError(loadConfig({ cwd: join(dir, 'sub') }));
       assert.equal(err.file, join(dir, '.pm2-mcprc.yml'));
       assert.deepEqual(err.problems, ['(root): the file is empty (expected an object)']);

@@ -63,6 +63,9 @@ describe('env families: names interpreters and their libraries read are refused 
     ['BASH_ENV', 'shell'], ['ENV', 'shell'], ['IFS', 'shell'], ['PS4', 'shell'], ['PROMPT_COMMAND', 'shell'], ['GIT_SSH_COMMAND', 'git'], ['GIT_CONFIG_COUNT', 'git'],
     ['SSH_ASKPASS', 'ssh'], ['OPENSSL_CONF', 'openssl'], ['PATH', 'search-paths'], ['HOME', 'search-paths'], ['XDG_CONFIG_HOME', 'search-paths'],
     ['PROCESS_TITLE', 'pm2'], ['PM2_HOME', 'pm2'], ['TS_NODE_COMPILER', 'typescript'], ['CC', 'build'],
+    ['PYENV_HOOK_PATH', 'version-managers'], ['PYENV_VERSION', 'version-managers'], ['RBENV_VERSION', 'version-managers'], ['ASDF_DATA_DIR', 'version-managers'], ['VIRTUAL_ENV', 'version-managers'],
+    ['ESBUILD_BINARY_PATH', 'native-tools'], ['PRISMA_QUERY_ENGINE_BINARY', 'native-tools'], ['MY_TOOL_BINARY_PATH', 'native-tools'], ['PUPPETEER_EXECUTABLE_PATH', 'native-tools'],
+    ['AWS_CONFIG_FILE', 'tool-config'], ['KUBECONFIG', 'tool-config'], ['EXINIT', 'tool-config'], ['AWS_REGION', undefined],
     ['PYTHONUNBUFFERED', undefined], ['PORT', undefined], ['DATABASE_URL', undefined], ['APP_MODE', undefined], ['NODEJS', undefined], ['LESS_THAN', 'hooks'], ['CCACHE', undefined],
   ];
   for (const [name, family] of cases) {
@@ -72,7 +75,7 @@ describe('env families: names interpreters and their libraries read are refused 
   test('every family says what it reads and where that is documented', () => {
     for (const f of ENV_FAMILIES) {
       assert.ok(f.why.length > 10 && f.source.length > 5 && f.names.length > 0, f.id);
-      for (const n of f.names) assert.ok(!n.slice(0, -1).includes('*'), `${f.id}: "*" only at the end (${n})`);
+      for (const n of f.names) assert.match(n, /^[A-Za-z0-9_*]+$/, `${f.id}: a name or a pattern of name characters and * (${n})`);
     }
   });
 
@@ -300,4 +303,32 @@ describe('processes.max caps what the agent\'s starts create', () => {
       if (effect === 'deny') assert.equal(d.ruleId, 'processes.max');
     });
   }
+});
+
+describe('daemon-wide operations', () => {
+  const server = { pm_id: 3, name: 'pm2-mcp', namespace: 'default', cwd: ROOT, server: true as const };
+  const app1 = { pm_id: 1, name: 'api', namespace: 'default', cwd: ROOT };
+  const killAllowed = policy('permissive', { tools: { pm2_kill_daemon: 'allow' } });
+  test('kill_daemon while pm2 manages a pm2-mcp server: a hard denial, even where kill_daemon is allowed', () => {
+    for (const p of [killAllowed, policy('permissive', { mode: 'audit', tools: { pm2_kill_daemon: 'allow' } })]) {
+      const d = evaluate({ kind: 'daemon', operation: 'pm2_kill_daemon', affects: [app1, server], destructive: true }, p);
+      assert.deepEqual([d.effect, d.ruleId, d.hard], ['deny', 'processes.server', true]);
+    }
+  });
+  test('kill_daemon turned off: in audit mode the denial binds (no dry run can undo it)', () => {
+    const d = evaluate({ kind: 'daemon', operation: 'pm2_kill_daemon', affects: [app1], destructive: true }, AUDIT_PERMISSIVE);
+    assert.deepEqual([d.effect, d.ruleId, d.hard], ['deny', 'tools.pm2_kill_daemon', true]);
+  });
+  test('kill_daemon opted in, no server among the processes: allowed', () => {
+    assert.equal(evaluate({ kind: 'daemon', operation: 'pm2_kill_daemon', affects: [app1], destructive: true }, killAllowed).effect, 'allow');
+  });
+  test('reload_logs: every file pm2 would reopen is judged as a restart judges it', () => {
+    const ok = { stream: 'out' as const, path: join(ROOT, '.pm2', 'logs', 'api-out.log') };
+    assert.equal(evaluate({ kind: 'daemon', operation: 'pm2_reload_logs', files: [ok] }, STANDARD).effect, 'allow');
+    const audit = { stream: 'out' as const, path: join(ROOT, '.pm2', 'pm2-mcp', 'audit.jsonl') };
+    const d = evaluate({ kind: 'daemon', operation: 'pm2_reload_logs', files: [ok, audit] }, policy('standard', { mode: 'audit' }));
+    assert.deepEqual([d.effect, d.ruleId, d.hard], ['deny', 'logs.ownFile', true]);
+    const outside = evaluate({ kind: 'daemon', operation: 'pm2_reload_logs', files: [{ stream: 'err', path: '/tmp/elsewhere.log' }] }, STANDARD);
+    assert.deepEqual([outside.effect, outside.ruleId], ['deny', 'start.logFiles']);
+  });
 });

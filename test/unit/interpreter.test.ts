@@ -85,8 +85,9 @@ test('by extension, with a controlled PATH', async () => {
     { name: '.mjs → node', file: 'app.mjs', path: () => [bin], expected: () => ({ name: 'node', path: real(join(bin, 'node')) }) },
     { name: '.JS (upper case) → node', file: 'APP.JS', path: () => [bin], expected: () => ({ name: 'node', path: real(join(bin, 'node')) }) },
     { name: '.sh → bash', file: 'run.sh', path: () => [bin], expected: () => ({ name: 'bash', path: real(join(bin, 'bash')) }) },
-    { name: '.py → python3 when there is no python', file: 'job.py', path: () => [bin], expected: () => ({ name: 'python3', path: real(join(bin, 'python3')) }) },
-    { name: '.py → python when there is one', file: 'job.py', path: () => [binWithPython, bin], expected: () => ({ name: 'python', path: real(join(binWithPython, 'python')) }) },
+    { name: '.py → python3', file: 'job.py', path: () => [bin], expected: () => ({ name: 'python3', path: real(join(bin, 'python3')) }) },
+    { name: '.py → python3 even when a python comes first (policies name python3)', file: 'job.py', path: () => [binWithPython, bin], expected: () => ({ name: 'python3', path: real(join(bin, 'python3')) }) },
+    { name: '.py → python when there is no python3', file: 'job.py', path: () => [binWithPython], expected: () => ({ name: 'python', path: real(join(binWithPython, 'python')) }) },
     { name: '.pl → perl', file: 'x.pl', path: () => [bin], expected: () => ({ name: 'perl', path: real(join(bin, 'perl')) }) },
     { name: 'first PATH entry wins', file: 'app.js', path: () => [bin, binWithPython], expected: () => ({ name: 'node', path: real(join(bin, 'node')) }) },
     { name: '.js with no node on the PATH → this node', file: 'app.js', path: () => [emptyBin], expected: () => ({ name: 'node', path: real(process.execPath) }) },
@@ -122,7 +123,7 @@ test('an interpreter that is not executable, or a folder, is not found', async (
     await assertRefused(decideInterpreter('ruby', script('x.rb')), 'The interpreter "ruby" is not on the PATH of the pm2-mcp server.', 'explicit ruby');
     await assertRefused(decideInterpreter('php', script('x.js')), 'The interpreter "php" is not on the PATH of the pm2-mcp server.', 'explicit php (a folder)');
   });
-  await withPath([emptyBin], () => assertRefused(decideInterpreter(undefined, script('job.py')), 'The interpreter "python3" is not on the PATH of the pm2-mcp server.', 'no python at all'));
+  await withPath([emptyBin], () => assertRefused(decideInterpreter(undefined, script('job.py')), 'The interpreter "python" is not on the PATH of the pm2-mcp server.', 'no python at all'));
 });
 
 test('TypeScript is refused with a hint', async () => {

@@ -4,11 +4,13 @@
 // line that serve, check and explain say.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { loadPolicy } from '../../src/commands/load-policy.js';
-import { judgeRoot, PROJECT_MARKERS, refusedRoot, rootFacts, type RootFacts } from '../../src/config/project-root.js';
+import { judgeConfigRoot, judgeRoot, PROJECT_MARKERS, refusedConfigRoot, refusedRoot, rootFacts, type RootFacts } from '../../src/config/project-root.js';
+
+const SHARED_WHY = 'every user may write to it (a world-writable or sticky folder)';
 
 const HOMES = ['/home/u'];
 const facts = (realCwd: string, markers: string[] = ['package.json'], homes: string[] = HOMES): RootFacts => ({ realCwd, homes, markers });
@@ -51,6 +53,10 @@ describe('judgeRoot', () => {
     { what: 'macOS /private itself', facts: facts('/private'), why: /system folder/ },
     { what: 'a folder with nothing', facts: facts('/srv/app', []), why: 'it holds no package.json, .git or ecosystem.config.* file' },
     { what: 'a temp folder with nothing', facts: facts('/tmp/x', []), why: /holds no package\.json/ },
+    // A folder every user may write to (world-writable or sticky) is no root, whatever it holds.
+    { what: 'a world-writable project folder', facts: { ...facts('/data/app', ['package.json', '.git']), shared: true }, why: SHARED_WHY },
+    { what: 'a sticky folder outside the known ones', facts: { ...facts('/scratch'), shared: true }, why: SHARED_WHY },
+    { what: '/tmp itself, which is shared too: the system-folder reason is said', facts: { ...facts('/tmp'), shared: true }, why: /system folder/ },
     // Projects.
     { what: '/tmp/proj with a package.json', facts: facts('/tmp/proj'), marker: 'package.json' },
     { what: '/srv/app with a .git', facts: facts('/srv/app', ['.git']), marker: '.git' },
@@ -62,6 +68,7 @@ describe('judgeRoot', () => {
     { what: 'a project on a mounted disk', facts: facts('/mnt/c/code/app'), marker: 'package.json' },
     { what: 'a Jenkins workspace under its home', facts: facts('/var/lib/jenkins/workspace/app', ['.git'], ['/var/lib/jenkins']), marker: '.git' },
     { what: 'a macOS temp folder', facts: facts('/private/var/folders/ab/T/proj'), marker: 'package.json' },
+    { what: 'shared: false is the default', facts: { ...facts('/srv/app'), shared: false }, marker: 'package.json' },
     { what: 'no home known (HOME unset, no passwd entry)', facts: facts('/tmp/proj', ['package.json'], []), marker: 'package.json' },
     { what: 'a daemon user whose home is /', facts: facts('/srv/app', ['package.json'], ['/']), marker: 'package.json' },
     // Prefix tricks: a name that starts like a refused folder is not inside it.
@@ -83,6 +90,23 @@ describe('judgeRoot', () => {
         }
       }
     });
+  }
+});
+
+// The folder of a config file is its owner's explicit choice of root: only the disk's root and a
+// folder every user may write to are refused (the home, a folder with no marker, /etc are not).
+describe('judgeConfigRoot', () => {
+  const cases: Array<[what: string, dir: string, shared: boolean, why: string | undefined]> = [
+    ['the disk\'s root', '/', false, 'it is the file system\'s root'],
+    ['/tmp (sticky, world-writable)', '/tmp', true, SHARED_WHY],
+    ['/dev/shm', '/dev/shm', true, SHARED_WHY],
+    ['a world-writable project folder', '/data/app', true, SHARED_WHY],
+    ['the home folder', '/home/u', false, undefined],
+    ['a folder with no project marker', '/srv/agents', false, undefined],
+    ['a project under /tmp', '/tmp/proj', false, undefined],
+  ];
+  for (const [what, dir, shared, why] of cases) {
+    test(`${what}: ${why === undefined ? 'a root' : 'refused'}`, () => assert.equal(judgeConfigRoot(dir, shared), why));
   }
 });
 
@@ -205,6 +229,18 @@ describe('rootFacts on real folders', () => {
       if (saved !== undefined) process.env.HOME = saved;
     }
   });
+
+  for (const mode of [0o777, 0o1777, 0o1755]) {
+    test(`a project folder of mode ${mode.toString(8)}: not a root, with or without a config`, () => {
+      const dir = folder(['package.json', '.git/']);
+      chmodSync(dir, mode);
+      assert.deepEqual(judgeRoot(rootFacts(dir, env)), { project: false, why: SHARED_WHY });
+      assert.equal(refusedConfigRoot(dir), `its folder ${dir} cannot be the root (${SHARED_WHY}): put the config in the project's own folder`);
+      chmodSync(dir, 0o755);
+      assert.equal(judgeRoot(rootFacts(dir, env)).project, true);
+      assert.equal(refusedConfigRoot(dir), undefined);
+    });
+  }
 
   test('a missing working folder throws (as the config search would)', () => {
     assert.throws(() => rootFacts(join(tmp, 'no-such-folder'), env), /ENOENT/);

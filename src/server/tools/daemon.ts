@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { defineTool } from '../operation.js';
 import { empty } from './schemas.js';
+import { listIfRunning, refOf } from './targets.js';
 
 export const dump = defineTool({
   name: 'pm2_dump',
@@ -27,7 +28,9 @@ export const killDaemon = defineTool({
   input: empty,
   output: z.object({ killed: z.boolean(), home: z.string() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
-  resolve: async () => ({ kind: 'daemon' as const, operation: 'pm2_kill_daemon' }),
+  // Every process dies with the daemon: the policy must see them (a pm2-mcp server among them is
+  // never stopped), and no dry run may perform it.
+  resolve: async (_args, ctx) => ({ kind: 'daemon' as const, operation: 'pm2_kill_daemon', affects: (await listIfRunning(ctx.pm2)).map(refOf), destructive: true as const }),
   execute: async (_req, ctx) => {
     await ctx.pm2.killDaemon();
     return { structured: { killed: true, home: ctx.pm2.home }, text: `The pm2 daemon of ${ctx.pm2.home} and its processes are stopped.` };

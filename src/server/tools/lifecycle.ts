@@ -17,7 +17,7 @@ import type { ProcessSummary } from '../../pm2/views.js';
 import { NAME_MAX_LENGTH, NAME_PATTERN } from '../../policy/names.js';
 import { defineTool, type ExecuteResult, type ServerContext } from '../operation.js';
 import { actionResultSchema, processArg, summarySchema } from './schemas.js';
-import { resolveProcesses } from './targets.js';
+import { listIfRunning, resolveProcesses } from './targets.js';
 
 const shortText = (max: number) => z.string().min(1).max(max);
 
@@ -55,22 +55,12 @@ export const startProcess = defineTool({
       }
     }
     const apps = await resolveStartApps(args, ctx.root, { jsEcosystemFiles: start.jsEcosystemFiles });
-    return { kind: 'start' as const, operation: 'pm2_start_process', apps, managed: await managedCount(ctx) };
+    return { kind: 'start' as const, operation: 'pm2_start_process', apps, managed: agentStartedCount(await listIfRunning(ctx.pm2)) };
   },
   // Checking that a name is free and starting under it is one step for every server on this
   // PM2_HOME: otherwise two starts racing with one name turn the second into a pm2 restart.
   execute: async (req, ctx) => withFileLock(join(ctx.pm2.home, 'pm2-mcp-start.lock'), () => startNew(req.apps, ctx)),
 });
-
-/** No daemon yet means no process yet (and `explain` must not spawn one just to count). */
-async function managedCount(ctx: ServerContext): Promise<number> {
-  try {
-    return agentStartedCount(await ctx.pm2.list());
-  } catch (err) {
-    if (err instanceof ToolError && err.code === 'DAEMON_NOT_RUNNING') return 0;
-    throw err;
-  }
-}
 
 async function startNew(apps: StartApp[], ctx: ServerContext): Promise<ExecuteResult<{ started: ProcessSummary[] }>> {
   const list = await ctx.pm2.list();

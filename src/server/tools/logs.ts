@@ -1,13 +1,14 @@
 // Log housekeeping: flush (truncate) and reload (reopen) log files.
 import { join } from 'node:path';
 import { z } from 'zod';
-import { inspectStoredLogPath, openLogFile } from '../../pm2/log-path.js';
+import { ToolError } from '../../errors.js';
+import { inspectStoredLogPath, openLogFile, storedLogFileRefusal } from '../../pm2/log-path.js';
 import type { Pm2RawProcess } from '../../pm2/types.js';
 import { pmIdOf } from '../../pm2/views.js';
 import type { LogFileRef } from '../../policy/types.js';
 import { defineTool } from '../operation.js';
 import { empty, processArg } from './schemas.js';
-import { refOf, resolveProcesses } from './targets.js';
+import { listIfRunning, refOf, resolveProcesses } from './targets.js';
 
 /** A file to empty, as resolve saw it: the gate decides over these, execute truncates only these. */
 interface FlushFile extends LogFileRef {
@@ -103,7 +104,22 @@ export const reloadLogs = defineTool({
   input: empty,
   output: z.object({ reloaded: z.boolean() }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  resolve: async () => ({ kind: 'daemon' as const, operation: 'pm2_reload_logs' }),
+  // pm2 reopens every log file by its name, following links: each is checked as a restart checks
+  // its stored log files (a regular file or nothing, in a folder that was not swapped for a link).
+  resolve: async (_args, ctx) => {
+    const files: LogFileRef[] = [];
+    const defaultLogDir = join(ctx.pm2.home, 'logs');
+    for (const proc of await listIfRunning(ctx.pm2)) {
+      const env = proc.pm2_env ?? {};
+      for (const [stream, path] of [['out', env.pm_out_log_path], ['err', env.pm_err_log_path], ['combined', env.pm_log_path]] as const) {
+        if (typeof path !== 'string' || path.length === 0) continue;
+        const checked = await storedLogFileRefusal(path, stream, defaultLogDir);
+        if (checked.refused) throw new ToolError('LOG_FILE_REFUSED', `Nothing was reopened: pm2 reopens every log file by its name, and ${checked.refused}. Delete that process and start it again.`);
+        files.push(checked.ref);
+      }
+    }
+    return { kind: 'daemon' as const, operation: 'pm2_reload_logs', files };
+  },
   execute: async (_req, ctx) => {
     await ctx.pm2.reloadLogs();
     return { structured: { reloaded: true }, text: 'Log files reopened.' };

@@ -1,4 +1,5 @@
 // The resolve step shared by every tool that names a process: list once, resolve to pm_ids.
+import { ToolError } from '../../errors.js';
 import type { Pm2Adapter } from '../../pm2/adapter.js';
 import { resolveTarget } from '../../pm2/targets.js';
 import type { Pm2RawProcess } from '../../pm2/types.js';
@@ -23,4 +24,14 @@ export async function resolveProcesses(pm2: Pm2Adapter, asked: string | number):
   const ids = new Set(resolved.ids);
   const processes = list.filter((p) => ids.has(pmIdOf(p) ?? -1)).map(refOf);
   return { target: { asked, kind: resolved.kind, processes }, list };
+}
+
+/** pm2's list, or none when no daemon runs (a server that may not spawn one must not, just to look). */
+export async function listIfRunning(pm2: Pm2Adapter): Promise<Pm2RawProcess[]> {
+  try {
+    return await pm2.list();
+  } catch (err) {
+    if (err instanceof ToolError && err.code === 'DAEMON_NOT_RUNNING') return [];
+    throw err;
+  }
 }
