@@ -14,7 +14,7 @@ try {
     entryPoints: { cli: 'src/cli.ts', index: 'src/index.ts' },
     outdir: out,
     bundle: true,
-    // Dynamic imports (cosmiconfig, js-yaml) become chunks loaded only when needed.
+    // Dynamic imports (cosmiconfig, the yaml package) become chunks loaded only when needed.
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
     platform: 'node',

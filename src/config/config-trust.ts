@@ -7,8 +7,8 @@
 // - what a found (or named, or extended) file must be: owned by the server's user or root, not
 //   writable by group or others, in a folder of its owner's that nobody else may write to.
 // Synchronous on purpose, like rootFacts: a few stats at start-up.
-import { realpathSync, statSync, type Stats } from 'node:fs';
-import { homedir } from 'node:os';
+import { readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { homedir, userInfo } from 'node:os';
 import { dirname, join, parse, resolve, sep } from 'node:path';
 import { ConfigError } from '../errors.js';
 
@@ -25,15 +25,27 @@ function isRepository(dir: string): boolean {
 
 /**
  * The highest folder the upward search looks in: the nearest folder, from cwd upward, that holds
- * a `.git`; cwd itself when none does. The walk goes by name (as cosmiconfig's does) and never
- * past the home folder: a `.git` above the home is no repository of the projects in it.
+ * a `.git`; cwd itself when none does. The walk goes by name (as cosmiconfig's does), never past
+ * the home folder (a `.git` above the home is no repository of the projects in it), and never
+ * into a shared folder above cwd (world-writable or sticky, as /tmp): anyone could plant a `.git`
+ * there, and with it a config that would stop every server started in a project below.
  */
 export function searchBound(cwd: string, home: string = homedir()): string {
   const start = resolve(cwd);
-  const homeDir = home === '' ? undefined : resolve(home);
+  // The home by name and by real path: cwd may be given either way.
+  const homes = home === '' ? [] : [resolve(home), realOr(resolve(home))];
   for (let dir = start; ; dir = dirname(dir)) {
+    if (dir !== start && isSharedFolder(dir)) return start;
     if (isRepository(dir)) return dir;
-    if (dir === homeDir || dirname(dir) === dir) return start;
+    if (homes.includes(dir) || dirname(dir) === dir) return start;
+  }
+}
+
+function realOr(path: string): string {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return path;
   }
 }
 
@@ -87,15 +99,36 @@ const owner = (uid: number): string => (uid === 0 ? 'root' : `uid ${uid}`);
  * is writable by no group or other user; its folder is owned by `uid` or root, is neither
  * world-writable nor sticky, and no folder above it is world-writable without the sticky bit
  * (where anyone could rename the folder away and put another in its place).
- * `uid` undefined (Windows): there is nothing to judge.
+ * `uid` null (Windows: no POSIX owners and modes): there is nothing to judge.
  */
-export function configDistrust(file: string, uid: number | undefined = process.getuid?.()): string | undefined {
-  if (uid === undefined || !POSIX) return undefined;
+export function configDistrust(file: string, uid: number | null = process.getuid?.() ?? null): string | undefined {
+  if (uid === null || !POSIX) return undefined;
   try {
     return distrustOf(resolve(file), uid);
   } catch (err) {
     return `it cannot be checked (${(err as NodeJS.ErrnoException).code ?? String(err)})`;
   }
+}
+
+/**
+ * A user private group (Debian, Ubuntu, Fedora: umask 002 makes files group-writable): the
+ * group named after the user, with no other member. Its write bit lets nobody else in.
+ */
+function privateGroup(gid: number, uid: number): boolean {
+  if (gid !== process.getgid?.()) return false;
+  let user: string;
+  let groups: string;
+  try {
+    user = userInfo().username;
+    groups = readFileSync('/etc/group', 'utf8');
+  } catch {
+    return false;
+  }
+  if (uid !== userInfo().uid) return false;
+  const line = groups.split('\n').find((l) => l.split(':')[2] === String(gid));
+  if (line === undefined) return false;
+  const [name, , , members = ''] = line.split(':');
+  return name === user && members.split(',').filter(Boolean).every((m) => m === user);
 }
 
 function distrustOf(named: string, uid: number): string | undefined {
@@ -107,7 +140,7 @@ function distrustOf(named: string, uid: number): string | undefined {
     const us = uid === 0 ? 'root, the user pm2-mcp runs as' : `uid ${uid}, the user pm2-mcp runs as, or root`;
     return `${it} is owned by ${owner(st.uid)}, not by ${us}: a config grants powers, and another user wrote this one`;
   }
-  if ((st.mode & 0o022) !== 0) {
+  if ((st.mode & 0o002) !== 0 || ((st.mode & 0o020) !== 0 && !privateGroup(st.gid, uid))) {
     const who = (st.mode & 0o020) !== 0 && (st.mode & 0o002) !== 0 ? 'its group and every user' : (st.mode & 0o020) !== 0 ? 'its group' : 'every user';
     return `${it} is writable by ${who} (mode ${octal(st.mode)}): a config grants powers, so only its owner may write it (chmod go-w ${real})`;
   }

@@ -246,7 +246,7 @@ async function presetAt(realFile: string): Promise<PresetName | null> {
  */
 // Synchronous on purpose: a few dozen stats before start-up answers, µs each, where promise
 // stats would cost a thread-pool round trip apiece.
-function mayFindConfig(cwd: string): boolean {
+export function mayFindConfig(cwd: string): boolean {
   const places = SEARCH_PLACES.filter((p) => p !== 'package.json');
   for (const dir of searchDirs(cwd)) {
     for (const place of places) if (existsSync(resolve(dir, place))) return true;

@@ -3,7 +3,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +48,8 @@ async function project(files: Record<string, string | object>): Promise<string> 
     const file = join(dir, rel);
     await mkdir(dirname(file), { recursive: true });
     await writeFile(file, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
+    // A config must not be group-writable (config-trust.ts), whatever this machine's umask.
+    await chmod(file, 0o644);
   }
   return dir;
 }
@@ -405,6 +407,7 @@ describe('loadConfig', () => {
   test('extends by path to one of our preset files is that preset (the chain ends there)', async () => {
     const dir = await project({});
     await writeFile(join(dir, 'pm2-mcp.config.json'), JSON.stringify({ extends: relative(dir, presetFile('strict')) }));
+    await chmod(join(dir, 'pm2-mcp.config.json'), 0o644);
     const loaded = await loadConfig({ cwd: dir });
     assert.equal(loaded.preset, 'strict');
     assert.deepEqual(loaded.sources, [presetLabel('strict'), join(dir, 'pm2-mcp.config.json')]);

@@ -409,7 +409,8 @@ test('other extensions are refused before reading', async () => {
   }
 });
 
-test('missing files, folders, FIFOs and links are refused', async () => {
+// A timeout: if a FIFO were opened blocking, this test would hang instead of failing.
+test('missing files, folders, FIFOs and links are refused', { timeout: 20_000 }, async () => {
   const missing = join(dir, 'nope.json');
   await assertRefused(readEcosystem(missing), [`The ecosystem file ${missing} does not exist.`], 'missing');
   const folder = join(dir, 'a-folder.yaml');
@@ -693,7 +694,7 @@ test('the bounds of the argument path, field by field: the largest value is read
       refused: [
         { value: env(101), expected: '"env" holds 101 variables; at most 100' },
         { value: { A: 'v'.repeat(32769) }, expected: '"env.A" is longer than 32768 characters' },
-        { value: { A: 9007199254740993 }, expected: '"env.A" is a number too large to keep exactly: quote it' },
+        { value: { A: Number.MAX_SAFE_INTEGER + 2 }, expected: '"env.A" is a number too large to keep exactly: quote it' },
         { value: { '1BAD': 'x' }, expected: '"env": "1BAD" is not a valid environment variable name' },
         { value: { 'A-B': 'x' }, expected: '"env": "A-B" is not a valid environment variable name' },
         { value: { 'A B': 'x' }, expected: '"env": "A B" is not a valid environment variable name' },

@@ -355,7 +355,7 @@ describe('THREATS 4: option aliases', () => {
   refusalCases([
     { name: 'watch as a list of paths', args: { jsonConfigFile: eco({ apps: [{ ...API, watch: ['/'] }] }) }, policy: STRICT_ECO, code: 'START_REFUSED', message: '"watch" must be' },
     { name: 'instances "max"', args: { jsonConfigFile: eco({ apps: [{ ...API, instances: 'max' }] }) }, policy: STRICT_ECO, code: 'START_REFUSED', message: '"instances" must be' },
-    { name: 'an env value that is an object', args: { jsonConfigFile: eco({ apps: [{ ...API, env: { APP_X: { script: '/bin/sh' } } }] }) }, policy: STRICT_ECO, code: 'START_REFUSED', message: '"env" must be' },
+    { name: 'an env value that is an object', args: { jsonConfigFile: eco({ apps: [{ ...API, env: { APP_X: { script: '/bin/sh' } } }] }) }, policy: STRICT_ECO, code: 'START_REFUSED', message: '"env.APP_X" must be a string, a number or true or false' },
     { name: 'a script that is not a string', args: { jsonConfigFile: eco({ apps: [{ ...API, script: ['server.js'] }] }) }, policy: STRICT_ECO, code: 'START_REFUSED' },
   ]);
 
@@ -894,11 +894,11 @@ describe('tools, limits and the engine', () => {
     { name: 'standard: watch', args: { ...LEGIT, watch: true }, policy: STANDARD, effect: 'allow', ruleId: 'start' },
   ]);
   refusalCases([
-    { name: 'instances 0 (pm2: one per CPU)', args: { jsonConfigFile: eco({ apps: [{ ...API, instances: 0 }] }) }, policy: STRICT_ECO, code: 'INVALID_ARGUMENTS' },
-    { name: 'instances -1 (pm2: CPUs minus one)', args: { jsonConfigFile: eco({ apps: [{ ...API, instances: -1 }] }) }, policy: STRICT_ECO, code: 'INVALID_ARGUMENTS' },
-    { name: 'instances 1.5', args: { jsonConfigFile: eco({ apps: [{ ...API, instances: 1.5 }] }) }, policy: STRICT_ECO, code: 'INVALID_ARGUMENTS' },
+    { name: 'instances 0 (pm2: one per CPU)', args: { jsonConfigFile: eco({ apps: [{ ...API, instances: 0 }] }) }, policy: STRICT_ECO, code: 'START_REFUSED', message: '"instances" must be a whole number from 1 to 64' },
+    { name: 'instances -1 (pm2: CPUs minus one)', args: { jsonConfigFile: eco({ apps: [{ ...API, instances: -1 }] }) }, policy: STRICT_ECO, code: 'START_REFUSED', message: '"instances" must be a whole number from 1 to 64' },
+    { name: 'instances 1.5', args: { jsonConfigFile: eco({ apps: [{ ...API, instances: 1.5 }] }) }, policy: STRICT_ECO, code: 'START_REFUSED', message: '"instances" must be a whole number from 1 to 64' },
     { name: 'instances 65', args: { ...LEGIT, instances: 65 }, policy: STRICT, code: 'INVALID_ARGUMENTS' },
-    { name: 'exec_mode other than fork/cluster', args: { jsonConfigFile: eco({ apps: [{ ...API, exec_mode: 'bash' }] }) }, policy: STRICT_ECO, code: 'INVALID_ARGUMENTS' },
+    { name: 'exec_mode other than fork/cluster', args: { jsonConfigFile: eco({ apps: [{ ...API, exec_mode: 'bash' }] }) }, policy: STRICT_ECO, code: 'START_REFUSED', message: '"exec_mode" must be fork or cluster' },
   ]);
 
   const lines: { name: string; policy: CompiledPolicy; lines: number | undefined; effect: Effect; ruleId: string }[] = [
