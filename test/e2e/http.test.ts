@@ -794,8 +794,9 @@ describe('SIGTERM', () => {
     const server = await serve({ home, cwd, env: { PM2_MCP_TOKEN: TOKEN } });
     const a = await mcp(server.url, TOKEN);
     const b = await mcp(server.url, TOKEN);
-    // The first call of a fresh PM2_HOME spawns the daemon, then starts the app: it takes a while.
-    const start = call(a.client, 'pm2_start_process', { script: 'app.js', name: 'in-flight' });
+    // The resolve stage spawns the daemon (it counts the agent's processes) before the decision is
+    // recorded; what follows the decision must take a while: four cluster instances do.
+    const start = call(a.client, 'pm2_start_process', { script: 'app.js', name: 'in-flight', instances: 4 });
     const lists = [call(b.client, 'pm2_list_processes'), call(b.client, 'pm2_list_processes')];
     await waitFor(() => auditOf(home).some((x) => x.kind === 'decision' && x.tool === 'pm2_start_process'), 'the start decision', 10_000);
     const signalled = Date.now();
