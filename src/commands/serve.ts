@@ -3,7 +3,6 @@
 import { AuditLog, DEFAULT_MAX_BYTES, policyRecord, serverRecord } from '../audit/audit-log.js';
 import { NO_AUDIT, type Auditor } from '../audit/auditor.js';
 import { auditFile } from '../audit/location.js';
-import type { ToolName } from '../config/types.js';
 import { TOOLS } from '../server/tools/index.js';
 import { choosePm2Home, describeFallback } from '../home.js';
 import type { CliOptions } from '../options.js';
@@ -105,7 +104,7 @@ function createAuditor(options: CliOptions, policy: CompiledPolicy, home: string
 
 /** A policy that can only read never spawns a pm2 daemon as a side effect. */
 function mayChangeProcesses(policy: CompiledPolicy): boolean {
-  return policy.mode === 'audit' || TOOLS.some((t) => !t.annotations.readOnlyHint && policy.tools[t.name as ToolName] === 'allow');
+  return policy.mode === 'audit' || TOOLS.some((t) => !t.annotations.readOnlyHint && policy.tools[t.name] === 'allow');
 }
 
 function waitingNote(home: string): string {

@@ -11,6 +11,7 @@ import type { ToolError } from '../errors.js';
 import type { ProcessRef } from '../policy/types.js';
 import { dispatch, type Gate } from './dispatch.js';
 import { listProcessResources, PROCESS_TEMPLATE, PROCESSES_URI, processIdOf, processUri, readProcess, readProcesses } from './resources.js';
+import type { AnyTool } from './operation.js';
 import { TOOLS } from './tools/index.js';
 import { safeReply } from '../safe-text.js';
 import { toWire } from './wire.js';
@@ -37,7 +38,7 @@ export function createMcpServer(options: ServerOptions): Server {
     { name: options.name, version: options.version },
     { capabilities: { tools: { listChanged: false }, resources: { listChanged: false }, logging: {}, completions: {} }, instructions: INSTRUCTIONS },
   );
-  const tools = new Map(TOOLS.map((t) => [t.name, t]));
+  const tools = new Map<string, AnyTool>(TOOLS.map((t) => [t.name, t]));
   let wire: Tool[] | undefined;
 
   const caller = (sessionId?: string): CallerInfo => {

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { Pm2Adapter } from '../pm2/adapter.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import type { CanonicalRequest } from '../policy/types.js';
+import type { ToolName } from '../config/types.js';
 
 export interface ServerContext {
   pm2: Pm2Adapter;
@@ -40,6 +41,8 @@ export interface ToolAnnotations {
 }
 
 export interface ToolDefinition<A = unknown, R extends CanonicalRequest = CanonicalRequest, O = unknown> extends Operation<A, R, O> {
+  /** One of the names the policy knows: a tool missing from TOOL_NAMES does not compile. */
+  name: ToolName;
   title: string;
   description: string;
   output: z.ZodType<O>;

@@ -145,7 +145,7 @@ function serverEnvForUpdate(): Record<string, string> {
 }
 
 function targetTool(action: Action, meta: { title: string; description: string; destructive: boolean; idempotent: boolean; updateEnv: boolean }) {
-  const name = `pm2_${action}_process`;
+  const name = `pm2_${action}_process` as const;
   const shape = meta.updateEnv
     ? z.strictObject({ process: processArg, updateEnv: z.boolean().default(false).describe('Also replace the app\'s environment with the server\'s (pm2 --update-env). Default false.') })
     : z.strictObject({ process: processArg });
