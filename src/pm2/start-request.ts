@@ -10,6 +10,7 @@ import type { StartApp, StartOptions } from '../policy/types.js';
 import { readEcosystem, type EcosystemApp } from './ecosystem.js';
 import { decideInterpreter } from './interpreter.js';
 import { inspectLogPath } from './log-path.js';
+import { isPm2McpEntry } from './self.js';
 import { splitArgs } from './split-args.js';
 import { which } from './which.js';
 
@@ -103,9 +104,11 @@ async function resolveApp(spec: AppSpec, base: string, origin: StartApp['origin'
     if (!ENV_NAME.test(name)) throw new ToolError('INVALID_ARGUMENTS', `"${name}" is not a valid environment variable name.`);
   }
   const name = spec.name !== undefined ? checkedName(spec.name, 'process name') : checkedName(defaultName(basename(script, extname(script))), 'process name', true);
+  const server = isPm2McpEntry(script) ? { serverEntry: true as const } : {};
   return {
     name,
     script,
+    ...server,
     cwd,
     interpreter,
     interpreterArgs: toArgs(spec.interpreterArgs),

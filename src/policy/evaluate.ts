@@ -91,7 +91,7 @@ function decideOperate(request: Extract<CanonicalRequest, { kind: 'operate' }>, 
   if (!target) return deny('processes.scope', `${op} names no process`);
   // docs/threat-model.md §T21: a pm2-mcp server, this one or another that pm2 manages, serves others too.
   const servers = target.processes.filter((p) => p.server === true);
-  if (servers.length) return hard(deny('processes.server', `${names(servers)} ${servers.length > 1 ? 'are pm2-mcp servers' : 'is a pm2-mcp server'}: no client may ${op.replace(/^pm2_|_process$/g, '')} it`, 'manage the pm2-mcp server from a shell'));
+  if (servers.length) return hard(deny('processes.server', `${names(servers)} ${servers.length > 1 ? 'are pm2-mcp servers' : 'is a pm2-mcp server'}, which serves other clients too: ${op} may not touch it`, 'manage the pm2-mcp server from a shell'));
   if (request.updateEnv && !policy.processes.updateEnv) {
     return deny('processes.updateEnv', 'updateEnv would copy the server\'s own environment (and its secrets) into the app', `set "processes": { "updateEnv": true } in ${configName(policy)} to allow it`);
   }
@@ -142,6 +142,13 @@ interface StartRule {
 
 /** What no policy and no mode lets through (§T5, §T13, §T2, §T16, §T9). */
 const HARD_RULES: readonly StartRule[] = [
+  {
+    id: 'processes.server',
+    check: (app) =>
+      app.serverEntry === true
+        ? { reason: `${app.script} is pm2-mcp itself: an agent never starts a pm2-mcp server (one with --no-auth would hand pm2 to anyone on the machine)`, hint: 'start pm2-mcp servers from a shell' }
+        : undefined,
+  },
   {
     id: 'start.env.pm2Field',
     check: (app) => {

@@ -41,6 +41,8 @@ export interface StartApp {
   name: string;
   /** Real path of the script (symlinks resolved, relative parts gone). */
   script: string;
+  /** The script is a pm2-mcp entry (decided in resolve): starting a server is never the agent's to do. */
+  serverEntry?: true;
   /** Real path of the working folder. */
   cwd: string;
   /** stripsTypes: the node that would run reads TypeScript itself (decided in resolve, where the version is known). */

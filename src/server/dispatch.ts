@@ -68,7 +68,8 @@ export async function decide(gate: Pick<Gate, 'ctx' | 'policy' | 'narrowing'>, o
   let decision = own;
   let binding = own.effect === 'deny' && own.hard === true;
   if (!binding && narrowed?.effect === 'deny') {
-    decision = { ...narrowed, ruleId: `token.${narrowed.ruleId}`, reason: `the caller's token is limited to the ${gate.narrowing!.preset} preset: ${narrowed.reason}` };
+    // The config's hint would mislead: editing the config does not lift a token preset's denial.
+    decision = { ...narrowed, ruleId: `token.${narrowed.ruleId}`, reason: `the caller's token is limited to the ${gate.narrowing!.preset} preset: ${narrowed.reason}`, hint: `the token's preset (${gate.narrowing!.preset}) decides this; a token whose preset allows it must make the call` };
     binding = true;
   }
   const effect: AuditEffect = decision.effect === 'allow' ? 'allow' : gate.policy.mode === 'audit' && !binding ? 'would_deny' : 'deny';

@@ -66,6 +66,34 @@ describe('the gate, round two, under standard with no config', () => {
     }
   });
 
+  test('names of command shapes are refused too: TAR_OPTIONS would make the owner\'s tar call run a command', async () => {
+    writeFileSync(join(project, 'tools', 'backup.sh'), `#!/bin/sh\ntar -cf /dev/null package.json\nsleep 30\n`);
+    const r = await call(s.client, 'pm2_start_process', { script: 'tools/backup.sh', name: 'backup', env: { TAR_OPTIONS: `--checkpoint=1 --checkpoint-action=exec=touch\\ ${canary()}` } });
+    assert.equal(r.isError, true, textOf(r));
+    assert.match(textOf(r), /rule start\.env\.family\.command-shapes/);
+    for (const name of ['RSYNC_RSH', 'SVN_SSH', 'GUNICORN_CMD_ARGS', 'DJANGO_SETTINGS_MODULE', 'LUA_INIT', 'RUSTC_WRAPPER', 'IPYTHONDIR', 'TMP', '_PYENV_SHIM_PATHS_PYTHON3']) {
+      const x = await call(s.client, 'pm2_start_process', { script: 'app.js', name: 'shape', env: { [name]: '/bin/true' } });
+      assert.match(textOf(x), /rule start\.env\.family\./, name);
+    }
+    await new Promise((res) => setTimeout(res, 300));
+    assert.equal(existsSync(canary()), false);
+  });
+
+  test('pm2-mcp itself: an agent never starts one, and one its owner started is never a target', async () => {
+    const cli = join(ROOT, 'dist', 'cli.js');
+    const r = await call(s.client, 'pm2_start_process', { script: cli, name: 'evilsrv', args: ['--transport', 'http', '--port', '0', '--no-auth'] });
+    assert.equal(r.isError, true, textOf(r));
+    assert.match(textOf(r), /rule processes\.server/);
+    // The owner starts one with the pm2 CLI, from the project (in scope under standard by its cwd).
+    await run(process.execPath, [PM2_BIN, 'start', cli, '--name', 'owner-mcp', '--cwd', project, '--', '--transport', 'http', '--port', '0'], { env: { ...process.env, PM2_HOME: home, PM2_MCP_HOME: home, PM2_MCP_TOKEN: 'x'.repeat(40) }, timeout: 30_000 });
+    for (const tool of ['pm2_stop_process', 'pm2_restart_process', 'pm2_delete_process']) {
+      const x = await call(s.client, tool, { process: 'owner-mcp' });
+      assert.equal(x.isError, true, `${tool}: ${textOf(x)}`);
+      assert.match(textOf(x), /rule processes\.server/, tool);
+    }
+    await run(process.execPath, [PM2_BIN, 'delete', 'owner-mcp'], { env: { ...process.env, PM2_HOME: home }, timeout: 30_000 });
+  });
+
   test('python3 over a .js file is refused: the interpreter must fit the script', { skip: PYTHON === undefined && 'no python3' }, async () => {
     const r = await call(s.client, 'pm2_start_process', { script: 'app.js', name: 'misfit', interpreter: 'python3' });
     assert.equal(r.isError, true, textOf(r));

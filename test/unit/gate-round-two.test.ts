@@ -66,6 +66,10 @@ describe('env families: names interpreters and their libraries read are refused 
     ['PYENV_HOOK_PATH', 'version-managers'], ['PYENV_VERSION', 'version-managers'], ['RBENV_VERSION', 'version-managers'], ['ASDF_DATA_DIR', 'version-managers'], ['VIRTUAL_ENV', 'version-managers'],
     ['ESBUILD_BINARY_PATH', 'native-tools'], ['PRISMA_QUERY_ENGINE_BINARY', 'native-tools'], ['MY_TOOL_BINARY_PATH', 'native-tools'], ['PUPPETEER_EXECUTABLE_PATH', 'native-tools'],
     ['AWS_CONFIG_FILE', 'tool-config'], ['KUBECONFIG', 'tool-config'], ['EXINIT', 'tool-config'], ['AWS_REGION', undefined],
+    ['TAR_OPTIONS', 'command-shapes'], ['RSYNC_RSH', 'command-shapes'], ['SVN_SSH', 'command-shapes'], ['GUNICORN_CMD_ARGS', 'command-shapes'], ['DJANGO_SETTINGS_MODULE', 'command-shapes'],
+    ['RUSTC_WRAPPER', 'command-shapes'], ['LUA_INIT', 'command-shapes'], ['QT_PLUGIN_PATH', 'command-shapes'], ['SUDO_EDITOR', 'command-shapes'], ['FCEDIT', 'tool-homes'], ['REQUESTS_CA_BUNDLE', 'command-shapes'],
+    ['TMP', 'tool-homes'], ['TEMP', 'tool-homes'], ['PREFIX', 'tool-homes'], ['IPYTHONDIR', 'tool-homes'], ['_PYENV_SHIM_PATHS_PYTHON3', 'tool-homes'],
+    ['DATABASE_URL', undefined], ['LOG_LEVEL', undefined], ['APP_SRC', undefined], ['JWT_SECRET', undefined], ['S3_BUCKET', undefined], ['MAX_WORKERS', undefined],
     ['PYTHONUNBUFFERED', undefined], ['PORT', undefined], ['DATABASE_URL', undefined], ['APP_MODE', undefined], ['NODEJS', undefined], ['LESS_THAN', 'hooks'], ['CCACHE', undefined],
   ];
   for (const [name, family] of cases) {
@@ -247,17 +251,31 @@ describe('the server is never in scope', () => {
       });
     }
   }
-  const self = { pid: 4242, entry: SERVER_JS };
+  const self = { pid: 4242 };
+  // Another install of pm2-mcp (say, the owner's global one): recognised by its package.
+  put('other-install/pm2-mcp/package.json', '{ "name": "pm2-mcp" }\n');
+  const otherEntry = put('other-install/pm2-mcp/dist/cli.js', '// entry\n');
+  put('lookalike/not-pm2-mcp/package.json', '{ "name": "pm2-mcp-fork" }\n');
+  const lookalike = put('lookalike/not-pm2-mcp/dist/cli.js', '// entry\n');
+  const ownEntry = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
   const cases: Array<{ name: string; proc: Parameters<typeof isPm2McpServer>[0]; server: boolean }> = [
     { name: 'this very process, by pid', proc: { pid: 4242, pm2_env: {} }, server: true },
     { name: 'the --pm2 marker, flattened', proc: { pid: 1, pm2_env: { [SERVER_MARKER]: '1' } }, server: true },
     { name: 'the --pm2 marker, in env', proc: { pid: 1, pm2_env: { env: { [SERVER_MARKER]: '1' } } }, server: true },
-    { name: 'the same entry script', proc: { pid: 1, pm2_env: { pm_exec_path: SERVER_JS } }, server: true },
-    { name: 'the same entry script by another path', proc: { pid: 1, pm2_env: { pm_exec_path: join(ROOT, 'apps/../apps/api/server.js') } }, server: true },
+    { name: 'this install\'s entry (dist/cli.js), started by the owner with pm2 start', proc: { pid: 1, pm2_env: { pm_exec_path: ownEntry } }, server: true },
+    { name: 'another install\'s entry', proc: { pid: 1, pm2_env: { pm_exec_path: otherEntry } }, server: true },
+    { name: 'another install\'s entry by a path with ..', proc: { pid: 1, pm2_env: { pm_exec_path: join(ROOT, 'other-install/pm2-mcp/dist/../dist/cli.js') } }, server: true },
+    { name: 'a dist/cli.js of another package', proc: { pid: 1, pm2_env: { pm_exec_path: lookalike } }, server: false },
     { name: 'another app', proc: { pid: 1, pm2_env: { pm_exec_path: HELLO_PY } }, server: false },
     { name: 'a stopped app (pid 0) when this pid is 0-like', proc: { pid: 0, pm2_env: {} }, server: false },
   ];
   for (const c of cases) test(`isPm2McpServer: ${c.name} → ${c.server}`, () => assert.equal(isPm2McpServer(c.proc, self), c.server));
+  test('starting pm2-mcp itself is a hard denial under every preset, in audit mode too', () => {
+    for (const p of [STANDARD, PERMISSIVE, AUDIT_PERMISSIVE]) {
+      const d = evaluate(start([app({ name: 'evilsrv', script: otherEntry, serverEntry: true, args: ['--transport', 'http', '--no-auth'] })]), p);
+      assert.deepEqual([d.effect, d.ruleId, d.hard], ['deny', 'processes.server', true]);
+    }
+  });
 });
 
 describe('a restart is a start of the stored config', () => {
