@@ -110,6 +110,58 @@ describe('the gate, round two, under standard with no config', () => {
     assert.equal(existsSync(canary()), false);
   });
 
+  test('a YAML alias bomb is refused at once; the audit record stays small and a new server on this home answers fast', async () => {
+    // 9 levels of 9 aliases: 9^9 copies of the base once expanded.
+    const lines = ['base: &l0 "' + 'x'.repeat(8000) + '"'];
+    for (let i = 1; i <= 9; i++) lines.push(`l${i}: &l${i} [${Array.from({ length: 9 }, () => `*l${i - 1}`).join(', ')}]`);
+    lines.push('apps:', '  - name: bomb', '    script: app.js', '    args: *l9');
+    writeFileSync(join(project, 'bomb.yaml'), `${lines.join('\n')}\n`);
+    const before = Date.now();
+    const r = await call(s.client, 'pm2_start_process', { jsonConfigFile: 'bomb.yaml' });
+    assert.equal(r.isError, true, textOf(r));
+    assert.match(textOf(r), /^START_REFUSED: /);
+    assert.ok(Date.now() - before < 5_000, `took ${Date.now() - before} ms`);
+    const auditFile = join(home, 'pm2-mcp', 'audit.jsonl');
+    const longest = Math.max(...readFileSync(auditFile, 'utf8').split('\n').map((l) => l.length));
+    assert.ok(longest < 200_000, `an audit record of ${longest} characters`);
+    const other = await connect({ home, cwd: project });
+    try {
+      const t = Date.now();
+      const list = await call(other.client, 'pm2_list_processes');
+      assert.equal(list.isError, undefined, textOf(list));
+      assert.ok(Date.now() - t < 5_000, `the first call of a new server took ${Date.now() - t} ms`);
+    } finally {
+      await other.close();
+    }
+  });
+
+  test('a NUL byte in an ecosystem value is refused, as in the arguments', async () => {
+    writeFileSync(join(project, 'nul.json'), JSON.stringify({ apps: [{ name: 'nul', script: 'app.js', args: ['a\u0000b'] }] }));
+    const r = await call(s.client, 'pm2_start_process', { jsonConfigFile: 'nul.json' });
+    assert.equal(r.isError, true, textOf(r));
+    assert.match(textOf(r), /NUL/);
+  });
+
+  test('a .ts script with node is refused: pm2 would load ts-node found from the cwd upward; nothing ran', async () => {
+    // A ts-node where pm2's require.resolve from the cwd would find it (above the root works the same).
+    mkdirSync(join(project, 'node_modules', 'ts-node'), { recursive: true });
+    writeFileSync(join(project, 'node_modules', 'ts-node', 'register.js'), `require('fs').writeFileSync(${JSON.stringify(canary())}, 'ts-node ran');\n`);
+    writeFileSync(join(project, 'node_modules', 'ts-node', 'package.json'), '{ "name": "ts-node", "main": "register.js" }\n');
+    writeFileSync(join(project, 'app.ts'), 'const x: number = 1;\nsetInterval(() => {}, 1 << 30);\n');
+    const r = await call(s.client, 'pm2_start_process', { script: 'app.ts', name: 'ts-app', interpreter: 'node' });
+    assert.equal(r.isError, true, textOf(r));
+    assert.match(textOf(r), /rule start\.interpreters\.fit/);
+    await new Promise((res) => setTimeout(res, 300));
+    assert.equal(existsSync(canary()), false);
+  });
+
+  test('`pm2-mcp audit tail` prints control and bidi characters escaped', async () => {
+    await call(s.client, 'pm2_stop_process', { process: 'evil\u001b[2J\u202Ename\u200B' });
+    const out = await run(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'audit', 'tail', '-n', '5'], { cwd: project, env: { ...process.env, PM2_MCP_HOME: home, PM2_HOME: home } });
+    assert.ok(![...out.stdout].some((c) => c === '\u001b' || c === '\u202e' || c === '\u200b'), JSON.stringify(out.stdout));
+    assert.match(out.stdout, /\\u001b/);
+  });
+
   test('a tool the server does not have is refused and recorded', async () => {
     await assert.rejects(call(s.client, 'pm2_exec', { command: 'id' }), /Unknown tool/);
   });
