@@ -149,6 +149,8 @@ function distrustOf(named: string, uid: number): string | undefined {
   const shared = sharedFolderReason(fst);
   if (shared !== undefined) return `${it} is in ${folder}, which is ${shared}: keep the config in a folder of your own`;
   if (fst.uid !== uid && fst.uid !== 0) return `${it} is in ${folder}, which is owned by ${owner(fst.uid)}: that user can replace the file`;
+  // A group that may write the folder may rename the file away and put another in its place.
+  if ((fst.mode & 0o020) !== 0 && !privateGroup(fst.gid, uid)) return `${it} is in ${folder}, which its group may write to (mode ${octal(fst.mode)}): a member can replace the file (chmod g-w ${folder})`;
   for (let up = dirname(folder); ; up = dirname(up)) {
     const ust = statSync(up, { throwIfNoEntry: false });
     if (ust !== undefined && (ust.mode & 0o002) !== 0 && (ust.mode & 0o1000) === 0) {

@@ -4,8 +4,9 @@
 // repository's root only, and every file of the chain must be one pm2-mcp can trust
 // (config-trust.ts): a config found above the project, or planted by another user, is none.
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { cosmiconfig, Loader } from 'cosmiconfig';
 import { ConfigError, errorMessage } from '../errors.js';
@@ -131,7 +132,7 @@ async function explorer(stopDir?: string): Promise<Explorer> {
   // package at run time (a devDependency of pm2-mcp: a TS config needs typescript installed
   // where pm2-mcp runs). It also writes the transpiled file next to the config for a moment.
   loaders['.mts'] = loaders['.ts']!;
-  return cosmiconfig(MODULE_NAME, {
+  return withoutMetaConfig(() => cosmiconfig(MODULE_NAME, {
     searchPlaces: SEARCH_PLACES,
     // From cwd up to stopDir (cosmiconfig walks by name and stops at that folder, included), then
     // the user's config folder (~/.config/pm2-mcp).
@@ -141,7 +142,28 @@ async function explorer(stopDir?: string): Promise<Explorer> {
     // An empty config file that is found is an error, not a reason to keep looking upward.
     ignoreEmptySearchPlaces: false,
     cache: false,
-  });
+  }));
+}
+
+/**
+ * cosmiconfig reads settings of its own ("meta config") from the process's working folder when an
+ * explorer is made: a `cosmiconfig` key in package.json/package.yaml, or .config/config.{json,
+ * yaml,js,…}. Such a file replaces the search places (a committed strict config passed over for
+ * another file) and a .js one runs in the server, with its default loaders, before any check of
+ * ours (the third review did both). The explorer is made with a fresh private folder as the
+ * working folder, where no such file can be, then the working folder is given back. Synchronous
+ * from chdir to chdir: no other code of this process runs in between.
+ */
+function withoutMetaConfig<T>(make: () => T): T {
+  const previous = process.cwd();
+  const empty = mkdtempSync(join(tmpdir(), 'pm2-mcp-cfg-'));
+  try {
+    process.chdir(empty);
+    return make();
+  } finally {
+    process.chdir(previous);
+    rmSync(empty, { recursive: true, force: true });
+  }
 }
 
 /** cosmiconfig's messages name the file, which the ConfigError header already does. */

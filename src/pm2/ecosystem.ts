@@ -14,6 +14,12 @@ import type { CST, DocumentOptions, ErrorCode, ParseOptions, SchemaOptions } fro
 import { ToolError } from '../errors.js';
 
 const MAX_FILE_BYTES = 1024 * 1024;
+/**
+ * The yaml parser takes 2-3 s of the event loop for 1 MiB of hostile text before any bound can
+ * look at it (third review): every session of an HTTP server would wait. 256 KiB keeps that under
+ * a second; an ecosystem file of 50 apps is a few KiB.
+ */
+const MAX_YAML_BYTES = 256 * 1024;
 const MAX_APPS = 50;
 
 // Bounds of the parsed document with its aliases expanded (docs/threat-model.md §T22). A file
@@ -124,7 +130,7 @@ export async function readEcosystem(file: string, options: ReadOptions = {}): Pr
   if (ext !== '.json' && ext !== '.yaml' && ext !== '.yml') {
     throw new ToolError('START_REFUSED', `${file}: an ecosystem file must end in .json, .yaml or .yml.`);
   }
-  const text = await readText(file);
+  const text = await readText(file, ext === '.json' ? MAX_FILE_BYTES : MAX_YAML_BYTES);
   const data = ext === '.json' ? parseJson(file, text) : await parseYaml(file, text);
   return { file, apps: appsOf(file, data) };
 }
@@ -134,24 +140,24 @@ export async function readEcosystem(file: string, options: ReadOptions = {}): Pr
  * read: between a stat and a read the file could grow, or become a FIFO (whose open blocks). No
  * link is followed: the caller passes the real path it matched against the policy.
  */
-async function readText(file: string): Promise<string> {
+async function readText(file: string, maxBytes: number): Promise<string> {
   const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((err: NodeJS.ErrnoException) => {
     throw new ToolError('START_REFUSED', err.code === 'ENOENT' ? `The ecosystem file ${file} does not exist.` : `The ecosystem file ${file} is not a regular file.`);
   });
   try {
     const info = await handle.stat();
     if (!info.isFile()) throw new ToolError('START_REFUSED', `The ecosystem file ${file} is not a regular file.`);
-    const tooLarge = new ToolError('START_REFUSED', `The ecosystem file ${file} is larger than 1 MiB.`);
-    if (info.size > MAX_FILE_BYTES) throw tooLarge;
+    const tooLarge = new ToolError('START_REFUSED', `The ecosystem file ${file} is larger than ${maxBytes >= 1024 * 1024 ? `${maxBytes / (1024 * 1024)} MiB` : `${maxBytes / 1024} KiB`}.`);
+    if (info.size > maxBytes) throw tooLarge;
     // One byte more than the bound tells a file that grew since the stat.
-    const buffer = Buffer.alloc(MAX_FILE_BYTES + 1);
+    const buffer = Buffer.alloc(maxBytes + 1);
     let size = 0;
     while (size < buffer.length) {
       const { bytesRead } = await handle.read(buffer, size, buffer.length - size, size);
       if (bytesRead === 0) break;
       size += bytesRead;
     }
-    if (size > MAX_FILE_BYTES) throw tooLarge;
+    if (size > maxBytes) throw tooLarge;
     return buffer.toString('utf8', 0, size);
   } finally {
     await handle.close();

@@ -31,7 +31,8 @@ export function logFileRefusal(ref: LogFileRef, policy: CompiledPolicy, use: Log
   const where = policy.configFile ?? 'pm2-mcp.config.json';
   const defaults = policy.server.pm2LogDir ? ` (${policy.server.pm2LogDir})` : '';
   if (use === 'flush') {
-    return deny('logs.outsidePolicy', `${what} is neither in pm2's log folder${defaults} nor a place start.logFiles allows, so it is not emptied`, `add a glob matching "${relativeTo(policy.root, path)}" to start.logFiles in ${where}`);
+    // Not a hint to allow the path: it may be where a link swapped in since the start leads.
+    return deny('logs.outsidePolicy', `${what} is neither in pm2's log folder${defaults} nor a place start.logFiles allows, so it is not emptied`, `if a folder of its path was swapped for a link since the start, delete the process; a folder the team logs to belongs in start.logFiles of ${where}`);
   }
   return deny('start.logFiles', `${what} is not a place the policy lets pm2 write to`, `add a glob matching "${relativeTo(policy.root, path)}" to start.logFiles in ${where}, or leave log files to pm2's default folder${defaults}`);
 }

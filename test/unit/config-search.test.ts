@@ -96,6 +96,8 @@ describe('configDistrust: which files may be a config', { skip: !POSIX && 'no PO
     { what: 'writable by every user, 0646', make: (d) => file(d, 0o646), why: /writable by every user \(mode 0646\)/ },
     { what: 'writable by all, 0666', make: (d) => file(d, 0o666), why: /writable by its group and every user \(mode 0666\)/ },
     { what: 'in a world-writable folder (0777)', make: (d) => { const f = file(d, 0o644); chmodSync(d, 0o777); return f; }, why: /^the file is in .*, which is writable by every user \(mode 0777\): keep the config in a folder of your own$/ },
+    { what: 'in a folder a shared group may write (0775, group nogroup)', make: (d) => { const f = file(d, 0o644); chmodSync(d, 0o775); chownSync(d, process.getuid!(), SHARED_GID); return f; }, why: /which its group may write to \(mode 0775\): a member can replace the file/ },
+    { what: 'in a folder the user\'s private group may write (0775, umask 002)', make: (d) => { const f = file(d, 0o644, process.getgid!()); chmodSync(d, 0o775); chownSync(d, process.getuid!(), process.getgid!()); return f; }, why: privateGroup ? undefined : /its group may write/ },
     { what: 'in a sticky folder like /tmp (1777)', make: (d) => { const f = file(d, 0o644); chmodSync(d, 0o1777); return f; }, why: /which is sticky \(mode 1777\): a shared folder, as \/tmp is/ },
     { what: 'in a sticky folder that only its owner may write (1755)', make: (d) => { const f = file(d, 0o644); chmodSync(d, 0o1755); return f; }, why: /sticky \(mode 1755\)/ },
     { what: 'in a folder another user owns', root: true, make: (d) => { const f = file(d, 0o644); chownSync(d, OTHER, OTHER); return f; }, why: /which is owned by uid 65534: that user can replace the file$/ },
@@ -364,12 +366,43 @@ describe('the config search', () => {
     // cosmiconfig reads its meta config from the process's working folder.
     process.chdir(cwd);
     try {
-      const err = await configError(loadConfig({ cwd }));
-      assert.equal(err.file, join(dir, CONFIG));
-      assert.match(err.problems[0]!, /^found outside the folders the search may look in/);
+      // The meta config is never read, so the search stays in the bound: the parent's config is not found.
+      const loaded = await loadConfig({ cwd });
+      assert.equal(loaded.configFile, undefined);
+      assert.equal(loaded.root, realpathSync(cwd));
     } finally {
       process.chdir(before);
       rmSync(xdg, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('cosmiconfig\'s meta config in the working folder never governs', () => {
+  test('.config/config.{json,js} and a "cosmiconfig" key neither replace the committed config nor run', async () => {
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), 'pm2-mcp-meta-')));
+    const canary = join(dir, 'canary');
+    const previous = process.cwd();
+    try {
+      mkdirSync(join(dir, '.git'));
+      mkdirSync(join(dir, '.config'));
+      mkdirSync(join(dir, 'docs'));
+      writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'p', cosmiconfig: { searchPlaces: ['docs/notes.json'] } }));
+      writeFileSync(join(dir, 'pm2-mcp.config.json'), '{ "extends": "strict" }\n');
+      writeFileSync(join(dir, 'docs', 'notes.json'), '{ "extends": "permissive" }\n');
+      writeFileSync(join(dir, '.config', 'config.json'), '{ "pm2-mcp": { "extends": "permissive" } }\n');
+      writeFileSync(join(dir, '.config', 'config.js'), `require('fs').writeFileSync(${JSON.stringify(canary)}, 'ran'); module.exports = {};\n`);
+      for (const f of ['package.json', 'pm2-mcp.config.json', 'docs/notes.json', '.config/config.json', '.config/config.js']) chmodSync(join(dir, f), 0o644);
+      // cosmiconfig looks for its meta config in the process's working folder.
+      process.chdir(dir);
+      for (const configFile of [undefined, join(dir, 'pm2-mcp.config.json')]) {
+        const loaded = await loadConfig({ cwd: dir, ...(configFile ? { configFile } : {}) });
+        assert.equal(loaded.preset, 'strict');
+        assert.equal(loaded.configFile, join(dir, 'pm2-mcp.config.json'));
+      }
+      assert.equal(existsSync(canary), false, 'the meta config ran');
+    } finally {
+      process.chdir(previous);
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -437,7 +437,10 @@ test('files over 1 MiB are refused; exactly 1 MiB is read', async () => {
   const bigFile = await fixture('.json', exact + ' ');
   await assertRefused(readEcosystem(bigFile), [`The ecosystem file ${bigFile} is larger than 1 MiB.`], 'over 1 MiB');
   const hugeYaml = await fixture('.yaml', '- script: a.js\n' + '#'.repeat(2 * 1024 * 1024));
-  await assertRefused(readEcosystem(hugeYaml), ['larger than 1 MiB'], 'huge YAML');
+  await assertRefused(readEcosystem(hugeYaml), ['larger than 256 KiB'], 'huge YAML');
+  // YAML is bounded tighter: the parser costs seconds per hostile MiB before any bound looks.
+  const yamlOver = await fixture('.yaml', '- script: a.js\n' + '#'.repeat(256 * 1024));
+  await assertRefused(readEcosystem(yamlOver), ['larger than 256 KiB'], 'YAML over 256 KiB');
 });
 
 // ---- Bounded input (docs/threat-model.md §T22) ----
@@ -537,8 +540,8 @@ const ATTACKS: Attack[] = [
     expected: 'The ecosystem file {file} nests lists and mappings more than 32 levels deep (line 3, column 39).',
   },
   {
-    name: 'YAML flow mappings nested 100 000 levels',
-    ext: '.yaml', content: `- script: a.js\n  name: ${SECRET}\n  env: ${'{a: '.repeat(100_000)}1${'}'.repeat(100_000)}\n`,
+    name: 'YAML flow mappings nested 50 000 levels (under the 256 KiB YAML bound)',
+    ext: '.yaml', content: `- script: a.js\n  name: ${SECRET}\n  env: ${'{a: '.repeat(50_000)}1${'}'.repeat(50_000)}\n`,
     expected: 'The ecosystem file {file} nests lists and mappings more than 32 levels deep (line 3, column 128).',
   },
   {
@@ -558,8 +561,8 @@ const ATTACKS: Attack[] = [
     expected: '{file}, app #1, "args": the file expands past 100000 values here (a YAML alias counts at every use).',
   },
   {
-    name: 'a YAML mapping of 90 000 keys (the duplicate-key check is quadratic)',
-    ext: '.yaml', content: `script: a.js\nname: ${SECRET}\nenv:\n${Array.from({ length: 90_000 }, (_, i) => ` K${i}: 1\n`).join('')}`,
+    name: 'a YAML mapping of 20 000 keys (the duplicate-key check is quadratic)',
+    ext: '.yaml', content: `script: a.js\nname: ${SECRET}\nenv:\n${Array.from({ length: 20_000 }, (_, i) => ` K${i}: 1\n`).join('')}`,
     expected: 'The ecosystem file {file} holds a list or mapping of more than 128 entries (line 4, column 2).',
   },
   {

@@ -70,6 +70,9 @@ describe('env families: names interpreters and their libraries read are refused 
     ['RUSTC_WRAPPER', 'command-shapes'], ['LUA_INIT', 'command-shapes'], ['QT_PLUGIN_PATH', 'command-shapes'], ['SUDO_EDITOR', 'command-shapes'], ['FCEDIT', 'tool-homes'], ['REQUESTS_CA_BUNDLE', 'command-shapes'],
     ['TMP', 'tool-homes'], ['TEMP', 'tool-homes'], ['PREFIX', 'tool-homes'], ['IPYTHONDIR', 'tool-homes'], ['_PYENV_SHIM_PATHS_PYTHON3', 'tool-homes'],
     ['DATABASE_URL', undefined], ['LOG_LEVEL', undefined], ['APP_SRC', undefined], ['JWT_SECRET', undefined], ['S3_BUCKET', undefined], ['MAX_WORKERS', undefined],
+    ['MAKEFILES', 'tool-homes'], ['ERL_AFLAGS', 'tool-homes'], ['CORECLR_PROFILER_PATH', 'tool-homes'], ['RUSTUP_TOOLCHAIN', 'tool-homes'], ['GOTOOLCHAIN', 'tool-homes'],
+    ['CGO_CFLAGS', 'tool-homes'], ['CMAKE_TOOLCHAIN_FILE', 'tool-homes'], ['VK_LAYER_PATH', 'tool-homes'], ['PSQLRC', 'tool-homes'], ['MIX_HOME', 'tool-homes'], ['ANSIBLE_CONFIG', 'tool-homes'],
+    ['PGHOST', undefined], ['GOOGLE_API_KEY', undefined], ['UPLOAD_PATH', undefined], ['DATA_DIR', undefined],
     ['PYTHONUNBUFFERED', undefined], ['PORT', undefined], ['DATABASE_URL', undefined], ['APP_MODE', undefined], ['NODEJS', undefined], ['LESS_THAN', 'hooks'], ['CCACHE', undefined],
   ];
   for (const [name, family] of cases) {

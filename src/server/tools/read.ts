@@ -2,7 +2,8 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 // Names of processes started outside pm2-mcp may hold any character: shown escaped in text.
-import { safe, safeJson } from '../../safe-text.js';
+// Log lines too: an app's output may carry terminal escapes; the structured lines keep them as written.
+import { safe, safeJson, safeReply } from '../../safe-text.js';
 import { ToolError } from '../../errors.js';
 import { inspectStoredLogPath } from '../../pm2/log-path.js';
 import { tailFile } from '../../pm2/tail.js';
@@ -115,7 +116,7 @@ export const tailLogs = defineTool({
       for (const text of tail.lines) out.push({ pm_id: file.pm_id, name: file.name, stream: file.stream, text });
     }
     const labelled = req.type === 'combined' || req.files.length > 1;
-    const shown = out.length === 0 ? (refused.length > 0 ? 'Nothing was read.' : 'The log is empty.') : out.map((l) => (labelled ? `${safe(l.name)}[${l.pm_id}] ${l.stream} | ${l.text}` : l.text)).join('\n');
+    const shown = out.length === 0 ? (refused.length > 0 ? 'Nothing was read.' : 'The log is empty.') : out.map((l) => (labelled ? `${safe(l.name)}[${l.pm_id}] ${l.stream} | ${safeReply(l.text)}` : safeReply(l.text))).join('\n');
     const text = [shown, ...refused.map((r) => `Not read: ${r.path}: ${r.reason}.`)].join('\n');
     return { structured: { process: req.asked, type: req.type, lines: out, cut_lines: cut, missing_files: missing, refused_files: refused }, text };
   },
