@@ -16,6 +16,7 @@ import type { Gate } from '../server/dispatch.js';
 import { serveStdio } from '../transport/stdio.js';
 import { NAME, VERSION } from '../version.js';
 import { scrubEnvironment } from '../scrub-env.js';
+import { registerServer, serverRegistryDir, useServerRegistry } from '../pm2/self.js';
 import { loadPolicy } from './load-policy.js';
 
 export interface Io {
@@ -46,6 +47,10 @@ export async function serve(options: CliOptions, io: Io): Promise<number> {
   const auditor = createAuditor(options, policy, home.home);
   io.stderr(`pm2-mcp: audit log ${auditor instanceof AuditLog ? auditor.file : 'off (audit.enabled is false)'}`);
 
+  // Under pm2 (directly, or as a child of npm or a shell), pm2 gave this process its app's pm_id:
+  // recorded, so that no client of any server on this home can stop this one (src/pm2/self.ts).
+  const unregister = registerUnderPm2(process.env, home.home);
+  useServerRegistry(serverRegistryDir(home.home));
   scrubEnvironment(process.env, policy.start.env.passThrough);
   const pm2 = createPm2Adapter({ home: home.home, noDaemon: options.noDaemon, spawnDaemon: mayChangeProcesses(policy) });
   // The policy learns where pm2 keeps its files and which files are pm2-mcp's own, so it can
@@ -74,7 +79,21 @@ export async function serve(options: CliOptions, io: Io): Promise<number> {
   // Never let a wedged daemon connection keep the server alive after its clients left.
   await Promise.race([pm2.close().catch(() => undefined), new Promise((r) => setTimeout(r, CLOSE_BOUND_MS).unref())]);
   await auditor.flush();
+  unregister();
   return 0;
+}
+
+/** Registers this server when pm2 manages it (or its ancestor) in the home it serves. */
+function registerUnderPm2(env: NodeJS.ProcessEnv, home: string): () => void {
+  const pmId = env.pm_id !== undefined && /^\d{1,9}$/.test(env.pm_id) ? Number(env.pm_id) : undefined;
+  if (pmId === undefined) return () => undefined;
+  // pm2 hands its apps PM2_HOME; a server managed by another home's daemon is not in this list.
+  if (env.PM2_HOME !== undefined && realFile(env.PM2_HOME) !== realFile(home)) return () => undefined;
+  try {
+    return registerServer(serverRegistryDir(home), pmId);
+  } catch {
+    return () => undefined;
+  }
 }
 
 /** The path with its folder's real path (the file itself may not exist yet). */

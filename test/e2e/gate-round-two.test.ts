@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -92,6 +92,16 @@ describe('the gate, round two, under standard with no config', () => {
       assert.match(textOf(x), /rule processes\.server/, tool);
     }
     await run(process.execPath, [PM2_BIN, 'delete', 'owner-mcp'], { env: { ...process.env, PM2_HOME: home }, timeout: 30_000 });
+    // Started through something else (a shell script, as `pm2 start npm -- run mcp` does): pm2's
+    // process is the shell; the server, its child, registers the pm_id pm2 handed down.
+    writeFileSync(join(project, 'serve-mcp.sh'), `#!/bin/sh\nexec "${process.execPath}" "${cli}" --transport http --port 0\n`);
+    await run(process.execPath, [PM2_BIN, 'start', join(project, 'serve-mcp.sh'), '--name', 'wrapped-mcp', '--interpreter', 'sh', '--cwd', project], { env: { ...process.env, PM2_HOME: home, PM2_MCP_HOME: home, PM2_MCP_TOKEN: 'y'.repeat(40) }, timeout: 30_000 });
+    await waitFor(() => (existsSync(join(home, 'pm2-mcp', 'servers')) && readdirSync(join(home, 'pm2-mcp', 'servers')).length > 0) || undefined, 'the wrapped server registered', 20_000);
+    for (const tool of ['pm2_stop_process', 'pm2_restart_process', 'pm2_delete_process']) {
+      const x = await call(s.client, tool, { process: 'wrapped-mcp' });
+      assert.match(textOf(x), /rule processes\.server/, `${tool}: ${textOf(x)}`);
+    }
+    await run(process.execPath, [PM2_BIN, 'delete', 'wrapped-mcp'], { env: { ...process.env, PM2_HOME: home }, timeout: 30_000 });
   });
 
   test('python3 over a .js file is refused: the interpreter must fit the script', { skip: PYTHON === undefined && 'no python3' }, async () => {
