@@ -71,7 +71,7 @@ describe('the gate, round two, under standard with no config', () => {
     const r = await call(s.client, 'pm2_start_process', { script: 'tools/backup.sh', name: 'backup', env: { TAR_OPTIONS: `--checkpoint=1 --checkpoint-action=exec=touch\\ ${canary()}` } });
     assert.equal(r.isError, true, textOf(r));
     assert.match(textOf(r), /rule start\.env\.family\.command-shapes/);
-    for (const name of ['RSYNC_RSH', 'SVN_SSH', 'GUNICORN_CMD_ARGS', 'DJANGO_SETTINGS_MODULE', 'LUA_INIT', 'RUSTC_WRAPPER', 'IPYTHONDIR', 'TMP', '_PYENV_SHIM_PATHS_PYTHON3']) {
+    for (const name of ['RSYNC_RSH', 'SVN_SSH', 'GUNICORN_CMD_ARGS', 'DJANGO_SETTINGS_MODULE', 'LUA_INIT', 'RUSTC_WRAPPER', 'IPYTHONDIR', 'TMP', '_PYENV_SHIM_PATHS_PYTHON3', 'RM', 'GNUMAKEFLAGS', 'MAKEFILES', 'ZIPOPT', 'LDSHARED']) {
       const x = await call(s.client, 'pm2_start_process', { script: 'app.js', name: 'shape', env: { [name]: '/bin/true' } });
       assert.match(textOf(x), /rule start\.env\.family\./, name);
     }

@@ -70,9 +70,12 @@ describe('env families: names interpreters and their libraries read are refused 
     ['RUSTC_WRAPPER', 'command-shapes'], ['LUA_INIT', 'command-shapes'], ['QT_PLUGIN_PATH', 'command-shapes'], ['SUDO_EDITOR', 'command-shapes'], ['FCEDIT', 'tool-homes'], ['REQUESTS_CA_BUNDLE', 'command-shapes'],
     ['TMP', 'tool-homes'], ['TEMP', 'tool-homes'], ['PREFIX', 'tool-homes'], ['IPYTHONDIR', 'tool-homes'], ['_PYENV_SHIM_PATHS_PYTHON3', 'tool-homes'],
     ['DATABASE_URL', undefined], ['LOG_LEVEL', undefined], ['APP_SRC', undefined], ['JWT_SECRET', undefined], ['S3_BUCKET', undefined], ['MAX_WORKERS', undefined],
-    ['MAKEFILES', 'tool-homes'], ['ERL_AFLAGS', 'tool-homes'], ['CORECLR_PROFILER_PATH', 'tool-homes'], ['RUSTUP_TOOLCHAIN', 'tool-homes'], ['GOTOOLCHAIN', 'tool-homes'],
-    ['CGO_CFLAGS', 'tool-homes'], ['CMAKE_TOOLCHAIN_FILE', 'tool-homes'], ['VK_LAYER_PATH', 'tool-homes'], ['PSQLRC', 'tool-homes'], ['MIX_HOME', 'tool-homes'], ['ANSIBLE_CONFIG', 'tool-homes'],
+    ['MAKEFILES', 'tool-homes'], ['ERL_AFLAGS', 'command-shapes'], ['CORECLR_PROFILER_PATH', 'tool-homes'], ['RUSTUP_TOOLCHAIN', 'tool-homes'], ['GOTOOLCHAIN', 'tool-homes'],
+    ['CGO_CFLAGS', 'command-shapes'], ['CMAKE_TOOLCHAIN_FILE', 'tool-homes'], ['VK_LAYER_PATH', 'tool-homes'], ['PSQLRC', 'tool-homes'], ['MIX_HOME', 'tool-homes'], ['ANSIBLE_CONFIG', 'tool-homes'],
     ['PGHOST', undefined], ['GOOGLE_API_KEY', undefined], ['UPLOAD_PATH', undefined], ['DATA_DIR', undefined],
+    ['RM', 'build'], ['GNUMAKEFLAGS', 'build'], ['LDSHARED', 'build'], ['CC_host', 'build'], ['PKG_CONFIG', 'build'], ['CONFIG_SITE', 'build'], ['GCC_EXEC_PREFIX', 'build'],
+    ['ZIPOPT', 'command-shapes'], ['PGOPTIONS', 'command-shapes'], ['PYTEST_ADDOPTS', 'command-shapes'], ['DBUS_SESSION_BUS_ADDRESS', 'command-shapes'], ['http_proxy', 'command-shapes'], ['AWKLIBPATH', 'command-shapes'],
+    ['TAG', undefined], ['GREETING', undefined], ['ADMIN_EMAIL', undefined],
     ['PYTHONUNBUFFERED', undefined], ['PORT', undefined], ['DATABASE_URL', undefined], ['APP_MODE', undefined], ['NODEJS', undefined], ['LESS_THAN', 'hooks'], ['CCACHE', undefined],
   ];
   for (const [name, family] of cases) {
