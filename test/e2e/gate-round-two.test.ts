@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -96,7 +96,12 @@ describe('the gate, round two, under standard with no config', () => {
     // process is the shell; the server, its child, registers the pm_id pm2 handed down.
     writeFileSync(join(project, 'serve-mcp.sh'), `#!/bin/sh\nexec "${process.execPath}" "${cli}" --transport http --port 0\n`);
     await run(process.execPath, [PM2_BIN, 'start', join(project, 'serve-mcp.sh'), '--name', 'wrapped-mcp', '--interpreter', 'sh', '--cwd', project], { env: { ...process.env, PM2_HOME: home, PM2_MCP_HOME: home, PM2_MCP_TOKEN: 'y'.repeat(40) }, timeout: 30_000 });
-    await waitFor(() => (existsSync(join(home, 'pm2-mcp', 'servers')) && readdirSync(join(home, 'pm2-mcp', 'servers')).length > 0) || undefined, 'the wrapped server registered', 20_000);
+    const jlist = await run(process.execPath, [PM2_BIN, 'jlist'], { env: { ...process.env, PM2_HOME: home }, timeout: 30_000 });
+    const wrappedId = (JSON.parse(jlist.stdout) as Array<{ name: string; pm_id: number }>).find((p) => p.name === 'wrapped-mcp')!.pm_id;
+    const entry = join(home, 'pm2-mcp', 'servers', String(wrappedId));
+    await waitFor(() => existsSync(entry) || undefined, 'the wrapped server registered under its pm_id', 20_000);
+    // The registry is read at most every 500 ms: let the agent's server see the new entry.
+    await new Promise((res) => setTimeout(res, 700));
     for (const tool of ['pm2_stop_process', 'pm2_restart_process', 'pm2_delete_process']) {
       const x = await call(s.client, tool, { process: 'wrapped-mcp' });
       assert.match(textOf(x), /rule processes\.server/, `${tool}: ${textOf(x)}`);
