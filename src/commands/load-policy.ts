@@ -1,5 +1,5 @@
 // Config file → effective config → compiled policy: what serve, check and explain share.
-import { realpathSync } from 'node:fs';
+import { realOrUndefined } from '../real-path.js';
 import { loadConfig } from '../config/load.js';
 import { compilePolicy, type CompiledPolicy } from '../policy/compile.js';
 import { which } from '../pm2/which.js';
@@ -23,10 +23,5 @@ export async function loadPolicy(opts: PolicyOptions): Promise<CompiledPolicy> {
  */
 export function resolveInterpreterPath(nameOrPath: string): string | undefined {
   const found = nameOrPath.startsWith('/') ? nameOrPath : (which(nameOrPath) ?? (nameOrPath === 'node' ? process.execPath : undefined));
-  if (!found) return undefined;
-  try {
-    return realpathSync.native(found);
-  } catch {
-    return undefined;
-  }
+  return found === undefined ? undefined : realOrUndefined(found);
 }

@@ -9,8 +9,8 @@ import type { CliOptions } from '../options.js';
 import { createPm2Adapter } from '../pm2/adapter.js';
 import { hiddenTools, withServerFacts, type CompiledPolicy } from '../policy/compile.js';
 import type { ServerFacts } from '../policy/types.js';
-import { realpathSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { realOrUndefined, withRealFolder } from '../real-path.js';
 import { createMcpServer } from '../server/create-server.js';
 import type { Gate } from '../server/dispatch.js';
 import { serveStdio } from '../transport/stdio.js';
@@ -96,17 +96,9 @@ function registerUnderPm2(env: NodeJS.ProcessEnv, home: string): () => void {
   }
 }
 
-/** The path with its folder's real path (the file itself may not exist yet). */
+/** The real path of a file, or, while it does not exist yet, its folder's. */
 function realFile(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    try {
-      return join(realpathSync(dirname(path)), basename(path));
-    } catch {
-      return path;
-    }
-  }
+  return realOrUndefined(path) ?? withRealFolder(path);
 }
 
 function createAuditor(options: CliOptions, policy: CompiledPolicy, home: string): Auditor {

@@ -1,10 +1,10 @@
 // Which interpreter would run a script: decided here, then handed to pm2 as an absolute path,
 // because pm2's own choice depends on the extension, a binary sniff and a shell-expanded
 // `node@version` syntax (docs/threat-model.md §T2).
-import { realpathSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { ToolError } from '../errors.js';
+import { realOrUndefined } from '../real-path.js';
 import { which } from './which.js';
 
 export interface Interpreter {
@@ -74,15 +74,6 @@ async function withTypeStripping(interpreter: Interpreter): Promise<Interpreter>
   if (features.typescript === undefined || features.typescript === false) return interpreter;
   const self = realOrUndefined(process.execPath);
   return self !== undefined && self === interpreter.path ? { ...interpreter, stripsTypes: true } : interpreter;
-}
-
-/** Synchronous: a system call of µs, where a promise costs a thread-pool round trip per start. */
-function realOrUndefined(path: string): string | undefined {
-  try {
-    return realpathSync.native(path);
-  } catch {
-    return undefined;
-  }
 }
 
 /** python3 first: on most systems `python` is absent or Python 2, and policies name python3. */

@@ -3,7 +3,8 @@
 // pure; sharedLogRefusal gathers the paths, with their folders' real paths (src/pm2/log-path.ts).
 import { basename, dirname, join } from 'node:path';
 import type { StartApp } from '../policy/types.js';
-import { realFolder } from './log-path.js';
+import { realOrUndefined } from '../real-path.js';
+import { storedLogPaths } from './log-path.js';
 import type { Pm2RawProcess } from './types.js';
 import { pmIdOf } from './views.js';
 
@@ -13,24 +14,23 @@ import { pmIdOf } from './views.js';
  * `apps`) writes. Paths count by their folders' real paths: a folder reached through a link is
  * that folder.
  */
+/** A folder's real path, or the path as given when it does not exist (yet). */
+const realOrGiven = (dir: string): string => realOrUndefined(dir) ?? dir;
+
 export async function sharedLogRefusal(apps: readonly StartApp[], list: readonly Pm2RawProcess[], home: string): Promise<string | undefined> {
-  const logDir = await realFolder(join(home, 'logs')); // pm2's DEFAULT_LOG_PATH (pm2/paths.js)
+  const logDir = realOrGiven(join(home, 'logs')); // pm2's DEFAULT_LOG_PATH (pm2/paths.js)
   const others: LogClaim[] = [];
   // Most processes log into the same folder or two: each folder's real path is looked up once.
   const folders = new Map<string, string>();
-  const byRealFolder = async (path: string): Promise<string> => {
+  const byRealFolder = (path: string): string => {
     const dir = dirname(path);
     let real = folders.get(dir);
-    if (real === undefined) folders.set(dir, (real = await realFolder(dir)));
+    if (real === undefined) folders.set(dir, (real = realOrGiven(dir)));
     return join(real, basename(path));
   };
   for (const proc of list) {
-    const env = proc.pm2_env ?? {};
-    const paths: Array<{ stream: string; path: string }> = [];
-    for (const [stream, path] of [['out', env.pm_out_log_path], ['err', env.pm_err_log_path], ['combined', env.pm_log_path]] as const) {
-      if (typeof path === 'string') paths.push({ stream, path: await byRealFolder(path) });
-    }
-    others.push(...existingClaims(`${JSON.stringify(proc.name ?? env.name ?? '')} (pm_id ${pmIdOf(proc) ?? '?'})`, paths));
+    const paths = storedLogPaths(proc).map(({ stream, path }) => ({ stream, path: byRealFolder(path) }));
+    others.push(...existingClaims(`${JSON.stringify(proc.name ?? proc.pm2_env?.name ?? '')} (pm_id ${pmIdOf(proc) ?? '?'})`, paths));
   }
   const mine = apps.flatMap((a) => claimsOf(a, logDir));
   const shared = sharedLogFile(mine, [...others, ...mine]);

@@ -2,10 +2,12 @@
 // it is checked, and opening it later only if it is still that file. A log file pm2-mcp can stand
 // behind is a regular file or nothing: a symbolic link would send pm2's appends, our reads and
 // our truncation somewhere else; a FIFO blocks whoever opens it; a device or socket streams.
-import { constants, lstatSync, realpathSync, type Stats } from 'node:fs';
+import { constants, lstatSync, type Stats } from 'node:fs';
 import { lstat, open, realpath, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { LogFileRef } from '../policy/types.js';
+import { realOrUndefined } from '../real-path.js';
+import type { Pm2RawProcess } from './types.js';
 
 export type LogFileKind = 'absent' | 'regular file' | 'hard-linked file' | 'symbolic link' | 'FIFO' | 'socket' | 'device' | 'folder' | 'special file';
 
@@ -24,10 +26,15 @@ export interface LogPathState {
  */
 export async function inspectLogPath(path: string, stream: LogFileRef['stream']): Promise<LogPathState> {
   // Synchronous system calls (µs each): a start or restart makes one pair per log file.
-  const folder = syncOrUndefined(() => realpathSync.native(dirname(path)));
+  const folder = realOrUndefined(dirname(path));
   if (folder === undefined) return { ref: { stream, path }, folderExists: false, kind: 'absent' };
   const real = join(folder, basename(path));
-  const info = syncOrUndefined(() => lstatSync(real));
+  let info: Stats | undefined;
+  try {
+    info = lstatSync(real);
+  } catch {
+    info = undefined; // absent, or not reachable: the same to the caller
+  }
   if (!info) return { ref: { stream, path: real }, folderExists: true, kind: 'absent' };
   const kind = kindOf(info);
   const ref: LogFileRef = kind === 'regular file' ? { stream, path: real, dev: info.dev, ino: info.ino } : { stream, path: real };
@@ -62,17 +69,14 @@ export async function storedLogFileRefusal(stored: string, stream: LogFileRef['s
   return { ref: state.ref, refused: `the ${stream} log file ${stored} is a ${state.kind}: a log file must be a regular file or not exist yet` };
 }
 
-/** The real path of a folder, or the path as given when it does not exist (yet). */
-export async function realFolder(dir: string): Promise<string> {
-  return (await realpath(dir).catch(() => undefined)) ?? dir;
-}
-
-function syncOrUndefined<T>(call: () => T): T | undefined {
-  try {
-    return call();
-  } catch {
-    return undefined;
+/** The log files pm2 keeps for a process (pm_out_log_path, pm_err_log_path, pm_log_path), as stored. */
+export function storedLogPaths(proc: Pm2RawProcess): Array<{ stream: LogFileRef['stream']; path: string }> {
+  const env = proc.pm2_env ?? {};
+  const paths: Array<{ stream: LogFileRef['stream']; path: string }> = [];
+  for (const [stream, path] of [['out', env.pm_out_log_path], ['err', env.pm_err_log_path], ['combined', env.pm_log_path]] as const) {
+    if (typeof path === 'string' && path.length > 0) paths.push({ stream, path });
   }
+  return paths;
 }
 
 export type OpenedLogFile = { handle: FileHandle } | { missing: true } | { refused: string };

@@ -6,8 +6,10 @@
 // never set a PM2_* variable: src/policy/env-families.ts); its pm_id is in the registry of
 // serving pm2-mcp servers (a server under npm or a shell script); or its script is a pm2-mcp
 // entry, of this install or any other (a dist/cli.js inside a package named pm2-mcp).
-import { mkdirSync, readdirSync, readFileSync, realpathSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { realOrUndefined } from '../real-path.js';
+import { carriesVariable } from './app-env.js';
 import type { Pm2RawProcess } from './types.js';
 
 /** Set in the environment of a pm2-mcp server that `pm2-mcp --pm2` starts under pm2. */
@@ -28,13 +30,7 @@ function remember<V>(cache: Map<string, V>, key: string, make: () => V): V {
 }
 
 function real(path: string): string | undefined {
-  return remember(realCache, path, () => {
-    try {
-      return realpathSync.native(path);
-    } catch {
-      return undefined;
-    }
-  });
+  return remember(realCache, path, () => realOrUndefined(path));
 }
 
 /** Is this real path a pm2-mcp entry: <package>/dist/<file>.js in a package named pm2-mcp? */
@@ -53,8 +49,7 @@ export function isPm2McpEntry(realPath: string): boolean {
 export function isPm2McpServer(proc: Pm2RawProcess, self: { pid: number } = { pid: process.pid }): boolean {
   const env = proc.pm2_env ?? {};
   if (proc.pid === self.pid && self.pid > 0) return true;
-  const inner = env.env && typeof env.env === 'object' ? (env.env as Record<string, unknown>) : {};
-  if (env[SERVER_MARKER] !== undefined || inner[SERVER_MARKER] !== undefined) return true;
+  if (carriesVariable(proc, SERVER_MARKER)) return true;
   const id = typeof proc.pm_id === 'number' ? proc.pm_id : typeof env.pm_id === 'number' ? env.pm_id : undefined;
   if (id !== undefined && registeredIds().has(id)) return true;
   const script = typeof env.pm_exec_path === 'string' ? real(env.pm_exec_path) : undefined;

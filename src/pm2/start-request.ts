@@ -1,7 +1,7 @@
 // The resolve stage of a start: from what the client asked (arguments or an ecosystem file) to
 // StartApps over real paths (docs/threat-model.md §T1): the cwd's real path, the script resolved
 // against it and then its real path, the interpreter that would really run.
-import { constants, realpathSync, statSync, type Stats } from 'node:fs';
+import { constants, statSync, type Stats } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
 import { ToolError } from '../errors.js';
@@ -10,6 +10,7 @@ import type { StartApp, StartOptions } from '../policy/types.js';
 import { readEcosystem, type EcosystemApp } from './ecosystem.js';
 import { decideInterpreter } from './interpreter.js';
 import { inspectLogPath } from './log-path.js';
+import { realOrUndefined } from '../real-path.js';
 import { isPm2McpEntry } from './self.js';
 import { splitArgs } from './split-args.js';
 import { which } from './which.js';
@@ -151,16 +152,7 @@ async function findScript(script: string, cwd: string): Promise<string> {
   throw new ToolError('START_REFUSED', `The script ${script} does not exist (looked in ${cwd}${script.includes('/') ? '' : ' and on the PATH'}).`);
 }
 
-// Synchronous on purpose: a realpath or stat is a few µs as a system call and ~0.1 ms as a
-// thread-pool round trip, and a start makes several (gate_overhead in bench/gate.ts).
-function realOrUndefined(path: string): string | undefined {
-  try {
-    return realpathSync.native(path);
-  } catch {
-    return undefined;
-  }
-}
-
+// Synchronous on purpose (src/real-path.ts): a start makes several of these.
 function statOrUndefined(path: string): Stats | undefined {
   try {
     return statSync(path);

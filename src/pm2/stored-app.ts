@@ -1,25 +1,24 @@
 // What a restart or reload would start again (docs/threat-model.md §T7): pm2 keeps each process's
 // config and starts it anew, so a restart is a start of that stored config. Read back from pm2's
 // process data into the same StartApp the policy judges for a start, over real paths.
-import { realpathSync } from 'node:fs';
+import { realOrUndefined } from '../real-path.js';
 import { isAbsolute } from 'node:path';
 import { ToolError } from '../errors.js';
 import type { StartApp } from '../policy/types.js';
 import { decideInterpreter } from './interpreter.js';
-import { storedLogFileRefusal } from './log-path.js';
+import { storedLogFileRefusal, storedLogPaths } from './log-path.js';
 import type { Pm2RawProcess } from './types.js';
 
 /** `defaultLogDir`: pm2's own log folder ($PM2_HOME/logs), as pm2 spells it. */
 export async function storedApp(proc: Pm2RawProcess, defaultLogDir: string): Promise<StartApp> {
   const env = proc.pm2_env ?? {};
   const name = proc.name ?? env.name ?? '';
-  const cwd = await realOr(typeof env.pm_cwd === 'string' ? env.pm_cwd : '');
-  const script = await realOr(typeof env.pm_exec_path === 'string' ? env.pm_exec_path : '');
+  const cwd = realOr(typeof env.pm_cwd === 'string' ? env.pm_cwd : '');
+  const script = realOr(typeof env.pm_exec_path === 'string' ? env.pm_exec_path : '');
   const given = typeof env.exec_interpreter === 'string' && env.exec_interpreter.length > 0 ? env.exec_interpreter : 'node';
   const interpreter = await decideInterpreter(given, script).catch(() => ({ name: given, path: isAbsolute(given) ? given : `(not found: ${given})` }));
   const logFiles: StartApp['logFiles'] = {};
-  for (const [stream, path] of [['out', env.pm_out_log_path], ['err', env.pm_err_log_path], ['combined', env.pm_log_path]] as const) {
-    if (typeof path !== 'string' || path.length === 0) continue;
+  for (const { stream, path } of storedLogPaths(proc)) {
     // The folder by its real path, the file itself not followed: pm2 reopens these files for
     // appending, following links, so one swapped for a link or a FIFO since the start is refused.
     const checked = await storedLogFileRefusal(path, stream, defaultLogDir);
@@ -45,12 +44,6 @@ export async function storedApp(proc: Pm2RawProcess, defaultLogDir: string): Pro
 }
 
 /** The real path, or the path as pm2 has it when it no longer exists (the policy then judges that). */
-async function realOr(path: string): Promise<string> {
-  if (!path) return '(none)';
-  // Synchronous: µs as a system call; a restart of a cluster resolves one per instance.
-  try {
-    return realpathSync.native(path);
-  } catch {
-    return path;
-  }
+function realOr(path: string): string {
+  return path ? (realOrUndefined(path) ?? path) : '(none)';
 }

@@ -26,7 +26,7 @@ export function evaluate(request: CanonicalRequest, policy: CompiledPolicy): Dec
 
 function decide(request: CanonicalRequest, policy: CompiledPolicy): Decision {
   const op = request.operation;
-  const named = operationEffect(request, policy);
+  const named = operationEffect(policy, request.operation, request.kind);
   if (named === undefined) {
     // Fail closed by construction (docs/threat-model.md §T18): a tool the policy has no rule for never runs, not even in audit mode.
     return hard(deny('tools.unknown', `${op} is not an operation this policy knows`, 'no config allows it: every tool must be named by the policy'));
@@ -54,11 +54,13 @@ function decide(request: CanonicalRequest, policy: CompiledPolicy): Decision {
   }
 }
 
-/** The policy's effect for an operation, or undefined when no rule of it names the operation. */
-function operationEffect(request: CanonicalRequest, policy: CompiledPolicy): string | undefined {
-  const op = request.operation;
+/**
+ * The policy's effect for an operation, or undefined when no rule of it names the operation (fail
+ * closed: evaluate and dispatch both ask here). Resources are reads; `kind` absent means "any".
+ */
+export function operationEffect(policy: CompiledPolicy, op: string, kind?: CanonicalRequest['kind']): string | undefined {
   if (Object.hasOwn(policy.tools, op)) return (policy.tools as Record<string, string>)[op];
-  if (request.kind === 'read' && RESOURCE_OPERATIONS.has(op)) return 'allow';
+  if ((kind === undefined || kind === 'read') && RESOURCE_OPERATIONS.has(op)) return 'allow';
   return undefined;
 }
 

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { ToolError, errorMessage } from '../errors.js';
 import type { AuditEffect, Auditor, CallerInfo, DecisionEntry } from '../audit/auditor.js';
 import type { CompiledPolicy } from '../policy/compile.js';
-import { evaluate, RESOURCE_OPERATIONS } from '../policy/evaluate.js';
+import { evaluate, operationEffect } from '../policy/evaluate.js';
 import type { CanonicalRequest, Decision } from '../policy/types.js';
 import type { AnyOperation, ExecuteResult, ServerContext } from './operation.js';
 
@@ -19,11 +19,6 @@ export interface Gate {
   onAuditFailure: (message: string) => void;
 }
 
-/** Does the policy name this operation and allow it outright? Reads of resources always are. */
-function namesAllowed(policy: CompiledPolicy, name: string): boolean {
-  if (RESOURCE_OPERATIONS.has(name)) return true;
-  return Object.hasOwn(policy.tools, name) && (policy.tools as Record<string, string>)[name] === 'allow';
-}
 
 export type DispatchResult =
   | { ok: true; result: ExecuteResult<unknown> }
@@ -45,9 +40,10 @@ export async function decide(gate: Pick<Gate, 'ctx' | 'policy' | 'narrowing'>, o
   // A tool the policy turns off outright (or does not name: fail closed) is refused before any
   // I/O. A token's narrowing always enforces; the server's own policy in audit mode must resolve
   // what it would have refused, to record it.
-  const offByPolicy = !namesAllowed(gate.policy, op.name);
-  const offByToken = gate.narrowing !== undefined && !namesAllowed(gate.narrowing, op.name);
-  const unknown = !RESOURCE_OPERATIONS.has(op.name) && !Object.hasOwn(gate.policy.tools, op.name);
+  const named = operationEffect(gate.policy, op.name);
+  const unknown = named === undefined;
+  const offByPolicy = named !== 'allow';
+  const offByToken = gate.narrowing !== undefined && operationEffect(gate.narrowing, op.name) !== 'allow';
   let request: CanonicalRequest;
   if (unknown || offByToken || (offByPolicy && gate.policy.mode === 'enforce')) {
     request = { kind: 'daemon', operation: op.name };

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ToolError } from '../../errors.js';
-import { inspectStoredLogPath, openLogFile, storedLogFileRefusal } from '../../pm2/log-path.js';
+import { inspectStoredLogPath, openLogFile, storedLogFileRefusal, storedLogPaths } from '../../pm2/log-path.js';
 import type { Pm2RawProcess } from '../../pm2/types.js';
 import { pmIdOf } from '../../pm2/views.js';
 import type { LogFileRef } from '../../policy/types.js';
@@ -68,12 +68,10 @@ export const flushLogs = defineTool({
 
 /** The out, err and combined files pm2 keeps for one process, each once. */
 async function filesOf(proc: Pm2RawProcess, id: number, defaultLogDir: string): Promise<FlushFile[]> {
-  const env = proc.pm2_env ?? {};
   const name = refOf(proc).name;
   const files: FlushFile[] = [];
-  const streams: Array<[LogFileRef['stream'], unknown]> = [['out', env.pm_out_log_path], ['err', env.pm_err_log_path], ['combined', env.pm_log_path]];
-  for (const [stream, path] of streams) {
-    if (typeof path !== 'string' || files.some((f) => f.path === path)) continue;
+  for (const { stream, path } of storedLogPaths(proc)) {
+    if (files.some((f) => f.path === path)) continue;
     const { ref, moved } = await inspectStoredLogPath(path, stream, defaultLogDir);
     if (!files.some((f) => f.path === ref.path)) files.push({ ...ref, pm_id: id, name, ...(moved ? { moved } : {}) });
   }
@@ -110,9 +108,7 @@ export const reloadLogs = defineTool({
     const files: LogFileRef[] = [];
     const defaultLogDir = join(ctx.pm2.home, 'logs');
     for (const proc of await listIfRunning(ctx.pm2)) {
-      const env = proc.pm2_env ?? {};
-      for (const [stream, path] of [['out', env.pm_out_log_path], ['err', env.pm_err_log_path], ['combined', env.pm_log_path]] as const) {
-        if (typeof path !== 'string' || path.length === 0) continue;
+      for (const { stream, path } of storedLogPaths(proc)) {
         const checked = await storedLogFileRefusal(path, stream, defaultLogDir);
         if (checked.refused) throw new ToolError('LOG_FILE_REFUSED', `Nothing was reopened: pm2 reopens every log file by its name, and ${checked.refused}. Delete that process and start it again.`);
         files.push(checked.ref);

@@ -5,7 +5,7 @@ import { z } from 'zod';
 // Log lines too: an app's output may carry terminal escapes; the structured lines keep them as written.
 import { safe, safeJson, safeReply } from '../../safe-text.js';
 import { ToolError } from '../../errors.js';
-import { inspectStoredLogPath } from '../../pm2/log-path.js';
+import { inspectStoredLogPath, storedLogPaths } from '../../pm2/log-path.js';
 import { tailFile } from '../../pm2/tail.js';
 import { describe, pmIdOf, summarize, type ProcessSummary } from '../../pm2/views.js';
 import type { LogFileRef, ProcessRef } from '../../policy/types.js';
@@ -93,9 +93,9 @@ export const tailLogs = defineTool({
       const id = pmIdOf(proc);
       if (id === undefined || !ids.has(id)) continue;
       const name = refOf(proc).name;
-      const paths: Array<['out' | 'err', unknown]> = [['out', proc.pm2_env?.pm_out_log_path], ['err', proc.pm2_env?.pm_err_log_path]];
-      for (const [stream, path] of paths) {
-        if (!wants(args.type, stream) || typeof path !== 'string' || seen.has(path)) continue;
+      for (const { stream, path } of storedLogPaths(proc)) {
+        // The combined log holds the same lines again: tail reads out and err.
+        if (stream === 'combined' || !wants(args.type, stream) || seen.has(path)) continue;
         seen.add(path); // Instances with merged logs share one file: read it once.
         const { ref, moved } = await inspectStoredLogPath(path, stream, join(ctx.pm2.home, 'logs'));
         files.push({ ...ref, pm_id: id, name, stream, ...(moved ? { moved } : {}) });
