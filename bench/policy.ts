@@ -10,7 +10,7 @@ import { presetFile } from '../src/config/presets.js';
 import type { Pm2McpConfig } from '../src/config/types.js';
 import { compilePolicy, type CompiledPolicy } from '../src/policy/compile.js';
 import { evaluate } from '../src/policy/evaluate.js';
-import type { CanonicalRequest, ProcessRef, StartApp, TargetRef } from '../src/policy/types.js';
+import type { CanonicalRequest, ProcessRef, StartApp, TargetRef } from '../src/model/requests.js';
 import { log, median, percentile, removeDir, round, tempDir, type BenchResult } from './common.js';
 
 const REQUESTS = 10_000;

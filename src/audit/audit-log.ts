@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { redactRequest, ENV_VALUE_MARKER } from '../policy/redact-request.js';
 import type { CompiledPolicy } from '../policy/compile.js';
-import type { CanonicalRequest } from '../policy/types.js';
+import type { CanonicalRequest } from '../model/requests.js';
 import type { Auditor, DecisionEntry, OutcomeEntry } from './auditor.js';
 import { canonicalJson } from './canonical-json.js';
 import { GENESIS, seal } from './chain.js';

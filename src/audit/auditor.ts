@@ -1,6 +1,6 @@
 // Where the audit stage writes: the audit log (audit-log.ts), or nothing when it is turned off.
 // dispatch calls it before and after every action, and a failure to record refuses the call.
-import type { CanonicalRequest, Decision } from '../policy/types.js';
+import type { CanonicalRequest, Decision } from '../model/requests.js';
 
 /** What happened to the call: would_deny is a denial that ran because the policy is in audit mode. */
 export type AuditEffect = 'allow' | 'deny' | 'would_deny';

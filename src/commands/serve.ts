@@ -8,7 +8,7 @@ import { choosePm2Home, describeFallback } from '../home.js';
 import type { CliOptions } from '../options.js';
 import { createPm2Adapter } from '../pm2/adapter.js';
 import { hiddenTools, withServerFacts, type CompiledPolicy } from '../policy/compile.js';
-import type { ServerFacts } from '../policy/types.js';
+import type { ServerFacts } from '../model/requests.js';
 import { join } from 'node:path';
 import { realOrUndefined, withRealFolder } from '../real-path.js';
 import { createMcpServer } from '../server/create-server.js';

@@ -14,7 +14,8 @@ import { assertTrusted, searchBound, searchDirs, userConfigDir, within } from '.
 import { mergeConfigs } from './merge.js';
 import { refusedConfigRoot, refusedRoot, rootFacts } from './project-root.js';
 import { isPresetName, presetFile } from './presets.js';
-import { PRESET_NAMES, type PresetName, type Pm2McpConfig } from './types.js';
+import { type Pm2McpConfig } from './types.js';
+import { PRESET_NAMES, type PresetName } from '../model/tools.js';
 import { validateConfig } from './validate.js';
 
 export interface LoadedConfig {

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PRESET_NAMES, type PresetName } from './types.js';
+import { PRESET_NAMES, type PresetName } from '../model/tools.js';
 
 const PACKAGE_NAME = 'pm2-mcp';
 

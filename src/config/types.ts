@@ -1,16 +1,8 @@
 // The shape of pm2-mcp.config.* — the public contract. Key names here are public: extend them,
 // never rename them. schemas/pm2-mcp.config.schema.json validates the same shape.
 
-export const TOOL_NAMES = [
-  'pm2_list_processes', 'pm2_describe_process', 'pm2_start_process', 'pm2_restart_process',
-  'pm2_reload_process', 'pm2_stop_process', 'pm2_delete_process', 'pm2_flush_logs',
-  'pm2_reload_logs', 'pm2_dump', 'pm2_tail_logs', 'pm2_kill_daemon',
-] as const;
+import type { ToolEffect, ToolName } from '../model/tools.js';
 
-export type ToolName = (typeof TOOL_NAMES)[number];
-export type ToolEffect = 'allow' | 'deny';
-export type PresetName = 'readonly' | 'strict' | 'standard' | 'permissive';
-export const PRESET_NAMES: readonly PresetName[] = ['readonly', 'strict', 'standard', 'permissive'];
 
 export interface Pm2McpConfig {
   $schema?: string;

@@ -2,7 +2,7 @@
 // the other's, and an agent could read or empty a log it has no business with. The comparison is
 // pure; sharedLogRefusal gathers the paths, with their folders' real paths (src/pm2/log-path.ts).
 import { basename, dirname, join } from 'node:path';
-import type { StartApp } from '../policy/types.js';
+import type { StartApp } from '../model/requests.js';
 import { realOrUndefined } from '../real-path.js';
 import { storedLogPaths } from './log-path.js';
 import type { Pm2RawProcess } from './types.js';

@@ -5,7 +5,7 @@
 import { constants, lstatSync, type Stats } from 'node:fs';
 import { lstat, open, realpath, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { LogFileRef } from '../policy/types.js';
+import type { LogFileRef } from '../model/requests.js';
 import { realOrUndefined } from '../real-path.js';
 import type { Pm2RawProcess } from './types.js';
 

@@ -1,6 +1,6 @@
 // Builds the object handed to pm2.start from a checked StartApp, key by key (docs/threat-model.md §T4):
 // no alias, no camelCase twin, nothing of the client's object passes through.
-import type { StartApp } from '../policy/types.js';
+import type { StartApp } from '../model/requests.js';
 import { STARTED_MARKER } from './agent-started.js';
 import type { Pm2StartConfig } from './types.js';
 

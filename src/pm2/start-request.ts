@@ -6,7 +6,7 @@ import { access } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
 import { ToolError } from '../errors.js';
 import { defaultName, nameRefusal, type NameKind } from '../policy/names.js';
-import type { StartApp, StartOptions } from '../policy/types.js';
+import type { StartApp, StartOptions } from '../model/requests.js';
 import { readEcosystem, type EcosystemApp } from './ecosystem.js';
 import { decideInterpreter } from './interpreter.js';
 import { inspectLogPath } from './log-path.js';

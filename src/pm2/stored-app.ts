@@ -4,7 +4,7 @@
 import { realOrUndefined } from '../real-path.js';
 import { isAbsolute } from 'node:path';
 import { ToolError } from '../errors.js';
-import type { StartApp } from '../policy/types.js';
+import type { StartApp } from '../model/requests.js';
 import { decideInterpreter } from './interpreter.js';
 import { storedLogFileRefusal, storedLogPaths } from './log-path.js';
 import type { Pm2RawProcess } from './types.js';

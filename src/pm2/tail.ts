@@ -9,7 +9,7 @@
 // file, the one resolve checked (openLogFile, docs/threat-model.md §T15): a log file
 // swapped for a link to a secret, a FIFO or a device is refused, not read.
 
-import type { LogFileRef } from '../policy/types.js';
+import type { LogFileRef } from '../model/requests.js';
 import { openLogFile } from './log-path.js';
 
 export interface TailOptions {

@@ -1,6 +1,6 @@
 // Our own types over what pm2's daemon returns. pm2's bundled typings are wrong in places
 // (pm_id as string, missing fields), so we type only what we read, everything optional.
-import type { StartOptions } from '../policy/types.js';
+import type { StartOptions } from '../model/requests.js';
 
 export interface Pm2RawEnv {
   [key: string]: unknown;

@@ -1,9 +1,10 @@
 // From the effective config (presets merged) to matchers built once. Pure: interpreter names
 // are resolved to real paths by a function the caller passes in (it does the I/O).
 import { isAbsolute, resolve } from 'node:path';
-import { TOOL_NAMES, type Pm2McpConfig, type PresetName, type ToolEffect, type ToolName } from '../config/types.js';
+import { type Pm2McpConfig } from '../config/types.js';
+import { TOOL_NAMES, type PresetName, type ToolEffect, type ToolName } from '../model/tools.js';
 import { nameMatcher, pathMatcher, type Matcher } from './globs.js';
-import type { ServerFacts } from './types.js';
+import type { ServerFacts } from '../model/requests.js';
 
 export interface PolicyInput {
   config: Pm2McpConfig;

@@ -8,7 +8,7 @@ import { insideRoot } from './globs.js';
 import { misfit } from './interpreter-fit.js';
 import { logFileRefusal } from './log-files.js';
 import { isPm2Field } from './pm2-fields.js';
-import type { CanonicalRequest, Decision, LogFileRef, ProcessRef, StartApp } from './types.js';
+import type { CanonicalRequest, Decision, LogFileRef, ProcessRef, StartApp } from '../model/requests.js';
 
 /**
  * Resource reads are operations too: the policy names them here, as reads allowed under every

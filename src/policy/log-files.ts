@@ -3,7 +3,7 @@
 // file or nothing, the same file at use time) live in src/pm2/log-path.ts.
 import { basename, dirname, isAbsolute, normalize, relative, sep } from 'node:path';
 import type { CompiledPolicy } from './compile.js';
-import type { Decision, LogFileRef } from './types.js';
+import type { Decision, LogFileRef } from '../model/requests.js';
 
 /** What is done with the file: pm2 appends to it (start, restart), we read it (tail) or empty it (flush). */
 export type LogFileUse = 'start' | 'restart' | 'tail' | 'flush';

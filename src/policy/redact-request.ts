@@ -1,5 +1,5 @@
 // A canonical request fit to print or log: env values replaced by a marker, names kept.
-import type { CanonicalRequest } from './types.js';
+import type { CanonicalRequest } from '../model/requests.js';
 
 export const ENV_VALUE_MARKER = '[redacted]';
 

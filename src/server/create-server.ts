@@ -8,7 +8,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { CallerInfo } from '../audit/auditor.js';
 import type { ToolError } from '../errors.js';
-import type { ProcessRef } from '../policy/types.js';
+import type { ProcessRef } from '../model/requests.js';
 import { dispatch, type Gate } from './dispatch.js';
 import { listProcessResources, PROCESS_TEMPLATE, PROCESSES_URI, processIdOf, processUri, readProcess, readProcesses } from './resources.js';
 import type { AnyTool } from './operation.js';

@@ -6,7 +6,7 @@ import { ToolError, errorMessage } from '../errors.js';
 import type { AuditEffect, Auditor, CallerInfo, DecisionEntry } from '../audit/auditor.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { evaluate, operationEffect } from '../policy/evaluate.js';
-import type { CanonicalRequest, Decision } from '../policy/types.js';
+import type { CanonicalRequest, Decision } from '../model/requests.js';
 import type { AnyOperation, ExecuteResult, ServerContext } from './operation.js';
 
 export interface Gate {

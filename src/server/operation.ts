@@ -3,8 +3,8 @@
 import type { z } from 'zod';
 import type { Pm2Adapter } from '../pm2/adapter.js';
 import type { CompiledPolicy } from '../policy/compile.js';
-import type { CanonicalRequest } from '../policy/types.js';
-import type { ToolName } from '../config/types.js';
+import type { CanonicalRequest } from '../model/requests.js';
+import type { ToolName } from '../model/tools.js';
 
 export interface ServerContext {
   pm2: Pm2Adapter;

@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolveInterpreterPath } from '../../src/commands/load-policy.js';
-import type { Pm2McpConfig, PresetName } from '../../src/config/types.js';
+import type { Pm2McpConfig } from '../../src/config/types.js';
+import type { PresetName } from '../../src/model/tools.js';
 import { compilePolicy, type CompiledPolicy } from '../../src/policy/compile.js';
 
 export type Plain = Record<string, unknown>;

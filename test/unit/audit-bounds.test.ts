@@ -22,7 +22,7 @@ import { verifyChain } from '../../src/audit/verify.js';
 import { audit } from '../../src/commands/audit.js';
 import { parseCli } from '../../src/options.js';
 import { redactRequest } from '../../src/policy/redact-request.js';
-import type { CanonicalRequest, StartApp } from '../../src/policy/types.js';
+import type { CanonicalRequest, StartApp } from '../../src/model/requests.js';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
 const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });

@@ -20,7 +20,7 @@ import { chainFiles, rotatedFiles } from '../../src/audit/files.js';
 import type { AuditRecord, DecisionRecord, OutcomeRecord, PolicyRecord } from '../../src/audit/records.js';
 import { plainLine, recentDecisions } from '../../src/audit/tail.js';
 import { verifyChain } from '../../src/audit/verify.js';
-import type { CanonicalRequest, StartApp } from '../../src/policy/types.js';
+import type { CanonicalRequest, StartApp } from '../../src/model/requests.js';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
 const SCHEMA = JSON.parse(readFileSync(join(ROOT, 'schemas', 'audit-record.schema.json'), 'utf8')) as object;

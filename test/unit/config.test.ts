@@ -12,7 +12,8 @@ import { check } from '../../src/commands/check.js';
 import { loadConfig, type LoadedConfig } from '../../src/config/load.js';
 import { mergeConfigs } from '../../src/config/merge.js';
 import { isPresetName, packageRoot, presetFile } from '../../src/config/presets.js';
-import { PRESET_NAMES, TOOL_NAMES, type Pm2McpConfig } from '../../src/config/types.js';
+import { type Pm2McpConfig } from '../../src/config/types.js';
+import { PRESET_NAMES, TOOL_NAMES } from '../../src/model/tools.js';
 import { isValidGlob, isValidNameGlob, jsonPath, validateConfig } from '../../src/config/validate.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

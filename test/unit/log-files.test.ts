@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compilePolicy, type CompiledPolicy } from '../../src/policy/compile.js';
 import { logFileRefusal, type LogFileUse } from '../../src/policy/log-files.js';
-import type { LogFileRef, ServerFacts, StartApp } from '../../src/policy/types.js';
+import type { LogFileRef, ServerFacts, StartApp } from '../../src/model/requests.js';
 import { claimsOf, existingClaims, sharedLogFile, type LogClaim } from '../../src/pm2/log-claims.js';
 import { inspectLogPath, inspectStoredLogPath, openLogFile, storedLogFileRefusal, type OpenedLogFile } from '../../src/pm2/log-path.js';
 import { hasMkfifo } from '../helpers/fifo.js';

@@ -11,7 +11,8 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, realpathSy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { resolveInterpreterPath } from '../../src/commands/load-policy.js';
-import { TOOL_NAMES, type Pm2McpConfig, type PresetName, type ToolName } from '../../src/config/types.js';
+import { type Pm2McpConfig } from '../../src/config/types.js';
+import { TOOL_NAMES, type PresetName, type ToolName } from '../../src/model/tools.js';
 import { ToolError, type ToolErrorCode } from '../../src/errors.js';
 import { buildStartConfig } from '../../src/pm2/start-config.js';
 import { resolveStartApps, type StartArgs } from '../../src/pm2/start-request.js';
@@ -22,7 +23,7 @@ import { which } from '../../src/pm2/which.js';
 import type { CompiledPolicy } from '../../src/policy/compile.js';
 import { evaluate } from '../../src/policy/evaluate.js';
 import { redactRequest } from '../../src/policy/redact-request.js';
-import type { CanonicalRequest, Effect, ProcessRef, TargetRef } from '../../src/policy/types.js';
+import type { CanonicalRequest, Effect, ProcessRef, TargetRef } from '../../src/model/requests.js';
 import { reloadProcess, restartProcess, startProcess, stopProcess } from '../../src/server/tools/lifecycle.js';
 import { refOf } from '../../src/server/tools/targets.js';
 import { merge, presetPolicy, type Plain } from '../helpers/policies.js';

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveInterpreterPath } from '../../src/commands/load-policy.js';
-import { TOOL_NAMES, type Pm2McpConfig, type PresetName, type ToolName } from '../../src/config/types.js';
+import { type Pm2McpConfig } from '../../src/config/types.js';
+import { TOOL_NAMES, type PresetName, type ToolName } from '../../src/model/tools.js';
 import { compilePolicy, hiddenTools, type CompiledPolicy } from '../../src/policy/compile.js';
 import { evaluate } from '../../src/policy/evaluate.js';
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { PRESET_NAMES, TOOL_NAMES } from '../../src/config/types.js';
+import { PRESET_NAMES, TOOL_NAMES } from '../../src/model/tools.js';
 import { FLAGS } from '../../src/options.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');

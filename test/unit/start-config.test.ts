@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { baseEnv, buildStartConfig as build } from '../../src/pm2/start-config.js';
-import type { StartApp } from '../../src/policy/types.js';
+import type { StartApp } from '../../src/model/requests.js';
 import type { Pm2StartConfig } from '../../src/pm2/types.js';
 
 function app(over: Partial<StartApp> = {}): StartApp {

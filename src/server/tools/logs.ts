@@ -5,7 +5,7 @@ import { ToolError } from '../../errors.js';
 import { inspectStoredLogPath, openLogFile, storedLogFileRefusal, storedLogPaths } from '../../pm2/log-path.js';
 import type { Pm2RawProcess } from '../../pm2/types.js';
 import { pmIdOf } from '../../pm2/views.js';
-import type { LogFileRef } from '../../policy/types.js';
+import type { LogFileRef } from '../../model/requests.js';
 import { defineTool } from '../operation.js';
 import { empty, processArg } from './schemas.js';
 import { listIfRunning, refOf, resolveProcesses } from './targets.js';

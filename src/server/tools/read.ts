@@ -8,7 +8,7 @@ import { ToolError } from '../../errors.js';
 import { inspectStoredLogPath, storedLogPaths } from '../../pm2/log-path.js';
 import { tailFile } from '../../pm2/tail.js';
 import { describe, pmIdOf, summarize, type ProcessSummary } from '../../pm2/views.js';
-import type { LogFileRef, ProcessRef } from '../../policy/types.js';
+import type { LogFileRef, ProcessRef } from '../../model/requests.js';
 import { defineTool } from '../operation.js';
 import { detailSchema, empty, processArg, summarySchema } from './schemas.js';
 import { refOf, resolveProcesses } from './targets.js';

@@ -4,7 +4,7 @@ import type { Pm2Adapter } from '../../pm2/adapter.js';
 import { resolveTarget } from '../../pm2/targets.js';
 import type { Pm2RawProcess } from '../../pm2/types.js';
 import { pmIdOf } from '../../pm2/views.js';
-import type { ProcessRef, TargetRef } from '../../policy/types.js';
+import type { ProcessRef, TargetRef } from '../../model/requests.js';
 import { isPm2McpServer } from '../../pm2/self.js';
 
 export function refOf(proc: Pm2RawProcess): ProcessRef {
