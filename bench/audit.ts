@@ -19,7 +19,8 @@ import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { AuditLog, DEFAULT_MAX_BYTES, policyRecord, serverRecord } from '../src/audit/audit-log.js';
+import { AuditLog, policyRecord, serverRecord } from '../src/audit/audit-log.js';
+import { CONFIG_DEFAULTS } from '../src/model/config.js';
 import { NO_AUDIT, type Auditor, type CallerInfo, type DecisionEntry } from '../src/audit/auditor.js';
 import { verifyChain } from '../src/audit/verify.js';
 import type { CompiledPolicy } from '../src/policy/compile.js';
@@ -28,7 +29,7 @@ import { listProcesses } from '../src/server/tools/read.js';
 import { VERSION } from '../src/version.js';
 import { ROOT, isAlive } from '../test/helpers/harness.js';
 import { compileBenchPolicy } from './policy.js';
-import { FakePm2, rawProcesses } from './fake-pm2.js';
+import { FakePm2, rawProcesses } from '../test/helpers/fake-pm2.js';
 import {
   log, median, startServer, type Server, percentile, removeDir, removeHome, round, serverEnv, tempDir, tempHome, type BenchResult,
 } from './common.js';
@@ -135,7 +136,7 @@ function auditLog(file: string, fsync: boolean, policy: CompiledPolicy): AuditLo
   return new AuditLog({
     file,
     fsync,
-    maxBytes: DEFAULT_MAX_BYTES,
+    maxBytes: CONFIG_DEFAULTS.audit.maxBytes,
     policy: policyRecord(policy),
     server: serverRecord(VERSION),
   });

@@ -13,7 +13,7 @@ import { restartProcess, startProcess } from '../src/server/tools/lifecycle.js';
 import { listProcesses } from '../src/server/tools/read.js';
 import { compileBenchPolicy } from './policy.js';
 import { withServerFacts } from '../src/policy/compile.js';
-import { FakePm2, rawProcesses } from './fake-pm2.js';
+import { FakePm2, rawProcesses } from '../test/helpers/fake-pm2.js';
 import { IDLE_SCRIPT, log, median, percentile, removeDir, round, tempDir, type BenchResult } from './common.js';
 
 const PROCESSES = 50;

@@ -4,13 +4,14 @@
 // decision is checked against the rule it was built to hit, and each call is timed on its own.
 import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveInterpreterPath } from '../src/commands/load-policy.js';
+import { resolveInterpreterPath, compileResolved } from '../src/commands/load-policy.js';
 import { mergeConfigs } from '../src/config/merge.js';
-import { presetFile } from '../src/config/presets.js';
-import type { Pm2McpConfig } from '../src/config/types.js';
-import { compilePolicy, type CompiledPolicy } from '../src/policy/compile.js';
+import { presetFile, withPresetTools } from '../src/config/presets.js';
+import type { Pm2McpConfig } from '../src/model/config.js';
+import type { CompiledPolicy } from '../src/policy/compile.js';
 import { evaluate } from '../src/policy/evaluate.js';
 import type { CanonicalRequest, ProcessRef, StartApp, TargetRef } from '../src/model/requests.js';
+import { startApp, startRequest } from '../test/helpers/fixtures.js';
 import { log, median, percentile, removeDir, round, tempDir, type BenchResult } from './common.js';
 
 const REQUESTS = 10_000;
@@ -32,9 +33,9 @@ export const BENCH_GLOBS = SCRIPTS.length + CWDS.length + ENV_ALLOW.length + PRO
 
 /** policies/strict.json with BENCH_CONFIG laid over it, compiled as the server compiles it. */
 export function compileBenchPolicy(root: string): CompiledPolicy {
-  const strict = JSON.parse(readFileSync(presetFile('strict'), 'utf8')) as Pm2McpConfig;
+  const strict = withPresetTools('strict', JSON.parse(readFileSync(presetFile('strict'), 'utf8')) as Pm2McpConfig);
   const config = mergeConfigs(strict, BENCH_CONFIG);
-  return compilePolicy({ config, root, sources: [], preset: 'strict' }, resolveInterpreterPath);
+  return compileResolved({ config, root, sources: [], preset: 'strict' });
 }
 
 /** A small seeded generator (mulberry32): the same request mix on every run. */
@@ -78,25 +79,18 @@ function buildCases(root: string, nodePath: string): Case[] {
   };
   const app = (over: Partial<StartApp> = {}): StartApp => {
     const a = pick(allowedApps);
-    return {
+    return startApp({
       name: a.name,
       script: at(a.script),
       cwd: at(a.cwd),
       interpreter: node,
-      interpreterArgs: [],
       args: ['--port', '3000'],
       env: env(2 + Math.floor(rnd() * 3)),
       instances: 1 + Math.floor(rnd() * 4),
-      execMode: 'fork',
-      watch: false,
-      namespace: 'default',
-      logFiles: {},
-      options: {},
-      origin: { kind: 'arguments' },
       ...over,
-    };
+    });
   };
-  const start = (a: StartApp): CanonicalRequest => ({ kind: 'start', operation: 'pm2_start_process', apps: [a] });
+  const start = (a: StartApp): CanonicalRequest => startRequest([a]);
   const withEnv = (extra: string): StartApp => {
     const a = app();
     return { ...a, env: { ...a.env, [extra]: 'value' } };

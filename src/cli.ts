@@ -6,10 +6,13 @@ import { audit } from './commands/audit.js';
 import { check } from './commands/check.js';
 import { explain } from './commands/explain.js';
 import { serve } from './commands/serve.js';
+import { serveUnderPm2 } from './commands/serve-under-pm2.js';
+import type { Io } from './io.js';
 import { VERSION } from './version.js';
 
 const stderr = (line: string) => process.stderr.write(`${line}\n`);
 const stdout = (line: string) => process.stdout.write(`${line}\n`);
+const io = (): Io => ({ stderr, stdinIsTty: process.stdin.isTTY === true });
 
 async function main(): Promise<number> {
   const options = parseCli(process.argv.slice(2), process.env);
@@ -27,7 +30,9 @@ async function main(): Promise<number> {
     case 'audit':
       return audit(options, stdout);
     case 'serve':
-      return serve(options, { stderr, stdinIsTty: process.stdin.isTTY === true });
+      return serve(options, io());
+    case 'serve-under-pm2':
+      return serveUnderPm2(options, io());
   }
 }
 

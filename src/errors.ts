@@ -18,6 +18,12 @@ export type ToolErrorCode =
   | 'PM2_ERROR'
   | 'POLICY_DENIED'
   | 'AUDIT_UNAVAILABLE'
+  /** The client cancelled the request before it ran. */
+  | 'CANCELLED'
+  /** The server began shutting down before the call ran. */
+  | 'SHUTTING_DOWN'
+  /** The server shut down while pm2 was still at it: the action may or may not have completed. */
+  | 'ABANDONED'
   | 'INTERNAL';
 
 /** An error a tool call ends with; its message is shown to the client as it is. */

@@ -1,73 +1,180 @@
 // A lock file shared by every pm2-mcp process (every MCP client spawns its own): around each audit
 // append (the chain needs "read the last hash, append the next record" to be one step) and around
-// a start's "is the name free, start under it". O_EXCL creation is atomic on local file systems; a lock left by a dead process, or older
-// than STALE_MS, is broken. Taking and dropping it are synchronous system calls (a few µs each):
-// only waiting for another process's lock yields to the event loop.
+// a start's "is the name free, start under it". O_EXCL creation is atomic on local file systems.
+//
+// The file names its holder: pid, the process's start time and a token of this hold. A lock is
+// stale only when its holder is gone (no such pid, or the pid now belongs to a process started
+// at another time), never because it is old: a slow holder keeps its lock. Every wait has one
+// deadline, given by the caller for the whole call, and sleeps between tries; no loop runs
+// without both. Taking and dropping are synchronous system calls (a few µs each): only waiting
+// for another process's lock yields to the event loop.
+import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-const STALE_MS = 10_000;
-const WAIT_MS = 10_000;
+/** How long a call waits for a lock when its caller gives no deadline. */
+export const LOCK_WAIT_MS = 10_000;
+/** A lock file with no holder written in it this long after its creation was left by a crash. */
+const UNWRITTEN_MS = 1_000;
+const MAX_PAUSE_MS = 20;
 
-export async function withFileLock<T>(lockPath: string, run: () => T | Promise<T>): Promise<T> {
-  await acquire(lockPath);
+export interface LockOptions {
+  /** What the lock guards, named in errors: "the audit log lock", "the start lock". */
+  what: string;
+  /** When to give up (epoch ms): one deadline for the whole call, however long it queued before. */
+  deadline?: number;
+}
+
+/** Locks this process holds but could not remove (a folder turned read-only): taken again by this process, reported. */
+const unreleased = new Map<string, string>();
+
+export async function withFileLock<T>(lockPath: string, run: () => T | Promise<T>, options: LockOptions): Promise<T> {
+  const token = await acquire(lockPath, options);
   try {
     return await run();
   } finally {
-    try {
-      unlinkSync(lockPath);
-    } catch {
-      // Broken by another process as stale: nothing to release.
-    }
+    await release(lockPath, token, options.what);
   }
 }
 
-function tryTake(lockPath: string): boolean {
-  try {
-    const fd = openSync(lockPath, 'wx', 0o600);
-    try {
-      writeSync(fd, String(process.pid));
-    } finally {
-      closeSync(fd);
-    }
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  }
+/** This process's identity as a holder: "pid starttime". */
+function self(): string {
+  return `${process.pid} ${startTime(process.pid) ?? ''}`;
 }
 
-async function acquire(lockPath: string): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
+async function acquire(lockPath: string, options: LockOptions): Promise<string> {
+  const deadline = options.deadline ?? Date.now() + LOCK_WAIT_MS;
+  // A lock this process failed to remove is still this process's: take it over.
+  const left = unreleased.get(lockPath);
+  if (left !== undefined && holderLine(lockPath) === left) {
+    unreleased.delete(lockPath);
+    return left;
+  }
+  unreleased.delete(lockPath);
+  const token = `${self()} ${randomBytes(6).toString('hex')}`;
   let pause = 1;
   for (;;) {
-    if (tryTake(lockPath)) return;
-    if (stale(lockPath)) {
-      try {
-        unlinkSync(lockPath);
-      } catch {
-        // Someone else broke it first.
-      }
-      continue;
-    }
-    if (Date.now() > deadline) throw new Error(`the audit log lock ${lockPath} is held by another process for more than ${WAIT_MS / 1000} s`);
-    await new Promise((r) => setTimeout(r, pause));
-    pause = Math.min(pause * 2, 20);
+    if (tryTake(lockPath, token, options.what)) return token;
+    const holder = inspect(lockPath);
+    if (holder.stale) breakStale(lockPath, holder.line, options.what);
+    const now = Date.now();
+    if (now >= deadline) throw new Error(`${options.what} ${lockPath} is held by ${holder.who}, and the call's time to wait for it ran out`);
+    await sleep(Math.min(pause, Math.max(1, deadline - now)));
+    pause = Math.min(pause * 2, MAX_PAUSE_MS);
   }
 }
 
-function stale(lockPath: string): boolean {
+function tryTake(lockPath: string, token: string, what: string): boolean {
+  let fd: number;
   try {
-    const age = Date.now() - statSync(lockPath).mtimeMs;
-    if (age > STALE_MS) return true;
-    const pid = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
-    if (!Number.isInteger(pid) || pid <= 0) return age > 1_000; // still being written
+    fd = openSync(lockPath, 'wx', 0o600);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    throw new Error(`${what} ${lockPath} cannot be created (${code ?? (err as Error).message})`);
+  }
+  try {
+    writeSync(fd, token);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+interface Holder {
+  /** The holder line as read ("" when unreadable or not yet written). */
+  line: string;
+  stale: boolean;
+  /** For errors: "pid 123 (alive)". */
+  who: string;
+}
+
+function inspect(lockPath: string): Holder {
+  const line = holderLine(lockPath);
+  if (line === undefined) return { line: '', stale: false, who: 'a process that just released it' };
+  const [pidText, started] = line.split(' ');
+  const pid = Number(pidText);
+  if (!Number.isInteger(pid) || pid <= 0) {
+    // Created but never written: its creator died between the two system calls.
+    const age = ageOf(lockPath);
+    return { line, stale: age !== undefined && age > UNWRITTEN_MS, who: 'a process that has not written its pid' };
+  }
+  if (!alive(pid)) return { line, stale: true, who: `pid ${pid} (gone)` };
+  // The pid may have been reused by another process since: its start time tells.
+  const now = startTime(pid);
+  if (started && now !== undefined && now !== started) return { line, stale: true, who: `pid ${pid} (reused by another process)` };
+  return { line, stale: false, who: `pid ${pid} (alive)` };
+}
+
+/**
+ * Removes a lock whose holder is gone, if it still holds the same line (another process may have
+ * broken it and taken it meanwhile). A lock that cannot be removed (its folder read-only) is an
+ * error at once: waiting would not change it.
+ */
+function breakStale(lockPath: string, line: string, what: string): void {
+  if (holderLine(lockPath) !== line) return;
+  try {
+    unlinkSync(lockPath);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    throw new Error(`${what} ${lockPath} was left by a process that is gone, and cannot be removed (${code ?? (err as Error).message})`);
+  }
+}
+
+/** Removes the lock if it is still ours; retried, then reported, when the file system refuses. */
+async function release(lockPath: string, token: string, what: string): Promise<void> {
+  for (const wait of [0, 5, 50]) {
+    if (wait) await sleep(wait);
+    if (holderLine(lockPath) !== token) return; // Gone, or (never) taken over by another.
     try {
-      process.kill(pid, 0);
-      return false;
+      unlinkSync(lockPath);
+      return;
     } catch (err) {
-      return (err as NodeJS.ErrnoException).code === 'ESRCH';
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (wait === 50) {
+        unreleased.set(lockPath, token);
+        process.stderr.write(`pm2-mcp: ${what} ${lockPath} cannot be removed (${code ?? (err as Error).message}): other pm2-mcp processes wait for it until this server (pid ${process.pid}) exits or the file is removed\n`);
+      }
     }
+  }
+}
+
+function holderLine(lockPath: string): string | undefined {
+  try {
+    return readFileSync(lockPath, 'utf8');
   } catch {
-    return false; // Gone already: the next try takes it.
+    return undefined;
+  }
+}
+
+function ageOf(lockPath: string): number | undefined {
+  try {
+    return Date.now() - statSync(lockPath).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: alive, another user's.
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/** A process's start time in clock ticks since boot (Linux /proc), or undefined where there is none. */
+export function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count from the last ")".
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19];
+  } catch {
+    return undefined;
   }
 }

@@ -1,7 +1,8 @@
 // Which PM2_HOME the server uses, and what to do when a sandboxed client cannot write to it.
 import { accessSync, constants, mkdirSync, mkdtempSync, statSync } from 'node:fs';
-import { homedir, tmpdir, userInfo } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { osUserName } from './os-user.js';
 
 export type HomeSource = '--pm2-home' | 'PM2_MCP_HOME' | 'PM2_HOME' | 'default';
 
@@ -115,17 +116,10 @@ export function choosePm2Home(inputs: HomeInputs): HomeChoice {
   for (const candidate of fallbackCandidates(inputs.env, homeDir)) {
     if (makePrivate(candidate)) return { ...wanted, home: candidate, fallback: { wanted: wanted.home, reason } };
   }
-  const user = safeUserName();
+  // The name goes into a folder name: only safe characters.
+  const user = osUserName().replace(/[^A-Za-z0-9_.-]/g, '_') || 'user';
   const temp = mkdtempSync(join(inputs.tmpDir ?? tmpdir(), `pm2-mcp-${user}-`));
   return { ...wanted, home: temp, fallback: { wanted: wanted.home, reason } };
-}
-
-function safeUserName(): string {
-  try {
-    return userInfo().username.replace(/[^A-Za-z0-9_.-]/g, '_') || 'user';
-  } catch {
-    return String(process.getuid?.() ?? 'user');
-  }
 }
 
 export function describeFallback(choice: HomeChoice): string | undefined {

@@ -1,162 +1,169 @@
-// Command-line flags and their PM2_MCP_* twins. A flag wins over its env twin.
-import { parseArgs } from 'node:util';
-import { parseBooleanEnv } from './env-flags.js';
+// Command-line flags and their PM2_MCP_* twins, read into the options of one command: each
+// command gets its own (src/commands/*), and serve its transport's. A flag wins over its env twin.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { booleanFlag, parseBooleanEnv, type Env, type FlagDoc, type FlagValues, type OptionGroup } from './env-flags.js';
 import { UsageError } from './errors.js';
-import { isLoopbackHost } from './transport/http-guard.js';
+import type { AuditOptions } from './commands/audit.js';
+import type { ExplainOptions } from './commands/explain.js';
+import type { ServeOptions } from './commands/serve.js';
+import { UNDER_PM2_OPTIONS, type ServeUnderPm2Options } from './commands/serve-under-pm2.js';
+import { isTransportName, readTransport, TRANSPORTS, TRANSPORT_NAMES, type TransportChoice, type TransportName } from './commands/transports.js';
 
-export type Transport = 'stdio' | 'http';
-
-export type Command = 'serve' | 'check' | 'explain' | 'audit' | 'help' | 'version';
-
-export interface CliOptions {
-  command: Command;
-  pm2Home?: string;
-  noDaemon: boolean;
-  transport: Transport;
+export interface CheckOptions {
+  command: 'check';
   configFile?: string;
-  /** A preset that replaces the config's `extends` (--policy, --readonly). */
   policy?: string;
-  /** explain: the tool and its JSON arguments. */
-  tool?: string;
-  toolArgs?: string;
-  auditFile?: string;
-  http: { host: string; port: number; path: string; noAuth: boolean; pm2: boolean; pm2Name: string };
-  /** audit: verify or tail, and their arguments. */
-  audit?: { action: 'verify' | 'tail'; file?: string; lines: number; denied: boolean; json: boolean };
 }
 
-/** Every flag with its env twin, for --help and the README. */
-export const FLAGS = [
+export type CliOptions = { command: 'help' } | { command: 'version' } | ServeOptions | ServeUnderPm2Options | CheckOptions | ExplainOptions | AuditOptions;
+
+/** Flags every command reads (and checks), though each uses only its own. */
+const COMMON_DOCS: readonly FlagDoc[] = [
   { flag: '--config FILE', env: 'PM2_MCP_CONFIG', text: 'the config file (default: pm2-mcp.config.* searched upward from the working folder)' },
   { flag: '--policy NAME', env: 'PM2_MCP_POLICY', text: 'a preset (readonly, strict, standard, permissive); replaces the config\'s extends' },
   { flag: '--readonly', env: 'PM2_MCP_READONLY', text: 'same as --policy readonly' },
   { flag: '--audit-file FILE', env: 'PM2_MCP_AUDIT_FILE', text: 'the audit log (default $PM2_HOME/pm2-mcp/audit.jsonl)' },
   { flag: '--pm2-home DIR', env: 'PM2_MCP_HOME', text: 'PM2_HOME to attach to (then PM2_HOME, then ~/.pm2)' },
   { flag: '--no-daemon', env: 'PM2_MCP_NO_DAEMON', text: 'run pm2 inside this process instead of attaching to a daemon' },
-  { flag: '--transport stdio|http', env: 'PM2_MCP_TRANSPORT', text: 'stdio (default) or Streamable HTTP' },
-  { flag: '--host HOST', env: 'PM2_MCP_HOST', text: 'HTTP: the address to bind (default 127.0.0.1)' },
-  { flag: '--port PORT', env: 'PM2_MCP_PORT', text: 'HTTP: the port (default 8849)' },
-  { flag: '--path PATH', env: 'PM2_MCP_PATH', text: 'HTTP: the MCP endpoint (default /mcp)' },
-  { flag: '--no-auth', env: 'PM2_MCP_NO_AUTH', text: 'HTTP: no bearer token (loopback hosts only)' },
-  { flag: '--pm2', env: 'PM2_MCP_PM2', text: 'HTTP: run this server itself as a pm2 process, then exit' },
-  { flag: '--pm2-name NAME', env: 'PM2_MCP_PM2_NAME', text: 'HTTP: the pm2 process name for --pm2 (default pm2-mcp)' },
+];
+
+/** Groups of flags that go with one transport: its own, and --pm2's (HTTP only). */
+const TRANSPORT_GROUPS: readonly { transport: TransportName; group: OptionGroup<unknown> }[] = [
+  ...TRANSPORT_NAMES.map((transport) => ({ transport, group: TRANSPORTS[transport].options as OptionGroup<unknown> })),
+  { transport: 'http', group: UNDER_PM2_OPTIONS },
+];
+
+/** Every flag with its env twin, for --help and the README. */
+export const FLAGS: readonly FlagDoc[] = [
+  ...COMMON_DOCS,
+  { flag: `--transport ${TRANSPORT_NAMES.join('|')}`, env: 'PM2_MCP_TRANSPORT', text: oneOf(TRANSPORT_NAMES.map((t) => TRANSPORTS[t].summary)) },
+  ...TRANSPORT_GROUPS.flatMap((g) => g.group.docs),
   { flag: '--help, -h', env: '', text: 'show this help' },
   { flag: '--version, -v', env: '', text: 'print the version' },
-] as const;
+];
 
 const COMMANDS = new Set(['serve', 'check', 'explain', 'audit']);
 
-export function parseCli(argv: string[], env: Record<string, string | undefined>): CliOptions {
+/** What parseArgs accepts: the common flags, the transports', and audit tail's. */
+const ARGS: NonNullable<ParseArgsConfig['options']> = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+  'pm2-home': { type: 'string' },
+  'no-daemon': { type: 'boolean' },
+  transport: { type: 'string' },
+  config: { type: 'string' },
+  policy: { type: 'string' },
+  readonly: { type: 'boolean' },
+  'audit-file': { type: 'string' },
+  ...Object.fromEntries(TRANSPORT_GROUPS.flatMap((g) => Object.entries(g.group.args))),
+  lines: { type: 'string', short: 'n' },
+  denied: { type: 'boolean' },
+  json: { type: 'boolean' },
+};
+
+export function parseCli(argv: string[], env: Env): CliOptions {
   let parsed;
   try {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
-        'pm2-home': { type: 'string' },
-        'no-daemon': { type: 'boolean' },
-        transport: { type: 'string' },
-        config: { type: 'string' },
-        policy: { type: 'string' },
-        readonly: { type: 'boolean' },
-        'audit-file': { type: 'string' },
-        host: { type: 'string' },
-        port: { type: 'string' },
-        path: { type: 'string' },
-        'no-auth': { type: 'boolean' },
-        pm2: { type: 'boolean' },
-        'pm2-name': { type: 'string' },
-        lines: { type: 'string', short: 'n' },
-        denied: { type: 'boolean' },
-        json: { type: 'boolean' },
-      },
+      options: ARGS,
     });
   } catch (err) {
     throw new UsageError(`${(err as Error).message.replace(/\. To specify a positional argument.*$/s, '').replace(/\.$/, '')}. See pm2-mcp --help.`);
   }
-  const { values, positionals } = parsed;
-  if (values.help) return { command: 'help', noDaemon: false, transport: 'stdio', http: DEFAULT_HTTP };
-  if (values.version) return { command: 'version', noDaemon: false, transport: 'stdio', http: DEFAULT_HTTP };
+  // No flag is `multiple`: every value is one string or boolean.
+  const values = parsed.values as FlagValues;
+  const { positionals } = parsed;
+  if (values.help) return { command: 'help' };
+  if (values.version) return { command: 'version' };
   const [first, ...rest] = positionals;
-  const command = (first ?? 'serve') as Command;
+  const command = first ?? 'serve';
   if (!COMMANDS.has(command)) throw new UsageError(`Unknown command "${first}". See pm2-mcp --help.`);
-  let tool: string | undefined;
-  let toolArgs: string | undefined;
-  let audit: CliOptions['audit'];
+  const own = commandArguments(command, rest, values);
+  const auditFile = (values['audit-file'] as string | undefined) ?? (env.PM2_MCP_AUDIT_FILE || undefined);
+  if (auditFile !== undefined && auditFile.trim() === '') throw new UsageError('--audit-file needs a file.');
+
+  const transportName = (values.transport as string | undefined) ?? (env.PM2_MCP_TRANSPORT || 'stdio');
+  if (!isTransportName(transportName)) throw new UsageError(`--transport must be ${oneOf(TRANSPORT_NAMES)} (got "${transportName}").`);
+  const { transport, underPm2 } = transportOptions(values, env, transportName);
+
+  const home = values['pm2-home'] as string | undefined;
+  if (home !== undefined && home.trim() === '') throw new UsageError('--pm2-home needs a folder.');
+  const configFile = (values.config as string | undefined) ?? (env.PM2_MCP_CONFIG || undefined);
+  if (configFile !== undefined && configFile.trim() === '') throw new UsageError('--config needs a file.');
+  const policy = choosePolicy(values.readonly as boolean | undefined, values.policy as string | undefined, env);
+  const noDaemon = booleanFlag(values, env, 'no-daemon', 'PM2_MCP_NO_DAEMON');
+
+  const policyChoice = { ...(configFile !== undefined ? { configFile } : {}), ...(policy !== undefined ? { policy } : {}) };
+  const homeChoice = home !== undefined ? { pm2Home: home } : {};
+  const auditFileChoice = auditFile !== undefined ? { auditFile } : {};
+  switch (own.command) {
+    case 'check':
+      return { ...own, ...policyChoice };
+    case 'explain':
+      return { ...own, ...homeChoice, ...policyChoice };
+    case 'audit':
+      return { ...own, ...homeChoice, ...policyChoice, ...auditFileChoice };
+    case 'serve':
+      if (underPm2.pm2 && transport.name === 'http') {
+        return { command: 'serve-under-pm2', http: transport.options, processName: underPm2.processName, ...homeChoice, ...policyChoice };
+      }
+      return { command: 'serve', noDaemon, transport, ...homeChoice, ...policyChoice, ...auditFileChoice };
+  }
+}
+
+type CommandArguments =
+  | { command: 'serve' }
+  | { command: 'check' }
+  | Pick<ExplainOptions, 'command' | 'tool' | 'toolArgs'>
+  | Pick<AuditOptions, 'command' | 'action' | 'file' | 'lines' | 'denied' | 'json'>;
+
+/** The arguments after the command, and the flags only one command takes (-n, --denied, --json). */
+function commandArguments(command: string, rest: string[], values: FlagValues): CommandArguments {
   if (command === 'audit') {
     const [action, file, extra] = rest;
     if (action !== 'verify' && action !== 'tail') throw new UsageError('audit needs verify or tail: pm2-mcp audit verify [FILE], pm2-mcp audit tail [-n N] [--denied] [--json] [FILE].');
     if (extra !== undefined) throw new UsageError(`Unexpected argument "${extra}". See pm2-mcp --help.`);
     const lines = values.lines === undefined ? 20 : Number(values.lines);
     if (!Number.isInteger(lines) || lines < 1 || lines > 100_000) throw new UsageError(`-n must be a whole number from 1 to 100000 (got "${values.lines}").`);
-    audit = { action, lines, denied: values.denied ?? false, json: values.json ?? false, ...(file !== undefined ? { file } : {}) };
-  } else if (values.lines !== undefined || values.denied !== undefined || values.json !== undefined) {
-    throw new UsageError('-n, --denied and --json go with pm2-mcp audit tail.');
-  } else if (command === 'explain') {
-    [tool, toolArgs] = rest;
+    return { command, action, lines, denied: values.denied === true, json: values.json === true, ...(file !== undefined ? { file } : {}) };
+  }
+  if (values.lines !== undefined || values.denied !== undefined || values.json !== undefined) throw new UsageError('-n, --denied and --json go with pm2-mcp audit tail.');
+  if (command === 'explain') {
+    const [tool, toolArgs] = rest;
     if (!tool) throw new UsageError('explain needs a tool name: pm2-mcp explain <tool> \'<json arguments>\'.');
     if (rest.length > 2) throw new UsageError(`Unexpected argument "${rest[2]}": quote the JSON arguments as one argument.`);
-  } else if (rest.length) {
-    throw new UsageError(`Unexpected argument "${rest[0]}". See pm2-mcp --help.`);
+    return { command, tool, ...(toolArgs !== undefined ? { toolArgs } : {}) };
   }
-  const auditFile = values['audit-file'] ?? (env.PM2_MCP_AUDIT_FILE || undefined);
-  if (auditFile !== undefined && auditFile.trim() === '') throw new UsageError('--audit-file needs a file.');
-
-  const transport = values.transport ?? (env.PM2_MCP_TRANSPORT || 'stdio');
-  if (transport !== 'stdio' && transport !== 'http') throw new UsageError(`--transport must be stdio or http (got "${transport}").`);
-  const http = httpOptions(values, env, transport);
-
-  const home = values['pm2-home'];
-  if (home !== undefined && home.trim() === '') throw new UsageError('--pm2-home needs a folder.');
-  const configFile = values.config ?? (env.PM2_MCP_CONFIG || undefined);
-  if (configFile !== undefined && configFile.trim() === '') throw new UsageError('--config needs a file.');
-  const policy = choosePolicy(values.readonly, values.policy, env);
-  const noDaemon = values['no-daemon'] ?? parseBooleanEnv('PM2_MCP_NO_DAEMON', env.PM2_MCP_NO_DAEMON) ?? false;
-  return {
-    command,
-    noDaemon,
-    transport,
-    http,
-    ...(home !== undefined ? { pm2Home: home } : {}),
-    ...(configFile !== undefined ? { configFile } : {}),
-    ...(policy !== undefined ? { policy } : {}),
-    ...(tool !== undefined ? { tool } : {}),
-    ...(toolArgs !== undefined ? { toolArgs } : {}),
-    ...(auditFile !== undefined ? { auditFile } : {}),
-    ...(audit !== undefined ? { audit } : {}),
-  };
+  if (rest.length) throw new UsageError(`Unexpected argument "${rest[0]}". See pm2-mcp --help.`);
+  return { command: command === 'check' ? 'check' : 'serve' };
 }
 
-export const DEFAULT_HTTP: CliOptions['http'] = { host: '127.0.0.1', port: 8849, path: '/mcp', noAuth: false, pm2: false, pm2Name: 'pm2-mcp' };
-
-function httpOptions(values: Record<string, string | boolean | undefined>, env: Record<string, string | undefined>, transport: Transport): CliOptions['http'] {
-  const str = (flag: string, twin: string) => (values[flag] as string | undefined) ?? (env[twin] || undefined);
-  const bool = (flag: string, twin: string) => (values[flag] as boolean | undefined) ?? parseBooleanEnv(twin, env[twin]) ?? false;
-  const host = str('host', 'PM2_MCP_HOST') ?? DEFAULT_HTTP.host;
-  const portText = str('port', 'PM2_MCP_PORT');
-  const port = portText === undefined ? DEFAULT_HTTP.port : Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number from 0 to 65535 (got "${portText}").`);
-  const path = str('path', 'PM2_MCP_PATH') ?? DEFAULT_HTTP.path;
-  if (!/^\/[A-Za-z0-9._~/-]*$/.test(path)) throw new UsageError(`--path must start with / and hold only URL path characters (got "${path}").`);
-  const noAuth = bool('no-auth', 'PM2_MCP_NO_AUTH');
-  if (transport === 'http' && noAuth && !isLoopbackHost(host)) {
-    throw new UsageError(`--no-auth is refused with --host ${host}: without a token, anyone who reaches the port runs programs. Use a loopback host, or tokens.`);
+/**
+ * Every transport's flags are read and checked, the chosen one's as chosen; then a flag of
+ * another transport is refused, naming the transport it goes with.
+ */
+function transportOptions(values: FlagValues, env: Env, chosen: TransportName): { transport: TransportChoice; underPm2: { pm2: boolean; processName: string } } {
+  let transport: TransportChoice | undefined;
+  for (const name of TRANSPORT_NAMES) {
+    const read = readTransport(name, values, env, name === chosen);
+    if (name === chosen) transport = read;
   }
-  const pm2 = bool('pm2', 'PM2_MCP_PM2');
-  const pm2Name = str('pm2-name', 'PM2_MCP_PM2_NAME') ?? DEFAULT_HTTP.pm2Name;
-  if (!/^[^\s/]{1,128}$/.test(pm2Name)) throw new UsageError(`--pm2-name must be a process name without spaces or slashes (got "${pm2Name}").`);
-  if (transport === 'stdio') {
-    const given = ['host', 'port', 'path', 'no-auth', 'pm2', 'pm2-name'].filter((f) => values[f] !== undefined);
-    if (given.length) throw new UsageError(`--${given[0]} goes with --transport http${given[0] === 'pm2' || given[0] === 'pm2-name' ? ' (a stdio server belongs to the client that spawns it)' : ''}.`);
+  const underPm2 = UNDER_PM2_OPTIONS.read(values, env, chosen === 'http');
+  for (const { transport: owner, group } of TRANSPORT_GROUPS) {
+    if (owner === chosen) continue;
+    const given = Object.keys(group.args).find((flag) => values[flag] !== undefined);
+    if (given !== undefined) throw new UsageError(`--${given} goes with --transport ${owner}${group.elsewhere ? ` ${group.elsewhere}` : ''}.`);
   }
-  return { host, port, path, noAuth, pm2, pm2Name };
+  // Unreachable: every name, the chosen one too, was read above.
+  if (transport === undefined) throw new Error(`no options were read for the transport ${chosen}`);
+  return { transport, underPm2 };
 }
 
 /** --readonly and --policy: a flag wins over either env twin; two flags (or two env vars) must agree. */
-function choosePolicy(readonlyFlag: boolean | undefined, policyFlag: string | undefined, env: Record<string, string | undefined>): string | undefined {
+function choosePolicy(readonlyFlag: boolean | undefined, policyFlag: string | undefined, env: Env): string | undefined {
   if (readonlyFlag && policyFlag !== undefined && policyFlag !== 'readonly') throw new UsageError(`--readonly and --policy ${policyFlag} contradict each other.`);
   if (readonlyFlag) return 'readonly';
   if (policyFlag !== undefined) return policyFlag;
@@ -164,6 +171,11 @@ function choosePolicy(readonlyFlag: boolean | undefined, policyFlag: string | un
   const policyEnv = env.PM2_MCP_POLICY || undefined;
   if (readonlyEnv && policyEnv !== undefined && policyEnv !== 'readonly') throw new UsageError(`PM2_MCP_READONLY and PM2_MCP_POLICY=${policyEnv} contradict each other.`);
   return readonlyEnv ? 'readonly' : policyEnv;
+}
+
+/** "a or b", "a, b or c". */
+function oneOf(items: readonly string[]): string {
+  return items.length <= 2 ? items.join(' or ') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
 }
 
 export function helpText(version: string): string {

@@ -1,6 +1,9 @@
 // Text fit for a terminal: control, format (bidi, zero-width), separator and lone-surrogate
 // characters shown as \uXXXX escapes, so that a process name, a namespace or an audit record
 // cannot rewrite or hide what the owner reads (docs/threat-model.md §T14).
+/** What a secret value reads wherever one is held back: outputs, the audit log, dry-run explanations. */
+export const REDACTED = '[redacted]';
+
 /**
  * What a terminal must not receive from a record: control characters (C0, DEL, C1: ESC and CSI
  * sequences), invisible and bidirectional formatting characters (\p{Cf}: U+202E, U+200B,

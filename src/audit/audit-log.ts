@@ -1,19 +1,22 @@
 // The audit log: one JSON line per decision, appended (and by default fsynced) BEFORE the action
 // runs, one per outcome after it, chained by hashes, safe to share between processes, rotated at
 // maxBytes. When a record cannot be written, the caller refuses the call.
-import { hostname, userInfo } from 'node:os';
-import { closeSync, fdatasyncSync, fstatSync, openSync, readSync, renameSync, statSync, writeSync, type Stats } from 'node:fs';
+import { hostname } from 'node:os';
+import { closeSync, existsSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync, type Stats } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
-import { redactRequest, ENV_VALUE_MARKER } from '../policy/redact-request.js';
+import { redactRequest } from '../policy/redact-request.js';
+import { REDACTED } from '../safe-text.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import type { CanonicalRequest } from '../model/requests.js';
 import type { Auditor, DecisionEntry, OutcomeEntry } from './auditor.js';
 import { canonicalJson } from './canonical-json.js';
 import { GENESIS, seal } from './chain.js';
 import { lastLineSync, rotatedFilesSync } from './files.js';
-import { withFileLock } from '../file-lock.js';
+import { LOCK_WAIT_MS, withFileLock } from '../file-lock.js';
+import { osUserName } from '../os-user.js';
+import { outOfBoundsSummary, valueBoundsProblem } from '../bounded-value.js';
 import type { DecisionRecord, OutcomeRecord, PolicyRecord, ServerRecord } from './records.js';
 
 export interface AuditLogOptions {
@@ -27,9 +30,9 @@ export interface AuditLogOptions {
   maxBytes: number;
   policy: PolicyRecord;
   server: ServerRecord;
+  /** How long one call may wait for the log's lock, counted from the call (default LOCK_WAIT_MS). */
+  lockWaitMs?: number;
 }
-
-export const DEFAULT_MAX_BYTES = 50 * 1024 * 1024;
 
 /** A decision record's input when it was too large to keep (schemas/audit-record.schema.json). */
 export interface TruncatedInput {
@@ -77,7 +80,7 @@ export class AuditLog implements Auditor {
   private fd: number | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private folderReady = false;
-  private readonly osUser = safeUser();
+  private readonly osUser = osUserName();
 
   constructor(private readonly options: AuditLogOptions) {}
 
@@ -95,7 +98,7 @@ export class AuditLog implements Auditor {
       effect: entry.effect,
       rule: entry.decision.ruleId,
       reason: cut(entry.decision.reason, MAX_TEXT_CHARS),
-      input: boundedInput(entry.request ? redactRequest(entry.request) : (redactArgs(entry.args) ?? null), () => summarize(entry)),
+      input: recordedInput(entry),
       caller: {
         transport: entry.caller.transport,
         session_id: entry.caller.sessionId ?? null,
@@ -120,6 +123,7 @@ export class AuditLog implements Auditor {
       error: entry.error === undefined ? null : cut(entry.error, MAX_TEXT_CHARS),
       duration_ms: Math.round(entry.durationMs * 1000) / 1000,
       affected: entry.affected,
+      ...(entry.ended ? { ended: entry.ended } : {}),
     };
     // After the reply: nothing waits for an outcome record, so it yields to the I/O that does.
     await this.append(record as unknown as Record<string, unknown>, this.options.fsync === true, true);
@@ -127,14 +131,17 @@ export class AuditLog implements Auditor {
 
   /** Appends one after the other within this process; the file lock orders them across processes. */
   private append(body: Record<string, unknown>, sync: boolean, later = false): Promise<void> {
-    const next = this.queue.then(() => (later ? new Promise<void>((r) => setImmediate(r)) : undefined)).then(() => this.appendNow(body, sync));
+    // One deadline for the call, from now: a record queued behind others does not wait for the lock anew.
+    const deadline = Date.now() + (this.options.lockWaitMs ?? LOCK_WAIT_MS);
+    const next = this.queue.then(() => (later ? new Promise<void>((r) => setImmediate(r)) : undefined)).then(() => this.appendNow(body, sync, deadline));
     this.queue = next.catch(() => undefined);
     return next;
   }
 
-  private async appendNow(body: Record<string, unknown>, sync: boolean): Promise<void> {
+  private async appendNow(body: Record<string, unknown>, sync: boolean, deadline: number): Promise<void> {
     const { file } = this.options;
-    if (!this.folderReady) {
+    // Checked each time (one stat): a folder removed while serving is made again.
+    if (!this.folderReady || !existsSync(dirname(file))) {
       await mkdir(dirname(file), { recursive: true, mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
         const why = err.code === 'EEXIST' || err.code === 'ENOTDIR' ? 'a part of that path is a file' : (err.code ?? err.message);
         throw Object.assign(new Error(`cannot create the folder ${dirname(file)} for the audit log (${why})`), { code: err.code });
@@ -157,12 +164,9 @@ export class AuditLog implements Auditor {
       // own, so this record stays readable and verify reports the fragment.
       const torn = info.size > 0 && !(this.cache && this.cache.ino === info.ino && this.cache.size === info.size) && !endsWithNewline(fd, info.size);
       const line = Buffer.from(`${torn ? '\n' : ''}${JSON.stringify(record)}\n`);
-      // One write: with O_APPEND the line lands whole at the end of the file.
-      let off = 0;
-      while (off < line.length) off += writeSync(fd, line, off, line.length - off);
-      if (sync) fdatasyncSync(fd);
+      appendWhole(fd, line, info.size, sync);
       this.cache = { ino: info.ino, size: info.size + line.length, hash: record.hash };
-    });
+    }, { what: 'the audit log lock', deadline });
   }
 
   /** The log stays open between appends; reopened when another process rotated it away. */
@@ -173,7 +177,14 @@ export class AuditLog implements Auditor {
       if (onDisk && onDisk.ino === fstatSync(this.fd).ino) return this.fd;
       this.closeLog();
     }
-    this.fd = openSync(file, 'a+', 0o600); // a+: appends, and reads the last byte after a torn write
+    try {
+      this.fd = openSync(file, 'a+', 0o600); // a+: appends, and reads the last byte after a torn write
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      // The folder was removed while serving: made again, as at the first append.
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      this.fd = openSync(file, 'a+', 0o600);
+    }
     return this.fd;
   }
 
@@ -211,6 +222,26 @@ export class AuditLog implements Auditor {
   }
 }
 
+/**
+ * All or nothing: one write (with O_APPEND the line lands at the end of the file); when it fails
+ * half way (ENOSPC, EIO) or cannot be synced, the file is cut back to where it was, so a full
+ * disk never leaves a fragment that verify would have to call a torn write.
+ */
+function appendWhole(fd: number, line: Buffer, sizeBefore: number, sync: boolean): void {
+  try {
+    let off = 0;
+    while (off < line.length) off += writeSync(fd, line, off, line.length - off);
+    if (sync) fdatasyncSync(fd);
+  } catch (err) {
+    try {
+      ftruncateSync(fd, sizeBefore);
+    } catch {
+      // The cut failed too: the next append starts on a line of its own, verify names the fragment.
+    }
+    throw err;
+  }
+}
+
 function endsWithNewline(fd: number, size: number): boolean {
   const last = Buffer.alloc(1);
   readSync(fd, last, 0, 1, size - 1);
@@ -238,13 +269,25 @@ function hashOfLine(line: string | undefined): string {
 }
 
 /**
+ * What a decision record keeps of the call: the canonical request (redacted), or the arguments as
+ * sent (redacted) when there is none. Arguments too deep or too large to walk are summarized
+ * before anything recurses into them (src/bounded-value.ts).
+ */
+function recordedInput(entry: DecisionEntry): unknown {
+  if (entry.request) return boundedInput(redactRequest(entry.request), () => summarize(entry));
+  const problem = valueBoundsProblem(entry.args);
+  if (problem !== undefined) return outOfBoundsSummary(entry.args, problem);
+  return boundedInput(redactArgs(entry.args) ?? null, () => summarize(entry));
+}
+
+/**
  * The input as it is, or, past MAX_INPUT_BYTES, its sha256, size and a summary. An input that
  * could be read as a truncated one (arguments as sent with a "truncated" key) is stored the same
  * way, so that every such object in the log was made here.
  */
 export function boundedInput(input: unknown, summary: () => InputSummary): unknown {
   const { sha256, bytes } = canonicalDigest(input);
-  const looksTruncated = input !== null && typeof input === 'object' && !Array.isArray(input) && Object.hasOwn(input, 'truncated');
+  const looksTruncated = input !== null && typeof input === 'object' && !Array.isArray(input) && (Object.hasOwn(input, 'truncated') || Object.hasOwn(input, 'out_of_bounds'));
   if (bytes <= MAX_INPUT_BYTES && !looksTruncated) return input;
   const truncated: TruncatedInput = { truncated: true, sha256, bytes, summary: summary() };
   return truncated;
@@ -374,17 +417,9 @@ function redactArgs(args: unknown): unknown {
   for (const [k, v] of Object.entries(args)) {
     if (k !== 'env' || v === undefined || v === null) out[k] = redactArgs(v);
     // An env that is not an object ("NAME=value", a list of them) may still hold values.
-    else out[k] = typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).map((n) => [n, ENV_VALUE_MARKER])) : ENV_VALUE_MARKER;
+    else out[k] = typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).map((n) => [n, REDACTED])) : REDACTED;
   }
   return out;
-}
-
-function safeUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return String(process.getuid?.() ?? 'unknown');
-  }
 }
 
 /** Which policy decided: its files, the sha256 of the effective policy, its preset and mode. */

@@ -23,6 +23,8 @@ export interface OutcomeEntry {
   error?: string;
   durationMs: number;
   affected: number[];
+  /** The action did not end by itself: the client cancelled it before it ran, or shutdown gave up on it. */
+  ended?: 'cancelled' | 'abandoned';
 }
 
 export interface CallerInfo {

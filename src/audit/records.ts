@@ -47,6 +47,8 @@ export interface OutcomeRecord {
   error: string | null;
   duration_ms: number;
   affected: number[];
+  /** Present when the action did not end by itself: cancelled by the client before it ran, or abandoned at shutdown. */
+  ended?: 'cancelled' | 'abandoned';
 }
 
 export type AuditRecord = (DecisionRecord | OutcomeRecord) & { prev: string; hash: string };

@@ -1,11 +1,12 @@
 // Walks the whole chain, across rotated files, oldest first: every line must be a JSON record
 // whose `prev` is the hash of the record before it and whose `hash` is its own.
 import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { GENESIS, hashOf } from './chain.js';
 import { chainFiles } from './files.js';
 
 export type VerifyResult =
-  | { status: 'intact'; files: string[]; records: number }
+  | { status: 'intact'; files: string[]; records: number; /** Fragments of appends cut short by a crash, which the next record was chained over. */ torn?: Array<{ file: string; line: number }> }
   | { status: 'broken'; files: string[]; records: number; file: string; line: number; why: string }
   | { status: 'unreadable'; file: string; why: string };
 
@@ -40,18 +41,29 @@ export async function verifyChain(file: string): Promise<VerifyResult> {
 function walk(files: string[], texts: string[]): VerifyResult {
   let prev = GENESIS;
   let records = 0;
+  const torn: Array<{ file: string; line: number }> = [];
   for (const [n, f] of files.entries()) {
     const lines = texts[n]!.split('\n');
     const terminated = lines[lines.length - 1] === '';
     if (terminated) lines.pop();
     for (const [i, line] of lines.entries()) {
       const broken = (why: string): VerifyResult => ({ status: 'broken', files, records, file: f, line: i + 1, why });
-      if (!terminated && i === lines.length - 1) return broken('the last line is not terminated: a torn or truncated write');
+      if (!terminated && i === lines.length - 1) {
+        return broken('the last line is not terminated: a torn or truncated write (a server stopped in the middle of an append, or the end of the file was cut off); the records before it are intact');
+      }
       let record: unknown;
       try {
         record = JSON.parse(line);
       } catch {
-        return broken('not a JSON record');
+        // A writer that finds the file ending mid-line (a crash mid-append) starts on a line of its
+        // own and chains its record to that fragment as it found it (src/audit/audit-log.ts). A line
+        // edited later would no longer match the hash the next record holds.
+        if (tornAndChainedOver(line, lines[i + 1])) {
+          torn.push({ file: f, line: i + 1 });
+          prev = sha256(line);
+          continue;
+        }
+        return broken('not a JSON record: a line was edited or inserted (a crash mid-append leaves its fragment last, or chained over by the next record)');
       }
       const r = (record && typeof record === 'object' ? record : {}) as Record<string, unknown>;
       if (typeof r.hash !== 'string' || typeof r.prev !== 'string') return broken('no hash or prev field');
@@ -65,5 +77,20 @@ function walk(files: string[], texts: string[]): VerifyResult {
       records++;
     }
   }
-  return { status: 'intact', files, records };
+  return torn.length ? { status: 'intact', files, records, torn } : { status: 'intact', files, records };
+}
+
+/** The start of a record, cut short, whose next line is a record chained to it as it stands. */
+function tornAndChainedOver(line: string, next: string | undefined): boolean {
+  if (!line.startsWith('{') || next === undefined) return false;
+  try {
+    const r = JSON.parse(next) as { prev?: unknown };
+    return r.prev === sha256(line);
+  } catch {
+    return false;
+  }
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }

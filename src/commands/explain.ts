@@ -1,15 +1,26 @@
 // `pm2-mcp explain <tool> '<json>'`: the decision the server would make for that call, without
 // running it. Exit 0 allow, 1 deny, 2 error.
+import { NO_AUDIT } from '../audit/auditor.js';
 import { ToolError, UsageError } from '../errors.js';
 import { choosePm2Home } from '../home.js';
-import type { CliOptions } from '../options.js';
 import { createPm2Adapter } from '../pm2/adapter.js';
 import { redactRequest } from '../policy/redact-request.js';
 import { decide } from '../server/dispatch.js';
 import { TOOLS } from '../server/tools/index.js';
+import { gateFactory } from './gate.js';
 import { loadPolicy } from './load-policy.js';
 
-export async function explain(options: CliOptions, out: (text: string) => void): Promise<number> {
+export interface ExplainOptions {
+  command: 'explain';
+  /** The tool, and its arguments as one JSON text. */
+  tool: string;
+  toolArgs?: string;
+  pm2Home?: string;
+  configFile?: string;
+  policy?: string;
+}
+
+export async function explain(options: ExplainOptions, out: (text: string) => void): Promise<number> {
   const tool = TOOLS.find((t) => t.name === options.tool);
   if (!tool) throw new UsageError(`Unknown tool "${options.tool}". Tools: ${TOOLS.map((t) => t.name).join(', ')}.`);
   let args: unknown = {};
@@ -25,7 +36,9 @@ export async function explain(options: CliOptions, out: (text: string) => void):
   // Explaining never starts a daemon: targets resolve against the one that runs, if any.
   const pm2 = createPm2Adapter({ home: home.home, noDaemon: false, spawnDaemon: false });
   try {
-    const decided = await decide({ ctx: { pm2, root: policy.root, redactEnv: true, policy }, policy }, tool, args);
+    // Stages 1-3 only: nothing runs, so nothing is audited.
+    const gate = gateFactory({ pm2, policy, auditor: NO_AUDIT, onAuditFailure: () => undefined });
+    const decided = await decide(gate(), tool, args);
     if (!decided.ok) {
       out(`Error: ${decided.error.code}: ${decided.error.message}`);
       return 2;

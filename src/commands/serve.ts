@@ -1,39 +1,47 @@
 // `pm2-mcp serve`: load the policy, choose PM2_HOME, open the audit log, connect the gate to
-// pm2, and serve MCP on stdio or Streamable HTTP until the client (or a signal) ends it.
-import { AuditLog, DEFAULT_MAX_BYTES, policyRecord, serverRecord } from '../audit/audit-log.js';
+// pm2, and serve MCP over the chosen transport until it ends (the client leaves) or a signal
+// stops it.
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AuditLog, policyRecord, serverRecord } from '../audit/audit-log.js';
 import { NO_AUDIT, type Auditor } from '../audit/auditor.js';
 import { auditFile } from '../audit/location.js';
-import { TOOLS } from '../server/tools/index.js';
 import { choosePm2Home, describeFallback } from '../home.js';
-import type { CliOptions } from '../options.js';
+import type { Io } from '../io.js';
+import { CONFIG_DEFAULTS } from '../model/config.js';
 import { createPm2Adapter } from '../pm2/adapter.js';
-import { hiddenTools, withServerFacts, type CompiledPolicy } from '../policy/compile.js';
-import type { ServerFacts } from '../model/requests.js';
-import { join } from 'node:path';
-import { realOrUndefined, withRealFolder } from '../real-path.js';
-import { createMcpServer } from '../server/create-server.js';
-import type { Gate } from '../server/dispatch.js';
-import { serveStdio } from '../transport/stdio.js';
-import { NAME, VERSION } from '../version.js';
-import { scrubEnvironment } from '../scrub-env.js';
 import { registerServer, serverRegistryDir, useServerRegistry } from '../pm2/self.js';
+import { hiddenTools, type CompiledPolicy } from '../policy/compile.js';
+import { scrubEnvironment } from '../scrub-env.js';
+import { CallsInFlight } from '../server/calls-in-flight.js';
+import { createMcpServer } from '../server/create-server.js';
+import { TOOLS } from '../server/tools/index.js';
+import type { SessionFactory } from '../transport/types.js';
+import { NAME, VERSION } from '../version.js';
+import { gateFactory, realFile, serverFacts } from './gate.js';
 import { loadPolicy } from './load-policy.js';
+import { openTransport, type TransportChoice } from './transports.js';
 
-export interface Io {
-  stderr: (line: string) => void;
-  stdinIsTty: boolean;
+export interface ServeOptions {
+  command: 'serve';
+  pm2Home?: string;
+  noDaemon: boolean;
+  configFile?: string;
+  policy?: string;
+  auditFile?: string;
+  transport: TransportChoice;
 }
 
+/** How long the pm2 connection may take to close once the clients left. */
 const CLOSE_BOUND_MS = 5_000;
+/** How long shutdown waits for the calls in flight before it answers them as abandoned. */
+const DRAIN_MS = 10_000;
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
-export async function serve(options: CliOptions, io: Io): Promise<number> {
+export async function serve(options: ServeOptions, io: Io): Promise<number> {
   // A config error stops the server before it serves anything (the CLI prints it, exit 2).
   const policy = await loadPolicy({ cwd: process.cwd(), configFile: options.configFile, policy: options.policy });
   const home = choosePm2Home({ flag: options.pm2Home, env: process.env });
-  // The HTTP side (node:http, the SDK's HTTP transport and undici behind it) loads only for HTTP:
-  // a stdio server answers initialize without paying for it.
-  const http = options.transport === 'http' ? await import('./serve-http.js') : undefined;
-  if (http && options.http.pm2) return http.startUnderPm2(options, policy, home.home, io);
 
   const notices: string[] = [];
   // A working folder that is no project gives readonly: say why, or the agent only sees tools missing.
@@ -55,32 +63,44 @@ export async function serve(options: CliOptions, io: Io): Promise<number> {
   const pm2 = createPm2Adapter({ home: home.home, noDaemon: options.noDaemon, spawnDaemon: mayChangeProcesses(policy) });
   // The policy learns where pm2 keeps its files and which files are pm2-mcp's own, so it can
   // refuse them as log files (docs/threat-model.md §T9); a token's preset learns the same.
-  // Paths reach the policy with their folders' real paths: the facts are given both ways.
-  const audit = auditor instanceof AuditLog ? [auditor.file, realFile(auditor.file)] : [];
-  const facts: ServerFacts = { pm2Home: realFile(home.home), pm2LogDir: join(realFile(home.home), 'logs'), ownFiles: [...new Set(audit)] };
-  const served = withServerFacts(policy, facts);
-  const gate = (narrowing?: CompiledPolicy): Gate => ({
-    ctx: { pm2, root: policy.root, redactEnv: policy.output.redactEnv || (narrowing?.output.redactEnv ?? false), policy: served },
-    policy: served,
-    narrowing: narrowing ? withServerFacts(narrowing, facts) : undefined,
+  const calls = new CallsInFlight();
+  const drain = async () => {
+    const abandoned = await calls.drain(DRAIN_MS);
+    if (abandoned) io.stderr(`pm2-mcp: ${abandoned} call${abandoned === 1 ? ' was' : 's were'} still running after ${DRAIN_MS / 1000} s: answered as abandoned and recorded so`);
+  };
+  const gate = gateFactory({
+    pm2,
+    policy,
+    facts: serverFacts(home.home, auditor instanceof AuditLog ? [auditor.file] : []),
     auditor,
     onAuditFailure: (message) => io.stderr(`pm2-mcp: ${message}`),
+    calls,
   });
-  const hidden = (narrowing?: CompiledPolicy) => new Set([...hiddenTools(policy), ...(narrowing ? hiddenTools(narrowing) : [])]);
+  const sessions: SessionFactory = ({ principal, narrowing }) =>
+    createMcpServer({ name: NAME, version: VERSION, transport: options.transport.name, principal, notices, hidden: hiddenBy(policy, narrowing), gate: gate(narrowing) });
 
-  if (http) {
-    await http.serveHttp(options, policy, io, (principal, narrowing) =>
-      createMcpServer({ name: NAME, version: VERSION, transport: 'http', principal, notices, hidden: hidden(narrowing), gate: gate(narrowing) }),
-    );
-  } else {
-    if (io.stdinIsTty) io.stderr(waitingNote(home.home));
-    await serveStdio(createMcpServer({ name: NAME, version: VERSION, transport: 'stdio', principal: 'local', notices, hidden: hidden(), gate: gate() }));
+  const transport = await openTransport(options.transport, { policy, home: home.home, io });
+  const listening = new AbortController();
+  try {
+    const signalled = Promise.race(STOP_SIGNALS.map((name) => once(process, name, { signal: listening.signal }).then(() => name)));
+    // Rejected when the listeners are removed below, once nothing waits for it.
+    signalled.catch(() => undefined);
+    await transport.start(sessions);
+    const why = await Promise.race([transport.ended, signalled]);
+    await transport.stop(why, drain);
+  } finally {
+    listening.abort();
   }
   // Never let a wedged daemon connection keep the server alive after its clients left.
-  await Promise.race([pm2.close().catch(() => undefined), new Promise((r) => setTimeout(r, CLOSE_BOUND_MS).unref())]);
+  await Promise.race([pm2.close().catch(() => undefined), sleep(CLOSE_BOUND_MS, undefined, { ref: false })]);
   await auditor.flush();
   unregister();
   return 0;
+}
+
+/** Tools the policies deny outright are not listed: the server's, and a token's narrowing one. */
+function hiddenBy(policy: CompiledPolicy, narrowing: CompiledPolicy | undefined): Set<string> {
+  return new Set([...hiddenTools(policy), ...(narrowing ? hiddenTools(narrowing) : [])]);
 }
 
 /** Registers this server when pm2 manages it (or its ancestor) in the home it serves. */
@@ -96,18 +116,14 @@ function registerUnderPm2(env: NodeJS.ProcessEnv, home: string): () => void {
   }
 }
 
-/** The real path of a file, or, while it does not exist yet, its folder's. */
-function realFile(path: string): string {
-  return realOrUndefined(path) ?? withRealFolder(path);
-}
-
-function createAuditor(options: CliOptions, policy: CompiledPolicy, home: string): Auditor {
+function createAuditor(options: ServeOptions, policy: CompiledPolicy, home: string): Auditor {
   const settings = policy.config.audit ?? {};
-  if (settings.enabled === false) return NO_AUDIT;
+  if (!(settings.enabled ?? CONFIG_DEFAULTS.audit.enabled)) return NO_AUDIT;
+  const fsync = settings.fsync ?? CONFIG_DEFAULTS.audit.fsync;
   return new AuditLog({
     file: auditFile({ flag: options.auditFile, env: process.env, policy, home, cwd: process.cwd() }),
-    fsync: settings.fsync === 'always' ? true : settings.fsync === false ? false : 'actions',
-    maxBytes: settings.maxBytes ?? DEFAULT_MAX_BYTES,
+    fsync: fsync === 'always' ? true : fsync === false ? false : 'actions',
+    maxBytes: settings.maxBytes ?? CONFIG_DEFAULTS.audit.maxBytes,
     policy: policyRecord(policy),
     server: serverRecord(VERSION),
   });
@@ -116,15 +132,4 @@ function createAuditor(options: CliOptions, policy: CompiledPolicy, home: string
 /** A policy that can only read never spawns a pm2 daemon as a side effect. */
 function mayChangeProcesses(policy: CompiledPolicy): boolean {
   return policy.mode === 'audit' || TOOLS.some((t) => !t.annotations.readOnlyHint && policy.tools[t.name] === 'allow');
-}
-
-function waitingNote(home: string): string {
-  return [
-    `pm2-mcp ${VERSION} is waiting for an MCP client on stdin (PM2_HOME=${home}).`,
-    'It is meant to be started by an MCP client, not typed at. Register it with:',
-    '  Claude Code:  claude mcp add pm2 -- npx pm2-mcp',
-    '  Codex:        codex mcp add pm2 -- npx pm2-mcp',
-    '  Cursor:       add {"mcpServers":{"pm2":{"command":"npx","args":["pm2-mcp"]}}} to .cursor/mcp.json',
-    'Press Ctrl-C to quit.',
-  ].join('\n');
 }

@@ -10,11 +10,12 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { cosmiconfig, Loader } from 'cosmiconfig';
 import { ConfigError, errorMessage } from '../errors.js';
+import { defaultExport } from '../default-export.js';
 import { assertTrusted, searchBound, searchDirs, userConfigDir, within } from './config-trust.js';
 import { mergeConfigs } from './merge.js';
 import { refusedConfigRoot, refusedRoot, rootFacts } from './project-root.js';
-import { isPresetName, presetFile } from './presets.js';
-import { type Pm2McpConfig } from './types.js';
+import { isPresetName, presetFile, withPresetTools } from './presets.js';
+import { CONFIG_DEFAULTS, type Pm2McpConfig } from '../model/config.js';
 import { PRESET_NAMES, type PresetName } from '../model/tools.js';
 import { validateConfig } from './validate.js';
 
@@ -173,14 +174,6 @@ function loadProblem(err: unknown, file: string): string {
   return message.split('\n').join('\n    ');
 }
 
-/** A JS config seen as a module namespace or as CommonJS-compiled ESM: take its default export. */
-function unwrapDefault(data: unknown): unknown {
-  if (isObject(data) && 'default' in data && Object.keys(data).every((k) => k === 'default' || k === '__esModule')) {
-    return data.default;
-  }
-  return data;
-}
-
 type Loaded = { ok: true; data: unknown } | { ok: false; missing: boolean; folder: boolean };
 
 /** Loads one file; a missing file or folder is reported back, any other failure is a ConfigError. */
@@ -203,7 +196,7 @@ function resultData(result: Awaited<ReturnType<Explorer['load']>>, file: string)
   // null: only a package.json without our key gets here (the loaders refuse other nulls).
   if (result === null) throw new ConfigError(file, [`(root): package.json has no "${MODULE_NAME}" key`]);
   if (result.isEmpty === true || result.config === undefined) throw new ConfigError(file, [EMPTY_PROBLEM]);
-  return unwrapDefault(result.config);
+  return defaultExport(result.config);
 }
 
 function checked(data: unknown, file: string): Pm2McpConfig {
@@ -216,10 +209,9 @@ export async function loadPreset(name: PresetName): Promise<{ label: string; con
   const file = presetFile(name);
   const text = await readFile(file, 'utf8').catch(() => undefined);
   if (text === undefined) throw new ConfigError(file, [`preset ${name} is missing from this install of pm2-mcp`]);
-  const loaded = { data: JSON.parse(text) as unknown };
   // The presets ship with the package and are validated by the test suite (test/unit/config.test.ts);
   // compiling the validator costs ~60 ms, so a start with no config file never pays it.
-  return { label: `preset ${name} (${file})`, config: loaded.data as Pm2McpConfig };
+  return { label: `preset ${name} (${file})`, config: withPresetTools(name, JSON.parse(text) as Pm2McpConfig) };
 }
 
 async function findTop(opts: LoadOptions): Promise<{ file: string; data: unknown } | null> {
@@ -294,7 +286,7 @@ function readIfExists(path: string): string | undefined {
 async function withoutConfigFile(cwd: string, policy: PresetName | undefined): Promise<LoadedConfig> {
   const facts = rootFacts(cwd);
   const refused = refusedRoot(facts, policy);
-  const preset = refused === undefined ? (policy ?? 'standard') : 'readonly';
+  const preset = refused === undefined ? (policy ?? CONFIG_DEFAULTS.extends) : 'readonly';
   const base = await loadPreset(preset);
   const loaded: LoadedConfig = { config: mergeConfigs({}, base.config), root: facts.realCwd, sources: [base.label], preset };
   return refused === undefined ? loaded : { ...loaded, rootRefused: refused };
@@ -326,7 +318,7 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
     layers.unshift({ label: file, config });
     files.push(file);
     reals.push(await real(file));
-    const ext = files.length === 1 && policy !== undefined ? policy : (config.extends ?? 'standard');
+    const ext = files.length === 1 && policy !== undefined ? policy : (config.extends ?? CONFIG_DEFAULTS.extends);
     if (isPresetName(ext)) {
       preset = ext;
       layers.unshift(await loadPreset(ext));

@@ -3,7 +3,7 @@
 // `"scripts": ["apps/*.js"]` means exactly those, not those plus whatever the base allowed.
 // Deny lists are the exception: they accumulate, so extending a preset never drops one of its
 // refusals (a config listing `"deny": ["*_TOKEN"]` keeps the preset's NODE_OPTIONS, LD_* …).
-import type { Pm2McpConfig } from './types.js';
+import type { Pm2McpConfig } from '../model/config.js';
 
 /** Keys that describe a file, not the policy: never carried into a merged config. */
 const FILE_KEYS = new Set(['extends', '$schema']);
@@ -16,26 +16,18 @@ function isPlainObject(v: unknown): v is Plain {
   return proto === Object.prototype || proto === null;
 }
 
-/** A deep copy of JSON-like data, so the result shares nothing with its inputs. */
-function copy(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(copy);
-  if (isPlainObject(v)) return mergeObjects({}, v);
-  return v;
-}
-
 const ACCUMULATING = new Set(['start.env.deny', 'start.scriptsExclude']);
 
 function mergeObjects(base: Plain, over: Plain, path = ''): Plain {
-  const out: Plain = {};
-  for (const [key, value] of Object.entries(base)) {
-    if (key !== '__proto__') out[key] = copy(value);
-  }
+  // A deep copy, so the result shares nothing with its inputs. (structuredClone makes an own
+  // `__proto__` key a plain data property, never the prototype.)
+  const out = structuredClone(base);
   for (const [key, value] of Object.entries(over)) {
     if (key === '__proto__' || value === undefined) continue;
     const prev = out[key];
     const at = path ? `${path}.${key}` : key;
     if (ACCUMULATING.has(at) && Array.isArray(prev) && Array.isArray(value)) out[key] = [...new Set([...prev, ...value])];
-    else out[key] = isPlainObject(prev) && isPlainObject(value) ? mergeObjects(prev, value, at) : copy(value);
+    else out[key] = isPlainObject(prev) && isPlainObject(value) ? mergeObjects(prev, value, at) : structuredClone(value);
   }
   return out;
 }

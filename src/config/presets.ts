@@ -1,36 +1,21 @@
-// Where the built-in presets live. They ship as data in policies/ next to package.json, so the
-// package folder is found by walking up from this module: the code runs bundled at dist/cli.js
-// and unbundled from src/config/ under tsx, at different depths.
-import { readFileSync } from 'node:fs';
+// The built-in presets. They ship as data in policies/ next to package.json, all but their tools:
+// which tools a preset allows is the tool catalog's column (src/model/tools.ts), laid into the
+// preset's config here, so that a new tool is one catalog row and no preset file changes.
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { PRESET_NAMES, type PresetName } from '../model/tools.js';
-
-const PACKAGE_NAME = 'pm2-mcp';
+import type { Pm2McpConfig } from '../model/config.js';
+import { PRESET_NAMES, TOOL_CATALOG, type PresetName, type ToolEffect, type ToolName } from '../model/tools.js';
 
 let cachedRoot: string | undefined;
 
-/** The folder of pm2-mcp's own package.json. */
+/**
+ * The folder of pm2-mcp's own package.json. The package resolves itself by name (its "exports"
+ * list ./package.json), which works from the bundle at dist/cli.js and from src/config/ under
+ * tsx alike, installed or in a checkout.
+ */
 export function packageRoot(): string {
-  if (cachedRoot !== undefined) return cachedRoot;
-  const start = dirname(fileURLToPath(import.meta.url));
-  for (let dir = start; ; ) {
-    if (readPackageName(join(dir, 'package.json')) === PACKAGE_NAME) {
-      cachedRoot = dir;
-      return dir;
-    }
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`Cannot find the ${PACKAGE_NAME} package folder above ${start}`);
-    dir = parent;
-  }
-}
-
-function readPackageName(file: string): unknown {
-  try {
-    return (JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown }).name;
-  } catch {
-    return undefined; // missing or unreadable: keep walking up
-  }
+  cachedRoot ??= dirname(createRequire(import.meta.url).resolve('pm2-mcp/package.json'));
+  return cachedRoot;
 }
 
 export function isPresetName(s: unknown): s is PresetName {
@@ -40,4 +25,23 @@ export function isPresetName(s: unknown): s is PresetName {
 /** The absolute path of a preset's JSON file in policies/. */
 export function presetFile(name: PresetName): string {
   return join(packageRoot(), 'policies', `${name}.json`);
+}
+
+/**
+ * Every tool with its effect under the preset: allow where the catalog's row names it, deny
+ * elsewhere (a preset's effective config names every tool). Listed from the most widely allowed
+ * to the least, catalog order among equals: reads first, pm2_kill_daemon last, the order the
+ * preset files wrote them in, which `pm2-mcp check` prints.
+ */
+export function presetTools(name: PresetName): Record<ToolName, ToolEffect> {
+  const rows = [...TOOL_CATALOG].sort((a, b) => b.allowedBy.length - a.allowedBy.length);
+  return Object.fromEntries(rows.map((row) => [row.name, (row.allowedBy as readonly PresetName[]).includes(name) ? 'allow' : 'deny'])) as Record<ToolName, ToolEffect>;
+}
+
+/** A preset file's config with the preset's tools laid in, after `mode` where the files had them. */
+export function withPresetTools(name: PresetName, data: Pm2McpConfig): Pm2McpConfig {
+  const entries = Object.entries(data).filter(([key]) => key !== 'tools');
+  const after = entries.findIndex(([key]) => key === 'mode') + 1;
+  entries.splice(after, 0, ['tools', presetTools(name)]);
+  return Object.fromEntries(entries) as Pm2McpConfig;
 }

@@ -1,12 +1,12 @@
 // Validates one config object (a file or a preset) against schemas/pm2-mcp.config.schema.json and
-// turns ajv's errors into one readable line each: `<json path>: <what was expected>`.
+// turns ajv's errors into one readable line each: `<json path>: <what was expected>`. The schema is
+// generated from the zod shape (src/model/config.ts, scripts/generate-schema.ts); its "glob" and
+// "name-glob" formats are checked here.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Minimatch } from 'minimatch';
+import { GLOB_OPTIONS } from '../policy/globs.js';
 // Imported, not read at run time: the bundle carries the schema, so dist/cli.js needs no file.
 import schema from '../../schemas/pm2-mcp.config.schema.json' with { type: 'json' };
-
-/** The options the policy's path matchers compile with (src/policy/globs.ts). */
-const GLOB_OPTIONS = { dot: true, nonegate: true, nocomment: true } as const;
 
 /**
  * Braces and brackets must pair up: minimatch quietly takes an unclosed `{` or `[` as a literal
@@ -46,8 +46,7 @@ export function isValidGlob(p: string): boolean {
   }
 }
 
-/** A glob over names (env variables, processes, namespaces): a glob without "/". */
-/** Name globs (env names, process names, namespaces, interpreter arguments) know * and ? only. */
+/** Name globs (env names, process names, namespaces): no "/", and * and ? only. */
 const NAME_GLOB = /^[^\0/[\]{}]+$/;
 
 export function isValidNameGlob(p: string): boolean {

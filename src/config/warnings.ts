@@ -4,7 +4,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { absoluteGlob, insideRoot, pathMatcher, type Matcher } from '../policy/globs.js';
-import type { Pm2McpConfig } from './types.js';
+import type { Pm2McpConfig } from '../model/config.js';
 
 export interface WalkLimits {
   maxEntries: number;

@@ -60,15 +60,39 @@ export interface StartApp {
   origin: { kind: 'arguments' } | { kind: 'ecosystem'; file: string; index: number };
 }
 
-export interface StartOptions {
-  autorestart?: boolean;
-  max_memory_restart?: string;
-  max_restarts?: number;
-  min_uptime?: number;
-  restart_delay?: number;
-  kill_timeout?: number;
-  time?: boolean;
-  merge_logs?: boolean;
+/**
+ * The pm2 options a start may carry beyond its paths, env and scope, each with the kind of value
+ * it takes: the one list that the ecosystem reader checks, resolve copies and the pm2 config
+ * carries (a new option is one row here).
+ */
+export const START_OPTIONS = {
+  autorestart: 'flag',
+  max_memory_restart: 'size',
+  max_restarts: 'count',
+  min_uptime: 'count',
+  restart_delay: 'count',
+  kill_timeout: 'count',
+  time: 'flag',
+  merge_logs: 'flag',
+} as const;
+
+export type StartOptionName = keyof typeof START_OPTIONS;
+export const START_OPTION_NAMES = Object.keys(START_OPTIONS) as StartOptionName[];
+
+interface OptionValue {
+  flag: boolean;
+  /** A whole number of milliseconds or restarts. */
+  count: number;
+  /** A size such as "200M". */
+  size: string;
+}
+
+export type StartOptions = { [K in StartOptionName]?: OptionValue[(typeof START_OPTIONS)[K]] };
+
+/** Does the value have the type its option takes? (Bounds are the ecosystem reader's.) */
+export function isOptionValue(name: StartOptionName, value: unknown): boolean {
+  const kind = START_OPTIONS[name];
+  return kind === 'flag' ? typeof value === 'boolean' : kind === 'count' ? typeof value === 'number' : typeof value === 'string';
 }
 
 export interface TargetRef {

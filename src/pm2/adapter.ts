@@ -1,6 +1,9 @@
 // The one place that talks to pm2. Promise-based, one connection shared by concurrent callers,
 // reconnects after the daemon died, and a shutdown that cannot hang (docs/threat-model.md §T12).
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { ToolError, errorMessage } from '../errors.js';
+import { withFileLock } from '../file-lock.js';
 import { loadPm2, type AxonSocket, type Pm2Api } from './load.js';
 import type { Pm2RawProcess, Pm2StartConfig } from './types.js';
 
@@ -36,6 +39,8 @@ interface Session {
 }
 
 const DEFAULT_CALL_TIMEOUT_MS = 60_000;
+/** In PM2_HOME, beside pm2's own files: held while a server checks for the daemon and spawns it. */
+const SPAWN_LOCK = 'pm2-mcp-daemon.lock';
 
 export function createPm2Adapter(options: Pm2AdapterOptions): Pm2Adapter {
   return new Pm2Connection(options);
@@ -164,7 +169,14 @@ class Pm2Connection implements Pm2Adapter {
       throw new ToolError('DAEMON_NOT_RUNNING', `No pm2 daemon runs for PM2_HOME=${this.home}, and this server does not start one.`, { home: this.home });
     }
     try {
-      await withTimeout(new Promise<void>((resolve, reject) => api.connect((err) => (err ? reject(err) : resolve()))), this.callTimeoutMs, 'connect');
+      const connect = () => withTimeout(new Promise<void>((resolve, reject) => api.connect((err) => (err ? reject(err) : resolve()))), this.callTimeoutMs, 'connect');
+      // pm2's connect pings the daemon and spawns one when none answers: two servers doing that at
+      // once on a fresh home spawn two daemons. Across processes, one checks and spawns at a time.
+      if (this.noDaemon || !this.spawnDaemon) await connect();
+      else {
+        mkdirSync(this.home, { recursive: true, mode: 0o700 });
+        await withFileLock(join(this.home, SPAWN_LOCK), connect, { what: 'the pm2 daemon start lock', deadline: Date.now() + this.callTimeoutMs });
+      }
     } catch (err) {
       throw new ToolError('DAEMON_UNREACHABLE', `Cannot reach the pm2 daemon of PM2_HOME=${this.home}: ${errorMessage(err)}`, { home: this.home });
     }

@@ -12,6 +12,8 @@ import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CST, DocumentOptions, ErrorCode, ParseOptions, SchemaOptions } from 'yaml';
 import { ToolError } from '../errors.js';
+import { defaultExport } from '../default-export.js';
+import { START_OPTION_NAMES, START_OPTIONS, type StartOptionName } from '../model/requests.js';
 
 const MAX_FILE_BYTES = 1024 * 1024;
 /**
@@ -83,12 +85,17 @@ const FIELDS: Record<string, Check> = {
   args: argList, interpreter_args: argList, node_args: argList,
   env: envBlock,
   instances: whole(1, 64),
-  max_restarts: whole(0, MAX_INT32), min_uptime: whole(0, MAX_INT32), restart_delay: whole(0, MAX_INT32), kill_timeout: whole(0, MAX_INT32),
   exec_mode: oneOf(['fork', 'cluster', 'fork_mode', 'cluster_mode'], 'fork or cluster'),
-  max_memory_restart: matching(/^\d{1,9}[KMG]?$/i, 'a size such as "200M" (up to 9 digits, then K, M or G)'),
   watch: flag('true or false (watch paths are not supported)'),
-  merge_logs: flag(), autorestart: flag(), time: flag(),
+  // The start options (src/model/requests.ts), each checked by the kind of value it takes.
+  ...Object.fromEntries(START_OPTION_NAMES.map((k) => [k, optionCheck(START_OPTIONS[k])])),
 };
+
+function optionCheck(kind: (typeof START_OPTIONS)[StartOptionName]): Check {
+  if (kind === 'flag') return flag();
+  if (kind === 'count') return whole(0, MAX_INT32);
+  return matching(/^\d{1,9}[KMG]?$/i, 'a size such as "200M" (up to 9 digits, then K, M or G)');
+}
 
 /** pm2's other spellings of the same fields (lib/API/schema.json): refused with the spelling we take. */
 const ALIASES: Record<string, string> = {
@@ -258,8 +265,7 @@ async function loadJs(file: string, ext: string): Promise<unknown> {
   }
   // ESM is cached by URL: the content's hash in the URL makes an edited file load anew.
   const digest = createHash('sha256').update(await readFile(file)).digest('hex').slice(0, 16);
-  const mod = (await import(`${pathToFileURL(file).href}?v=${digest}`)) as { default?: unknown };
-  return mod.default ?? mod;
+  return defaultExport(await import(`${pathToFileURL(file).href}?v=${digest}`));
 }
 
 function appsOf(file: string, data: unknown): EcosystemApp[] {

@@ -6,7 +6,7 @@ import type { StartApp } from '../model/requests.js';
 import { realOrUndefined } from '../real-path.js';
 import { storedLogPaths } from './log-path.js';
 import type { Pm2RawProcess } from './types.js';
-import { pmIdOf } from './views.js';
+import { pmIdOf, processName } from './views.js';
 
 /**
  * Why starting `apps` would make two processes share a log file, or undefined: a file they name,
@@ -30,7 +30,7 @@ export async function sharedLogRefusal(apps: readonly StartApp[], list: readonly
   };
   for (const proc of list) {
     const paths = storedLogPaths(proc).map(({ stream, path }) => ({ stream, path: byRealFolder(path) }));
-    others.push(...existingClaims(`${JSON.stringify(proc.name ?? proc.pm2_env?.name ?? '')} (pm_id ${pmIdOf(proc) ?? '?'})`, paths));
+    others.push(...existingClaims(`${JSON.stringify(processName(proc))} (pm_id ${pmIdOf(proc) ?? '?'})`, paths));
   }
   const mine = apps.flatMap((a) => claimsOf(a, logDir));
   const shared = sharedLogFile(mine, [...others, ...mine]);

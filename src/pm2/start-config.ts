@@ -1,6 +1,6 @@
 // Builds the object handed to pm2.start from a checked StartApp, key by key (docs/threat-model.md §T4):
 // no alias, no camelCase twin, nothing of the client's object passes through.
-import type { StartApp } from '../model/requests.js';
+import { START_OPTION_NAMES, type StartApp } from '../model/requests.js';
 import { STARTED_MARKER } from './agent-started.js';
 import type { Pm2StartConfig } from './types.js';
 
@@ -40,14 +40,11 @@ export function buildStartConfig(app: StartApp, serverEnv: Record<string, string
   if (app.logFiles.out) config.out_file = app.logFiles.out;
   if (app.logFiles.err) config.error_file = app.logFiles.err;
   if (app.logFiles.combined) config.log_file = app.logFiles.combined;
-  const o = app.options;
-  if (o.merge_logs !== undefined) config.merge_logs = o.merge_logs;
-  if (o.max_memory_restart !== undefined) config.max_memory_restart = o.max_memory_restart;
-  if (o.max_restarts !== undefined) config.max_restarts = o.max_restarts;
-  if (o.min_uptime !== undefined) config.min_uptime = o.min_uptime;
-  if (o.restart_delay !== undefined) config.restart_delay = o.restart_delay;
-  if (o.kill_timeout !== undefined) config.kill_timeout = o.kill_timeout;
-  if (o.time !== undefined) config.time = o.time;
+  // autorestart is set above with its default; every other option only when the app gives it.
+  for (const k of START_OPTION_NAMES) {
+    const value = app.options[k];
+    if (k !== 'autorestart' && value !== undefined) (config as unknown as Record<string, unknown>)[k] = value;
+  }
   // Without merge_logs pm2 writes x-<pm_id>.log instead of the x.log the policy checked.
   if (app.logFiles.out || app.logFiles.err || app.logFiles.combined) config.merge_logs = true;
   return config;

@@ -5,8 +5,8 @@ import { constants, statSync, type Stats } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
 import { ToolError } from '../errors.js';
-import { defaultName, nameRefusal, type NameKind } from '../policy/names.js';
-import type { StartApp, StartOptions } from '../model/requests.js';
+import { defaultName, nameRefusal, type NameKind } from '../model/names.js';
+import { START_OPTION_NAMES, isOptionValue, type StartApp, type StartOptions } from '../model/requests.js';
 import { readEcosystem, type EcosystemApp } from './ecosystem.js';
 import { decideInterpreter } from './interpreter.js';
 import { inspectLogPath } from './log-path.js';
@@ -66,9 +66,7 @@ function fromEcosystem(app: EcosystemApp): AppSpec {
   const s = (k: string) => (typeof app[k] === 'string' ? (app[k] as string) : undefined);
   const env = app.env as Record<string, unknown> | undefined;
   const options: StartOptions = {};
-  for (const k of ['autorestart', 'merge_logs', 'time'] as const) if (typeof app[k] === 'boolean') options[k] = app[k] as boolean;
-  for (const k of ['max_restarts', 'min_uptime', 'restart_delay', 'kill_timeout'] as const) if (typeof app[k] === 'number') options[k] = app[k] as number;
-  if (typeof app.max_memory_restart === 'string') options.max_memory_restart = app.max_memory_restart;
+  for (const k of START_OPTION_NAMES) if (isOptionValue(k, app[k])) (options as Record<string, unknown>)[k] = app[k];
   return {
     script: s('script'),
     name: s('name'),

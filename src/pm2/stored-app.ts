@@ -8,11 +8,12 @@ import type { StartApp } from '../model/requests.js';
 import { decideInterpreter } from './interpreter.js';
 import { storedLogFileRefusal, storedLogPaths } from './log-path.js';
 import type { Pm2RawProcess } from './types.js';
+import { processName, processNamespace } from './views.js';
 
 /** `defaultLogDir`: pm2's own log folder ($PM2_HOME/logs), as pm2 spells it. */
 export async function storedApp(proc: Pm2RawProcess, defaultLogDir: string): Promise<StartApp> {
   const env = proc.pm2_env ?? {};
-  const name = proc.name ?? env.name ?? '';
+  const name = processName(proc);
   const cwd = realOr(typeof env.pm_cwd === 'string' ? env.pm_cwd : '');
   const script = realOr(typeof env.pm_exec_path === 'string' ? env.pm_exec_path : '');
   const given = typeof env.exec_interpreter === 'string' && env.exec_interpreter.length > 0 ? env.exec_interpreter : 'node';
@@ -36,7 +37,7 @@ export async function storedApp(proc: Pm2RawProcess, defaultLogDir: string): Pro
     instances: 1,
     execMode: env.exec_mode === 'cluster_mode' ? 'cluster' : 'fork',
     watch: env.watch === true || Array.isArray(env.watch),
-    namespace: typeof env.namespace === 'string' ? env.namespace : 'default',
+    namespace: processNamespace(proc),
     logFiles,
     options: {},
     origin: { kind: 'arguments' },

@@ -4,7 +4,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { ToolError } from '../errors.js';
 import type { Pm2RawProcess } from './types.js';
-import { pmIdOf } from './views.js';
+import { pmIdOf, processName, processNamespace } from './views.js';
 
 export type TargetKind = 'id' | 'name' | 'namespace' | 'all' | 'regex';
 
@@ -17,7 +17,7 @@ export interface ResolvedTarget {
 const MAX_REGEX_LENGTH = 200;
 
 export function resolveTarget(asked: string | number, list: Pm2RawProcess[]): ResolvedTarget {
-  const entries = list.map((p) => ({ id: pmIdOf(p), name: p.name ?? p.pm2_env?.name ?? '', ns: p.pm2_env?.namespace ?? 'default' }))
+  const entries = list.map((p) => ({ id: pmIdOf(p), name: processName(p), ns: processNamespace(p) }))
     .filter((e): e is { id: number; name: string; ns: string } => e.id !== undefined);
 
   if (typeof asked === 'number') {

@@ -1,6 +1,7 @@
 // Curated views of pm2's process data. pm2's raw entry carries the whole environment twice
 // (pm2_env.env, and flattened into pm2_env itself: docs/threat-model.md §T10), so a view copies only
 // the fields named here and never spreads pm2_env.
+import { REDACTED } from '../safe-text.js';
 import { STARTED_MARKER } from './agent-started.js';
 import type { Pm2RawEnv, Pm2RawProcess } from './types.js';
 
@@ -36,8 +37,6 @@ export interface ProcessDetail extends ProcessSummary {
   env_redacted: boolean;
 }
 
-export const REDACTED = '[redacted]';
-
 /** Keys pm2 adds to every app's env for its own bookkeeping: not the app's variables. */
 const PM2_BOOKKEEPING_ENV = new Set(['unique_id', 'io', 'km_link', 'vizion_running', 'NODE_APP_INSTANCE', 'PM2_USAGE', 'PM2_HOME', 'PM2_JSON_PROCESSING', 'PM2_PROGRAMMATIC', 'PM2_INTERACTOR_PROCESSING', 'PM2_DISCRETE_MODE', 'PM2_NO_INTERACTION', 'pm_id', 'name', 'namespace', STARTED_MARKER]);
 
@@ -48,6 +47,15 @@ const iso = (v: unknown): string | null => (typeof v === 'number' && Number.isFi
 function execMode(env: Pm2RawEnv): string {
   const mode = str(env.exec_mode) ?? 'fork_mode';
   return mode.replace(/_mode$/, '');
+}
+
+/** The name pm2 shows for a process: its own field, else its env's ('' when it has none). */
+export function processName(proc: Pm2RawProcess): string {
+  return str(proc.name) ?? str(proc.pm2_env?.name) ?? '';
+}
+
+export function processNamespace(proc: Pm2RawProcess): string {
+  return str(proc.pm2_env?.namespace) ?? 'default';
 }
 
 export function pmIdOf(proc: Pm2RawProcess): number | undefined {
@@ -61,9 +69,9 @@ export function summarize(proc: Pm2RawProcess, now = Date.now()): ProcessSummary
   const online = status === 'online';
   const pid = online && typeof proc.pid === 'number' && proc.pid > 0 ? proc.pid : null;
   return {
-    name: str(proc.name) ?? str(env.name) ?? '',
+    name: processName(proc),
     pm_id: pmIdOf(proc) ?? -1,
-    namespace: str(env.namespace) ?? 'default',
+    namespace: processNamespace(proc),
     status,
     pid,
     uptime_ms: online && typeof env.pm_uptime === 'number' ? Math.max(0, now - env.pm_uptime) : null,

@@ -1,7 +1,7 @@
 // From the effective config (presets merged) to matchers built once. Pure: interpreter names
-// are resolved to real paths by a function the caller passes in (it does the I/O).
+// arrive resolved to real paths by the caller (it does the I/O, before compiling).
 import { isAbsolute, resolve } from 'node:path';
-import { type Pm2McpConfig } from '../config/types.js';
+import { CONFIG_DEFAULTS as DEFAULTS, type Pm2McpConfig } from '../model/config.js';
 import { TOOL_NAMES, type PresetName, type ToolEffect, type ToolName } from '../model/tools.js';
 import { nameMatcher, pathMatcher, type Matcher } from './globs.js';
 import type { ServerFacts } from '../model/requests.js';
@@ -63,13 +63,23 @@ export function withServerFacts(policy: CompiledPolicy, facts: ServerFacts): Com
 const GLOB_CHARS = /[*?[\]{}]/;
 const JS_EXT = /\.(c|m)?js$/i;
 
-export function compilePolicy(input: PolicyInput, resolveInterpreter: (name: string) => string | undefined): CompiledPolicy {
+/**
+ * The entries of start.interpreters that name one file (a name looked up on PATH, or an exact
+ * absolute path): the caller resolves them to real paths before compiling, so that neither
+ * compiling nor deciding does any I/O.
+ */
+export function interpreterFiles(config: Pm2McpConfig): string[] {
+  return (config.start?.interpreters ?? DEFAULTS.start.interpreters).filter((e) => e !== '*' && e !== 'none' && !(isAbsolute(e) && GLOB_CHARS.test(e)));
+}
+
+/** `interpreterPaths`: each entry of interpreterFiles() → its real path, where it has one. */
+export function compilePolicy(input: PolicyInput, interpreterPaths: ReadonlyMap<string, string>): CompiledPolicy {
   const { config, root } = input;
   const start = config.start ?? {};
   const processes = config.processes ?? {};
-  const tools = Object.fromEntries(TOOL_NAMES.map((t) => [t, config.tools?.[t] ?? 'deny'])) as Record<ToolName, ToolEffect>;
+  const tools = Object.fromEntries(TOOL_NAMES.map((t) => [t, config.tools?.[t] ?? DEFAULTS.tools[t]])) as Record<ToolName, ToolEffect>;
 
-  const interpreters = start.interpreters ?? [];
+  const interpreters = start.interpreters ?? DEFAULTS.start.interpreters;
   const names: string[] = [];
   const globs: string[] = [];
   const exact: string[] = [];
@@ -79,47 +89,49 @@ export function compilePolicy(input: PolicyInput, resolveInterpreter: (name: str
     else if (isAbsolute(entry)) exact.push(entry);
     else names.push(entry);
   }
-  // Names resolve to real paths on first use: a PATH walk per name is start-up time otherwise.
-  let paths: Set<string> | undefined;
-  const resolvedPaths = () =>
-    (paths ??= new Set([...exact.map((e) => resolveInterpreter(e) ?? e), ...names.map(resolveInterpreter).filter((p): p is string => p !== undefined)]));
+  // An exact path that does not resolve is still matched as written; a name not found allows nothing.
+  const paths = new Set([...exact.map((e) => interpreterPaths.get(e) ?? e), ...names.map((n) => interpreterPaths.get(n)).filter((p): p is string => p !== undefined)]);
 
-  const ecosystem = start.ecosystemFiles ?? [];
+  const ecosystem = start.ecosystemFiles ?? DEFAULTS.start.ecosystemFiles;
   const jsFiles = new Set(ecosystem.filter((p) => JS_EXT.test(p) && !GLOB_CHARS.test(p)).map((p) => resolve(root, p)));
 
   return {
     preset: input.preset,
-    mode: config.mode ?? 'enforce',
+    mode: config.mode ?? DEFAULTS.mode,
     root,
     sources: input.sources,
     configFile: input.configFile,
     config,
     tools,
     start: {
-      scripts: pathMatcher(start.scripts ?? [], root),
-      scriptsExclude: pathMatcher(start.scriptsExclude ?? [], root),
-      cwd: pathMatcher(start.cwd ?? [], root),
+      scripts: pathMatcher(start.scripts ?? DEFAULTS.start.scripts, root),
+      scriptsExclude: pathMatcher(start.scriptsExclude ?? DEFAULTS.start.scriptsExclude, root),
+      cwd: pathMatcher(start.cwd ?? DEFAULTS.start.cwd, root),
       ecosystemFiles: pathMatcher(ecosystem, root),
       jsEcosystemFiles: jsFiles,
-      logFiles: pathMatcher(start.logFiles ?? [], root),
-      interpreters: { any: interpreters.includes('*'), none: interpreters.includes('none'), get paths() { return resolvedPaths(); }, globs: pathMatcher(globs, root), names },
-      interpreterArgs: nameMatcher(start.interpreterArgs ?? []),
-      env: { allow: nameMatcher(start.env?.allow ?? []), deny: nameMatcher(start.env?.deny ?? []), passThrough: start.env?.passThrough ?? [] },
-      maxInstances: start.maxInstances ?? 1,
-      watch: start.watch ?? false,
-      runWith: Object.entries(start.runWith ?? {}).map(([glob, names]) => ({ scripts: pathMatcher([glob], root), interpreters: names })),
+      logFiles: pathMatcher(start.logFiles ?? DEFAULTS.start.logFiles, root),
+      interpreters: { any: interpreters.includes('*'), none: interpreters.includes('none'), paths, globs: pathMatcher(globs, root), names },
+      interpreterArgs: nameMatcher(start.interpreterArgs ?? DEFAULTS.start.interpreterArgs),
+      env: {
+        allow: nameMatcher(start.env?.allow ?? DEFAULTS.start.env.allow),
+        deny: nameMatcher(start.env?.deny ?? DEFAULTS.start.env.deny),
+        passThrough: start.env?.passThrough ?? DEFAULTS.start.env.passThrough,
+      },
+      maxInstances: start.maxInstances ?? DEFAULTS.start.maxInstances,
+      watch: start.watch ?? DEFAULTS.start.watch,
+      runWith: Object.entries(start.runWith ?? DEFAULTS.start.runWith).map(([glob, names]) => ({ scripts: pathMatcher([glob], root), interpreters: names })),
     },
     processes: {
-      names: nameMatcher(processes.names ?? []),
-      namespaces: nameMatcher(processes.namespaces ?? []),
-      inRoot: processes.inRoot ?? false,
-      allowAll: processes.allowAll ?? false,
-      updateEnv: processes.updateEnv ?? false,
+      names: nameMatcher(processes.names ?? DEFAULTS.processes.names),
+      namespaces: nameMatcher(processes.namespaces ?? DEFAULTS.processes.namespaces),
+      inRoot: processes.inRoot ?? DEFAULTS.processes.inRoot,
+      allowAll: processes.allowAll ?? DEFAULTS.processes.allowAll,
+      updateEnv: processes.updateEnv ?? DEFAULTS.processes.updateEnv,
       // Fail closed: with no number in the chain, the agent's starts create nothing.
-      max: processes.max ?? 0,
+      max: processes.max ?? DEFAULTS.processes.max,
     },
-    output: { redactEnv: config.output?.redactEnv ?? true },
-    logs: { maxLines: config.logs?.maxLines ?? 1000 },
+    output: { redactEnv: config.output?.redactEnv ?? DEFAULTS.output.redactEnv },
+    logs: { maxLines: config.logs?.maxLines ?? DEFAULTS.logs.maxLines },
     server: input.server ?? { ...NO_SERVER, ownFiles: input.configFiles ?? [] },
     ...(input.rootRefused !== undefined ? { rootRefused: input.rootRefused } : {}),
   };

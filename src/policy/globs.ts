@@ -50,7 +50,8 @@ export function pathMatcher(patterns: readonly string[], root: string): Matcher 
   };
 }
 
-const GLOB_OPTIONS = { dot: true, nonegate: true, nocomment: true } as const;
+/** How every glob of a config is read: dot files match, no negation, no comments (check and validate read them alike). */
+export const GLOB_OPTIONS = { dot: true, nonegate: true, nocomment: true } as const;
 
 /**
  * "x/**" covers the folder x itself too (a config that allows "app/**" as cwd means app and what

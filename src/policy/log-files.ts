@@ -1,8 +1,9 @@
 // Which files an app may log to, and which files tail and flush may touch (docs/threat-model.md
 // §T9 and §T15). Pure: it decides over the paths resolve saw; the I/O checks (a regular
 // file or nothing, the same file at use time) live in src/pm2/log-path.ts.
-import { basename, dirname, isAbsolute, normalize, relative, sep } from 'node:path';
+import { basename, dirname, isAbsolute, normalize, sep } from 'node:path';
 import type { CompiledPolicy } from './compile.js';
+import { configName, deny, hard, relativeTo } from './decision.js';
 import type { Decision, LogFileRef } from '../model/requests.js';
 
 /** What is done with the file: pm2 appends to it (start, restart), we read it (tail) or empty it (flush). */
@@ -17,18 +18,18 @@ export function logFileRefusal(ref: LogFileRef, policy: CompiledPolicy, use: Log
   const path = ref.path;
   const what = `the ${ref.stream} log file ${JSON.stringify(path)}`;
   if (!normalizedAbsolute(path)) {
-    return hard('logs.path', `${what} is not a normalized absolute path (no "..", ".", "//" or NUL), so it cannot be checked`, 'name the file by its plain absolute path');
+    return hardDeny('logs.path', `${what} is not a normalized absolute path (no "..", ".", "//" or NUL), so it cannot be checked`, 'name the file by its plain absolute path');
   }
   const own = ownFileOf(path, policy.server.ownFiles);
   if (own !== undefined) {
-    return hard('logs.ownFile', `${what} is pm2-mcp's own file (${own === path ? 'its audit log or a config file' : `derived from ${own}`}): pm2 would write into it and flush would empty it`, 'log to another file; no config allows this');
+    return hardDeny('logs.ownFile', `${what} is pm2-mcp's own file (${own === path ? 'its audit log or a config file' : `derived from ${own}`}): pm2 would write into it and flush would empty it`, 'log to another file; no config allows this');
   }
   if (insidePm2Home(path, policy.server)) {
-    return hard('logs.pm2Home', `${what} is inside PM2_HOME (${policy.server.pm2Home}) and is not one of pm2's log files: pm2 keeps its daemon log, dump, sockets and pid files there`, 'log to another file; no config allows this');
+    return hardDeny('logs.pm2Home', `${what} is inside PM2_HOME (${policy.server.pm2Home}) and is not one of pm2's log files: pm2 keeps its daemon log, dump, sockets and pid files there`, 'log to another file; no config allows this');
   }
   if (use === 'tail') return undefined; // A read, allowed under every preset; use-time checks guard links.
   if (inDefaultLogDir(path, policy.server.pm2LogDir) || policy.start.logFiles.test(path)) return undefined;
-  const where = policy.configFile ?? 'pm2-mcp.config.json';
+  const where = configName(policy);
   const defaults = policy.server.pm2LogDir ? ` (${policy.server.pm2LogDir})` : '';
   if (use === 'flush') {
     // Not a hint to allow the path: it may be where a link swapped in since the start leads.
@@ -75,15 +76,6 @@ function normalizedAbsolute(path: string): boolean {
   return !path.includes('\0') && isAbsolute(path) && normalize(path) === path && (path === sep || !path.endsWith(sep));
 }
 
-function relativeTo(root: string, path: string): string {
-  const rel = relative(root, path);
-  return rel === '' ? '.' : rel.startsWith('..') ? path : rel;
-}
-
-function deny(ruleId: string, reason: string, hint: string): Decision {
-  return { effect: 'deny', ruleId, reason, hint };
-}
-
-function hard(ruleId: string, reason: string, hint: string): Decision {
-  return { ...deny(ruleId, reason, hint), hard: true };
+function hardDeny(ruleId: string, reason: string, hint: string): Decision {
+  return hard(deny(ruleId, reason, hint));
 }

@@ -53,28 +53,52 @@ export function createMcpServer(options: ServerOptions): Server {
       .catch((err: unknown) => options.gate.onAuditFailure(`The audit log could not be written: ${(err as Error).message}`));
   };
 
+  /** A request before initialize is refused: the client has not said who it is, nor agreed on a protocol. */
+  const requireInitialized = () => {
+    if (server.getClientCapabilities() === undefined) throw new McpError(ErrorCode.InvalidRequest, 'The session is not initialized: send initialize first.');
+  };
+
   server.oninitialized = () => {
     for (const data of options.notices) void server.sendLoggingMessage({ level: 'warning', logger: 'pm2-mcp', data }).catch(() => undefined);
   };
 
   server.setRequestHandler(ListToolsRequestSchema, async () => {
+    requireInitialized();
     wire ??= TOOLS.filter((t) => !options.hidden.has(t.name)).map(toWire);
     return { tools: wire };
   });
 
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+  // tools/call is answered here rather than through setRequestHandler: the SDK parses a request
+  // before its handler runs and answers a malformed one with -32603 and no record. Here a call
+  // whose params do not parse is -32602 (invalid params), and the owner sees it in the log.
+  const callTool = async (raw: unknown, extra: { sessionId?: string | undefined; signal: AbortSignal }): Promise<CallToolResult> => {
+    const parsed = CallToolRequestSchema.safeParse(raw);
+    if (!parsed.success) {
+      const params = (raw as { params?: { name?: unknown; arguments?: unknown } }).params;
+      const name = typeof params?.name === 'string' ? params.name : '(no name)';
+      await refuseUnknown('arguments.invalid', 'the tools/call request does not have the shape MCP gives it (a tool name and an object of arguments)', name, params?.arguments, caller(extra.sessionId));
+      throw new McpError(ErrorCode.InvalidParams, `Invalid tools/call request: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ').slice(0, 500)}`);
+    }
+    const request = parsed.data;
     const tool = tools.get(request.params.name);
     if (!tool) {
       await refuseUnknown('tools.unknown', `no tool is named ${request.params.name}`, request.params.name, request.params.arguments, caller(extra.sessionId));
-      throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`);
+      // The name as sent may be megabytes: the reply quotes its beginning.
+      throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${shortName(request.params.name)}`);
     }
-    const outcome = await dispatch(options.gate, tool, request.params.arguments ?? {}, caller(extra.sessionId));
+    const outcome = await dispatch(options.gate, tool, request.params.arguments ?? {}, caller(extra.sessionId), extra.signal);
     if (!outcome.ok) return errorResult(outcome.error);
     return { content: [{ type: 'text', text: outcome.result.text }], structuredContent: outcome.result.structured as Record<string, unknown> };
-  });
+  };
+  server.fallbackRequestHandler = async (request, extra) => {
+    requireInitialized();
+    if (request.method === 'tools/call') return callTool(request, extra);
+    throw new McpError(ErrorCode.MethodNotFound, 'Method not found');
+  };
 
   server.setRequestHandler(ListResourcesRequestSchema, async (_request, extra) => {
-    const outcome = await dispatch(options.gate, listProcessResources, {}, caller(extra.sessionId));
+    requireInitialized();
+    const outcome = await dispatch(options.gate, listProcessResources, {}, caller(extra.sessionId), extra.signal);
     const refs = outcome.ok ? (outcome.result.structured as ProcessRef[]) : [];
     return {
       resources: [
@@ -84,35 +108,42 @@ export function createMcpServer(options: ServerOptions): Server {
     };
   });
 
-  server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => (requireInitialized(), {
     resourceTemplates: [
       { uriTemplate: PROCESS_TEMPLATE, name: 'process', title: 'One pm2 process', description: 'Details of one process, by pm_id (env values redacted).', mimeType: 'application/json' },
     ],
   }));
 
   server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
+    requireInitialized();
     const uri = request.params.uri;
     const id = processIdOf(uri);
     const op = uri === PROCESSES_URI ? readProcesses : id !== undefined ? readProcess : undefined;
     if (!op) {
       await refuseUnknown('resources.unknown', `no resource has the URI ${uri}`, uri, {}, caller(extra.sessionId));
-      throw new McpError(ErrorCode.InvalidParams, `Unknown resource: ${uri}. Resources are ${PROCESSES_URI} and ${PROCESS_TEMPLATE}.`);
+      throw new McpError(ErrorCode.InvalidParams, `Unknown resource: ${shortName(uri)}. Resources are ${PROCESSES_URI} and ${PROCESS_TEMPLATE}.`);
     }
-    const outcome = await dispatch(options.gate, op, id !== undefined ? { id } : {}, caller(extra.sessionId));
+    const outcome = await dispatch(options.gate, op, id !== undefined ? { id } : {}, caller(extra.sessionId), extra.signal);
     if (!outcome.ok) throw new McpError(ErrorCode.InvalidParams, `${outcome.error.code}: ${outcome.error.message}`);
     return { contents: [{ uri, mimeType: 'application/json', text: outcome.result.text }] };
   });
 
   server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
+    requireInitialized();
     const { ref, argument } = request.params;
     if (ref.type !== 'ref/resource' || ref.uri !== PROCESS_TEMPLATE || argument.name !== 'id') return { completion: { values: [] } };
-    const outcome = await dispatch(options.gate, listProcessResources, {}, caller(extra.sessionId));
+    const outcome = await dispatch(options.gate, listProcessResources, {}, caller(extra.sessionId), extra.signal);
     const ids = outcome.ok ? (outcome.result.structured as ProcessRef[]).map((r) => String(r.pm_id)) : [];
     const values = ids.filter((v) => v.startsWith(argument.value)).slice(0, 100);
     return { completion: { values, total: values.length, hasMore: false } };
   });
 
   return server;
+}
+
+/** A name or URI as the client sent it, cut for a reply (the audit record keeps up to 1 KiB of it). */
+function shortName(name: string): string {
+  return safeReply(name.length > 200 ? `${name.slice(0, 200)}… (${name.length} characters)` : name);
 }
 
 function errorResult(error: ToolError): CallToolResult {

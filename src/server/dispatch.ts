@@ -8,6 +8,8 @@ import type { CompiledPolicy } from '../policy/compile.js';
 import { evaluate, operationEffect } from '../policy/evaluate.js';
 import type { CanonicalRequest, Decision } from '../model/requests.js';
 import type { AnyOperation, ExecuteResult, ServerContext } from './operation.js';
+import type { Call, CallsInFlight } from './calls-in-flight.js';
+import { valueBoundsProblem } from '../bounded-value.js';
 
 export interface Gate {
   ctx: ServerContext;
@@ -17,6 +19,8 @@ export interface Gate {
   auditor: Auditor;
   /** Told when the audit stage cannot write: the call is refused and the operator must know. */
   onAuditFailure: (message: string) => void;
+  /** The server's calls in flight, which shutdown waits for (none for `pm2-mcp explain`). */
+  calls?: CallsInFlight | undefined;
 }
 
 
@@ -33,7 +37,9 @@ export interface Decided {
 
 /** Stages 1-3 (parse, resolve, evaluate): what the gate would decide. `pm2-mcp explain` uses it too. */
 export async function decide(gate: Pick<Gate, 'ctx' | 'policy' | 'narrowing'>, op: AnyOperation, rawArgs: unknown): Promise<Decided | { ok: false; error: ToolError }> {
-  // 1. parse
+  // 1. parse, within bounds checked without recursion first (zod, redaction and hashing recurse)
+  const outOfBounds = valueBoundsProblem(rawArgs);
+  if (outOfBounds !== undefined) return fail(new ToolError('INVALID_ARGUMENTS', `Invalid arguments for ${op.name}: ${outOfBounds}`));
   const parsed = op.input.safeParse(rawArgs ?? {});
   if (!parsed.success) return fail(new ToolError('INVALID_ARGUMENTS', formatZodError(op.name, parsed.error)));
 
@@ -72,7 +78,17 @@ export async function decide(gate: Pick<Gate, 'ctx' | 'policy' | 'narrowing'>, o
   return { ok: true, request, decision, effect };
 }
 
-export async function dispatch(gate: Gate, op: AnyOperation, rawArgs: unknown, caller: CallerInfo): Promise<DispatchResult> {
+/** `signal`: the client's cancellation of this request (notifications/cancelled). */
+export async function dispatch(gate: Gate, op: AnyOperation, rawArgs: unknown, caller: CallerInfo, signal?: AbortSignal): Promise<DispatchResult> {
+  const call = gate.calls?.begin();
+  try {
+    return await gatedCall(gate, op, rawArgs, caller, signal, call);
+  } finally {
+    call?.end();
+  }
+}
+
+async function gatedCall(gate: Gate, op: AnyOperation, rawArgs: unknown, caller: CallerInfo, signal: AbortSignal | undefined, call: Call | undefined): Promise<DispatchResult> {
   const decided = await decide(gate, op, rawArgs);
   const decisionId = randomUUID();
   if (!decided.ok) {
@@ -92,20 +108,35 @@ export async function dispatch(gate: Gate, op: AnyOperation, rawArgs: unknown, c
 
   // 5. execute, 6. audit the outcome
   const started = performance.now();
+  const recordOutcome = (outcome: DispatchResult, ended?: 'cancelled' | 'abandoned'): DispatchResult => {
+    const affected = outcome.ok ? (outcome.result.affected ?? []) : [];
+    // Queued behind the decision, in order, and written without holding up the reply: the
+    // decision record, which must precede the action, is the one the call waits for. The server
+    // flushes the queue before it exits.
+    void gate.auditor
+      .outcome({ decisionId, ok: outcome.ok, durationMs: performance.now() - started, affected, ...(outcome.ok ? {} : { error: outcome.error.message }), ...(ended ? { ended } : {}) })
+      .catch((err: unknown) => gate.onAuditFailure(`The outcome of ${op.name} (${decisionId}) could not be recorded: ${errorMessage(err)}`));
+    return outcome;
+  };
+  // A request the client cancelled while it was being decided does not run; nor does one that
+  // reaches this point after shutdown began.
+  if (signal?.aborted) return recordOutcome(fail(new ToolError('CANCELLED', 'The client cancelled the request before it ran: nothing was done.')), 'cancelled');
+  if (call?.stopping) return recordOutcome(fail(new ToolError('SHUTTING_DOWN', 'The server is shutting down: the call was not run.')), 'abandoned');
   let outcome: DispatchResult;
   try {
-    outcome = { ok: true, result: await op.execute(request, gate.ctx) };
+    const executed = op.execute(request, gate.ctx).then((result): DispatchResult => ({ ok: true, result }));
+    const gaveUp = call ? call.abandoned.then((): 'abandoned' => 'abandoned') : new Promise<never>(() => undefined);
+    const first = await Promise.race([executed, gaveUp]);
+    if (first === 'abandoned') {
+      // pm2 may still finish the action: the record says the server stopped waiting, not that it failed.
+      executed.catch(() => undefined);
+      return recordOutcome(fail(new ToolError('ABANDONED', 'The server shut down before pm2 answered: the action may or may not have completed. Check with pm2_list_processes.')), 'abandoned');
+    }
+    outcome = first;
   } catch (err) {
     outcome = fail(asToolError(err));
   }
-  const affected = outcome.ok ? (outcome.result.affected ?? []) : [];
-  // The outcome is queued behind the decision, in order, and written without holding up the
-  // reply: the decision record, which must precede the action, is the one the call waits for.
-  // The server flushes the queue before it exits.
-  void gate.auditor
-    .outcome({ decisionId, ok: outcome.ok, durationMs: performance.now() - started, affected, ...(outcome.ok ? {} : { error: outcome.error.message }) })
-    .catch((err) => gate.onAuditFailure(`The outcome of ${op.name} (${decisionId}) could not be recorded: ${errorMessage(err)}`));
-  return outcome;
+  return recordOutcome(outcome);
 }
 
 /** Writes the decision record; a failure to write refuses the call, and the operator is told. */

@@ -1,30 +1,7 @@
 // The checks every HTTP request passes before it reaches MCP: Host and Origin against
-// allow-lists (DNS rebinding), and the bearer token, compared in constant time.
-import { createHash, timingSafeEqual } from 'node:crypto';
+// allow-lists (DNS rebinding). The bearer token is checked by the Authenticate the transport is
+// given (src/commands/tokens.ts).
 import { isIP } from 'node:net';
-
-export interface TokenEntry {
-  /** The principal written into audit records. */
-  name: string;
-  /** sha256 of the token, as 32 bytes. */
-  digest: Buffer;
-  /** A preset narrowing what this token may do. */
-  extends?: string;
-}
-
-export function sha256(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
-
-/** The token's entry, or undefined. Every entry is compared, so timing says nothing of which matched. */
-export function authenticate(header: string | undefined, tokens: readonly TokenEntry[]): TokenEntry | undefined {
-  const match = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(header ?? '');
-  if (!match) return undefined;
-  const digest = sha256(match[1]!);
-  let found: TokenEntry | undefined;
-  for (const entry of tokens) if (timingSafeEqual(digest, entry.digest) && !found) found = entry;
-  return found;
-}
 
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();

@@ -1,20 +1,23 @@
 // Stateful Streamable HTTP: many concurrent clients, each session its own MCP server state, one
-// shared pm2 connection (the caller's factory closes over it). Every request passes the Host,
+// shared pm2 connection (the session factory closes over it). Every request passes the Host,
 // Origin and token checks first; bodies, sessions and connections are bounded.
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server as NodeHttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import { authenticate, hostAllowed, originAllowed, type TokenEntry } from './http-guard.js';
+import { hostAllowed, originAllowed } from './http-guard.js';
+import type { Authenticate, Caller, SessionFactory, Transport } from './types.js';
 
 export interface HttpSettings {
   host: string;
   port: number;
   path: string;
-  /** The accepted tokens, or "none" (--no-auth, loopback only). */
-  auth: readonly TokenEntry[] | 'none';
+  /** Who a request's Authorization header names, or "none" (--no-auth, loopback only). */
+  auth: Authenticate | 'none';
   allowedHosts: readonly string[];
   allowedOrigins: readonly string[];
   maxBodyBytes: number;
@@ -23,12 +26,9 @@ export interface HttpSettings {
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
-  /** How long shutdown waits for calls in flight. */
+  /** After the server's drain, how long shutdown still waits for requests being answered (their replies written). */
   drainMs: number;
 }
-
-/** Makes the MCP server of one session for the caller the token names (undefined with --no-auth). */
-export type SessionFactory = (caller: TokenEntry | undefined) => Server;
 
 interface Session {
   transport: StreamableHTTPServerTransport;
@@ -39,17 +39,22 @@ interface Session {
   busy: number;
 }
 
-const ANONYMOUS = 'anonymous';
+const ANONYMOUS: Caller = { principal: 'anonymous' };
 
-export class HttpMcpServer {
+export class HttpTransport implements Transport {
+  /** A listener serves until it is stopped. */
+  readonly ended = new Promise<string>(() => undefined);
   private readonly sessions = new Map<string, Session>();
   private pending = 0; // sessions being initialized, counted against maxSessions
   private inFlight = 0; // POST requests being answered
   private readonly http: NodeHttpServer;
+  private makeSession: SessionFactory = () => {
+    throw new Error('the HTTP transport is not started');
+  };
   private sweeper: NodeJS.Timeout | undefined;
   private closing = false;
 
-  constructor(private readonly settings: HttpSettings, private readonly factory: SessionFactory, private readonly log: (line: string) => void) {
+  constructor(private readonly settings: HttpSettings, private readonly log: (line: string) => void) {
     this.http = createServer((req, res) => void this.handle(req, res).catch((err) => this.fail(res, err)));
     this.http.headersTimeout = settings.headersTimeoutMs;
     this.http.requestTimeout = settings.requestTimeoutMs;
@@ -57,33 +62,33 @@ export class HttpMcpServer {
     this.http.maxRequestsPerSocket = 1000;
   }
 
-  async listen(): Promise<AddressInfo> {
-    await new Promise<void>((resolve, reject) => {
-      this.http.once('error', reject);
-      this.http.listen(this.settings.port, this.settings.host, () => {
-        this.http.off('error', reject);
-        resolve();
-      });
-    });
+  async start(sessions: SessionFactory): Promise<void> {
+    this.makeSession = sessions;
+    this.http.listen(this.settings.port, this.settings.host);
+    // Rejects with the listen error (EADDRINUSE, EACCES) instead.
+    await once(this.http, 'listening');
     const every = Math.max(250, Math.min(this.settings.sessionIdleMs / 2, 30_000));
     this.sweeper = setInterval(() => void this.expireIdle(), every);
     this.sweeper.unref();
+  }
+
+  /** Where it listens (port 0 becomes the port the system chose), once started. */
+  get address(): AddressInfo {
     return this.http.address() as AddressInfo;
   }
 
-  get sessionCount(): number {
-    return this.sessions.size;
-  }
-
   /** Stop accepting, let calls in flight finish (bounded), close every session. */
-  async shutdown(): Promise<void> {
+  async stop(why: string, drain: () => Promise<void>): Promise<void> {
     if (this.closing) return;
+    this.log(`${why}: finishing the calls in flight, closing ${this.sessions.size} session(s)`);
     this.closing = true;
     clearInterval(this.sweeper);
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeIdleConnections();
-    const deadline = Date.now() + this.settings.drainMs;
-    while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    // Every tool call ends here, run to its end or answered as abandoned: then their replies go out.
+    await drain();
+    const drained = AbortSignal.timeout(this.settings.drainMs);
+    while (this.inFlight > 0 && !drained.aborted) await sleep(25);
     await Promise.allSettled([...this.sessions.values()].map((s) => this.closeSession(s)));
     this.http.closeAllConnections();
     await closed;
@@ -96,12 +101,9 @@ export class HttpMcpServer {
     if (!originAllowed(header(req, 'origin'), this.settings.allowedOrigins)) return this.reply(res, 403, 'Forbidden: Origin not allowed');
     if (this.closing) return this.reply(res, 503, 'Shutting down', { 'Retry-After': '5', Connection: 'close' });
 
-    let caller: TokenEntry | undefined;
-    if (this.settings.auth !== 'none') {
-      caller = authenticate(header(req, 'authorization'), this.settings.auth);
-      if (!caller) return this.reply(res, 401, 'Unauthorized: a valid bearer token is required', { 'WWW-Authenticate': 'Bearer realm="pm2-mcp"' });
-    }
-    const principal = caller?.name ?? ANONYMOUS;
+    const caller = this.settings.auth === 'none' ? ANONYMOUS : this.settings.auth(header(req, 'authorization'));
+    if (!caller) return this.reply(res, 401, 'Unauthorized: a valid bearer token is required', { 'WWW-Authenticate': 'Bearer realm="pm2-mcp"' });
+    const principal = caller.principal;
 
     const post = req.method === 'POST';
     if (post) this.inFlight++;
@@ -127,25 +129,25 @@ export class HttpMcpServer {
       if (this.sessions.size + this.pending >= this.settings.maxSessions) {
         return this.reply(res, 503, `Too many sessions (at most ${this.settings.maxSessions})`, { 'Retry-After': '30' });
       }
-      await this.startSession(req, res, body, caller, principal);
+      await this.startSession(req, res, body, caller);
     } finally {
       if (post) this.inFlight--;
     }
   }
 
-  private async startSession(req: IncomingMessage, res: ServerResponse, body: unknown, caller: TokenEntry | undefined, principal: string): Promise<void> {
+  private async startSession(req: IncomingMessage, res: ServerResponse, body: unknown, caller: Caller): Promise<void> {
     this.pending++;
     let counted = true;
     const uncount = () => {
       if (counted) this.pending--;
       counted = false;
     };
-    const server = this.factory(caller);
+    const server = this.makeSession(caller);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
         uncount();
-        this.sessions.set(id, { transport, server, principal, lastSeen: Date.now(), busy: 0 });
+        this.sessions.set(id, { transport, server, principal: caller.principal, lastSeen: Date.now(), busy: 0 });
       },
       onsessionclosed: (id) => void this.forget(id),
     });
@@ -222,26 +224,17 @@ export class HttpMcpServer {
 const INVALID = Symbol('invalid body');
 const DRAIN_MS = 5_000;
 
-/** The body, or undefined as soon as it passes `limit` (the rest is left unread). */
-function readBounded(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.off('data', onData);
-        req.off('end', onEnd);
-        resolve(undefined);
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => resolve(Buffer.concat(chunks));
-    req.on('data', onData);
-    req.once('end', onEnd);
-    req.once('error', reject);
-  });
+/** The body, or undefined as soon as it passes `limit` (the rest is left unread, the request open). */
+async function readBounded(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  // Leaving the loop early must not destroy the request: the 413 is still to be sent on it.
+  for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
 }
 
 function drainThenDrop(req: IncomingMessage): void {

@@ -1,18 +1,29 @@
-// Serves one MCP session over stdin/stdout until the client closes stdin or a signal arrives.
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+// One MCP session over stdin/stdout, for the client that spawned this process.
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { JsonLinesTransport } from './json-lines.js';
 import { claimStdout } from './stdout-guard.js';
+import type { SessionFactory, Transport } from './types.js';
 
-export async function serveStdio(server: Server): Promise<string> {
-  const transport = new StdioServerTransport(process.stdin, claimStdout());
-  const ended = new Promise<string>((resolve) => {
-    transport.onclose = () => resolve('the client closed the connection');
-    process.stdin.once('end', () => resolve('stdin ended'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
-  await server.connect(transport);
-  const why = await ended;
-  await server.close().catch(() => undefined);
-  return why;
+export class StdioTransport implements Transport {
+  readonly ended: Promise<string>;
+  private end: (why: string) => void = () => undefined;
+  private server: Server | undefined;
+
+  constructor() {
+    this.ended = new Promise((resolve) => (this.end = resolve));
+  }
+
+  async start(sessions: SessionFactory): Promise<void> {
+    const transport = new JsonLinesTransport(process.stdin, claimStdout());
+    transport.onclose = () => this.end('the client closed the connection');
+    process.stdin.once('end', () => this.end('stdin ended'));
+    this.server = sessions({ principal: 'local' });
+    await this.server.connect(transport);
+  }
+
+  async stop(_why: string, drain: () => Promise<void>): Promise<void> {
+    // The client may be gone (stdin ended): its calls still finish, so their outcomes are recorded.
+    await drain();
+    await this.server?.close().catch(() => undefined);
+  }
 }

@@ -11,8 +11,8 @@ import { hostname, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Ajv } from 'ajv';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { call, CLI, connect, destroyHome, isAlive, makeTempDir, ROOT, textOf, waitFor, type Session } from '../helpers/harness.js';
+import { assertRefused } from '../helpers/fixtures.js';
 
 const PM2_BIN = join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2');
 const APP = join(ROOT, 'test', 'fixtures', 'app.js');
@@ -123,10 +123,6 @@ function recordsIn(file: string): AuditLine[] {
 const decisionsIn = (records: AuditLine[]) => records.filter((r): r is Decision => r.kind === 'decision');
 const outcomeOf = (records: AuditLine[], d: Decision) => records.find((r): r is Outcome => r.kind === 'outcome' && r.decision_id === d.decision_id);
 
-function assertRefused(r: CallToolResult, expected: RegExp, what: string): void {
-  assert.equal(r.isError, true, `${what} was not refused: ${textOf(r)}`);
-  assert.match(textOf(r), expected, what);
-}
 
 // =============================================================================================
 // (a) (d) (g): one server, every kind of call, the decision on disk before the action.

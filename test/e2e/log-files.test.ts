@@ -8,8 +8,8 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, 
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { call, CLI, connect, destroyHome, makeTempDir, ROOT, textOf, waitFor, type Session } from '../helpers/harness.js';
+import { assertRefused as refused } from '../helpers/fixtures.js';
 import { hasMkfifo } from '../helpers/fifo.js';
 
 const PM2_BIN = join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2');
@@ -33,10 +33,6 @@ function run(args: string[], cwd: string, env: Record<string, string>): Promise<
   });
 }
 
-function refused(r: CallToolResult, expected: RegExp, what: string): void {
-  assert.equal(r.isError, true, `${what} was not refused: ${textOf(r)}`);
-  assert.match(textOf(r), expected, what);
-}
 
 
 describe('log files as a weapon, names that are not names', () => {

@@ -8,19 +8,15 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, re
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { call, CLI, connect, destroyHome, isAlive, makeTempDir, ROOT, textOf, waitFor, type Session } from '../helpers/harness.js';
+import { ALL_TOOLS, assertRefused, READ_TOOLS } from '../helpers/fixtures.js';
+import { assertSnapshot, SNAPSHOTS } from '../helpers/snapshot.js';
 
 const PM2_BIN = join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2');
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'policy');
-const SNAPSHOT = join(ROOT, 'test', 'snapshots', 'tools-by-preset.json');
+const SNAPSHOT = join(SNAPSHOTS, 'tools-by-preset.json');
 
-const READ_TOOLS = ['pm2_list_processes', 'pm2_describe_process', 'pm2_tail_logs'];
-const ALL_TOOLS = [
-  'pm2_list_processes', 'pm2_describe_process', 'pm2_start_process', 'pm2_restart_process', 'pm2_reload_process', 'pm2_stop_process',
-  'pm2_delete_process', 'pm2_flush_logs', 'pm2_reload_logs', 'pm2_dump', 'pm2_tail_logs', 'pm2_kill_daemon',
-];
-const sorted = (names: string[]) => [...names].sort();
+const sorted = (names: readonly string[]) => [...names].sort();
 
 type Summary = { name: string; pm_id: number; status: string; pid: number | null; restarts: number };
 
@@ -77,10 +73,6 @@ async function toolNames(s: Session): Promise<string[]> {
   return (await s.client.listTools()).tools.map((t) => t.name);
 }
 
-function assertRefused(r: CallToolResult, expected: RegExp, what: string): void {
-  assert.equal(r.isError, true, `${what} was not refused: ${textOf(r)}`);
-  assert.match(textOf(r), expected, what);
-}
 
 // Payloads: each one writes its own canary file if it ever runs, and nothing else.
 
@@ -156,8 +148,7 @@ describe('the tools each preset shows', () => {
   test('the tools of each preset match the committed snapshot', () => {
     assert.deepEqual(Object.keys(seen), ['readonly', 'strict', 'standard', 'permissive'], 'a preset run failed; not comparing a partial snapshot');
     const actual = `${JSON.stringify(seen, null, 2)}\n`;
-    if (process.env.UPDATE_SNAPSHOTS === '1' || !existsSync(SNAPSHOT)) writeFileSync(SNAPSHOT, actual);
-    assert.equal(actual, readFileSync(SNAPSHOT, 'utf8'), 'the tools a preset shows changed: review it, then run UPDATE_SNAPSHOTS=1 npm test');
+    assertSnapshot(SNAPSHOT, actual, 'the tools a preset shows');
   });
 });
 

@@ -1,12 +1,15 @@
-// The public surface: tools/list against a committed snapshot (so a change shows in review),
-// strict argument schemas, and clear errors. UPDATE_SNAPSHOTS=1 rewrites the snapshot.
+// The public surface: each tool's tools/list entry against a committed snapshot of its own (so a
+// change of one tool shows as one file in review), strict argument schemas, and clear errors.
+// UPDATE_SNAPSHOTS=1 rewrites the snapshots; a missing one fails.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { ALL_TOOLS } from '../helpers/fixtures.js';
 import { call, connect, destroyHome, makeTempDir, ROOT, textOf, type Session } from '../helpers/harness.js';
+import { assertSnapshot, assertSnapshotFolder, SNAPSHOTS } from '../helpers/snapshot.js';
 
-const SNAPSHOT = join(ROOT, 'test', 'snapshots', 'tools-list.json');
+/** test/snapshots/tools/<tool>.json: the tool's entry in tools/list, as the client receives it. */
+const TOOL_SNAPSHOTS = join(SNAPSHOTS, 'tools');
 
 describe('the tool surface', () => {
   let home: string;
@@ -23,16 +26,20 @@ describe('the tool surface', () => {
     await destroyHome(home);
   });
 
-  test('tools/list matches the committed snapshot', async () => {
+  test('tools/list shows every tool of the registry, in its order', async () => {
     const { tools } = await s.client.listTools();
-    const actual = `${JSON.stringify(tools, null, 2)}\n`;
-    if (process.env.UPDATE_SNAPSHOTS === '1' || !existsSync(SNAPSHOT)) writeFileSync(SNAPSHOT, actual);
-    assert.equal(actual, readFileSync(SNAPSHOT, 'utf8'), 'tools/list changed: review it, then run UPDATE_SNAPSHOTS=1 npm test');
+    assert.deepEqual(tools.map((t) => t.name), ALL_TOOLS);
+  });
+
+  test('each tool matches its committed snapshot (input and output schema, annotations, title, description)', async () => {
+    const { tools } = await s.client.listTools();
+    for (const tool of tools) assertSnapshot(join(TOOL_SNAPSHOTS, `${tool.name}.json`), `${JSON.stringify(tool, null, 2)}\n`, `the tools/list entry of ${tool.name}`);
+    assertSnapshotFolder(TOOL_SNAPSHOTS, tools.map((t) => `${t.name}.json`), 'tools/list');
   });
 
   test('every tool is strict, bounded, annotated and has an output schema', async () => {
     const { tools } = await s.client.listTools();
-    assert.equal(tools.length, 12);
+    assert.equal(tools.length, ALL_TOOLS.length);
     for (const tool of tools) {
       assert.equal((tool.inputSchema as { additionalProperties?: unknown }).additionalProperties, false, `${tool.name} accepts unknown keys`);
       assert.equal(tool.outputSchema?.type, 'object', `${tool.name} has no output schema`);

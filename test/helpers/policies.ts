@@ -2,10 +2,11 @@
 // the config contract merges (objects key by key; arrays and scalars replace).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { resolveInterpreterPath } from '../../src/commands/load-policy.js';
-import type { Pm2McpConfig } from '../../src/config/types.js';
+import { compileResolved } from '../../src/commands/load-policy.js';
+import { withPresetTools } from '../../src/config/presets.js';
+import type { Pm2McpConfig } from '../../src/model/config.js';
 import type { PresetName } from '../../src/model/tools.js';
-import { compilePolicy, type CompiledPolicy } from '../../src/policy/compile.js';
+import type { CompiledPolicy } from '../../src/policy/compile.js';
 
 export type Plain = Record<string, unknown>;
 const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -17,11 +18,11 @@ export function merge(base: Plain, over: Plain): Plain {
 }
 
 export function presetConfig(name: PresetName): Pm2McpConfig {
-  return JSON.parse(readFileSync(fileURLToPath(new URL(`../../policies/${name}.json`, import.meta.url)), 'utf8')) as Pm2McpConfig;
+  return withPresetTools(name, JSON.parse(readFileSync(fileURLToPath(new URL(`../../policies/${name}.json`, import.meta.url)), 'utf8')) as Pm2McpConfig);
 }
 
 /** The preset, `over` laid on it, compiled with `root` as the config's folder. */
 export function presetPolicy(root: string, preset: PresetName, over: Pm2McpConfig = {}): CompiledPolicy {
   const config = merge(presetConfig(preset) as Plain, over as Plain) as Pm2McpConfig;
-  return compilePolicy({ config, root, sources: [`policies/${preset}.json`], preset }, resolveInterpreterPath);
+  return compileResolved({ config, root, sources: [`policies/${preset}.json`], preset });
 }

@@ -23,6 +23,7 @@ import { audit } from '../../src/commands/audit.js';
 import { parseCli } from '../../src/options.js';
 import { redactRequest } from '../../src/policy/redact-request.js';
 import type { CanonicalRequest, StartApp } from '../../src/model/requests.js';
+import { startApp as app, startRequest } from '../helpers/fixtures.js';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
 const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
@@ -52,31 +53,11 @@ function newLog(file: string): AuditLog {
   return new AuditLog({ file, fsync: false, maxBytes: 50 * 1024 * 1024, policy: POLICY, server: serverRecord('test') });
 }
 
-function app(over: Partial<StartApp> = {}): StartApp {
-  return {
-    name: 'web',
-    script: '/repo/apps/web.js',
-    cwd: '/repo',
-    interpreter: { name: 'node', path: '/usr/bin/node' },
-    interpreterArgs: [],
-    args: [],
-    env: {},
-    instances: 1,
-    execMode: 'fork',
-    watch: false,
-    namespace: 'default',
-    logFiles: {},
-    options: {},
-    origin: { kind: 'arguments' },
-    ...over,
-  };
-}
-
 function startEntry(apps: StartApp[], over: Partial<DecisionEntry> = {}): DecisionEntry {
   return {
     decisionId: randomUUID(),
     operation: 'pm2_start_process',
-    request: { kind: 'start', operation: 'pm2_start_process', apps },
+    request: startRequest(apps),
     decision: { effect: 'allow', ruleId: 'start', reason: 'allowed' },
     effect: 'allow',
     caller: CALLER,
@@ -478,7 +459,9 @@ describe('pm2-mcp audit (the command) prints escaped lines', () => {
 
   async function run(argv: string[]): Promise<{ code: number; lines: string[] }> {
     const lines: string[] = [];
-    const code = await audit(parseCli(argv, {}), (l) => lines.push(l));
+    const options = parseCli(argv, {});
+    assert.ok(options.command === 'audit');
+    const code = await audit(options, (l) => lines.push(l));
     return { code, lines };
   }
 

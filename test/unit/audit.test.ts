@@ -21,6 +21,7 @@ import type { AuditRecord, DecisionRecord, OutcomeRecord, PolicyRecord } from '.
 import { plainLine, recentDecisions } from '../../src/audit/tail.js';
 import { verifyChain } from '../../src/audit/verify.js';
 import type { CanonicalRequest, StartApp } from '../../src/model/requests.js';
+import { startApp as app } from '../helpers/fixtures.js';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
 const SCHEMA = JSON.parse(readFileSync(join(ROOT, 'schemas', 'audit-record.schema.json'), 'utf8')) as object;
@@ -54,8 +55,8 @@ async function freshDir(): Promise<string> {
   return dir;
 }
 
-function newLog(file: string, opts: { maxBytes?: number; fsync?: boolean; mode?: 'enforce' | 'audit' } = {}): AuditLog {
-  return new AuditLog({ file, fsync: opts.fsync ?? false, maxBytes: opts.maxBytes ?? 50 * 1024 * 1024, policy: { ...POLICY, mode: opts.mode ?? 'enforce' }, server: serverRecord('test') });
+function newLog(file: string, opts: { maxBytes?: number; fsync?: boolean; mode?: 'enforce' | 'audit'; lockWaitMs?: number } = {}): AuditLog {
+  return new AuditLog({ file, fsync: opts.fsync ?? false, maxBytes: opts.maxBytes ?? 50 * 1024 * 1024, policy: { ...POLICY, mode: opts.mode ?? 'enforce' }, server: serverRecord('test'), ...(opts.lockWaitMs !== undefined ? { lockWaitMs: opts.lockWaitMs } : {}) });
 }
 
 function readRequest(operation = 'pm2_list_processes'): CanonicalRequest {
@@ -63,22 +64,7 @@ function readRequest(operation = 'pm2_list_processes'): CanonicalRequest {
 }
 
 function startApp(env: Record<string, string>): StartApp {
-  return {
-    name: 'web',
-    script: '/repo/apps/web.js',
-    cwd: '/repo',
-    interpreter: { name: 'node', path: process.execPath },
-    interpreterArgs: [],
-    args: ['--port', '3000'],
-    env,
-    instances: 1,
-    execMode: 'fork',
-    watch: false,
-    namespace: 'default',
-    logFiles: {},
-    options: {},
-    origin: { kind: 'arguments' },
-  };
+  return app({ interpreter: { name: 'node', path: process.execPath }, args: ['--port', '3000'], env });
 }
 
 function decisionEntry(over: Partial<DecisionEntry> = {}): DecisionEntry {
@@ -722,13 +708,13 @@ describe('the lock file', () => {
     assert.ok(!existsSync(`${file}.lock`));
   });
 
-  test('a lock older than 10 s is broken even when its pid is alive', async () => {
+  test('a lock of a live process is never broken for being old: stale means its holder is gone', async () => {
     const file = join(await freshDir(), 'audit.jsonl');
     await writeFile(`${file}.lock`, String(process.pid));
     const old = new Date(Date.now() - 60_000);
     await utimes(`${file}.lock`, old, old);
-    await newLog(file).decision(decisionEntry());
-    assert.equal(recordsOf(file).length, 1);
+    await assert.rejects(newLog(file, { lockWaitMs: 300 }).decision(decisionEntry()), /the audit log lock .* is held by pid \d+ \(alive\)/);
+    assert.equal(existsSync(file) ? recordsOf(file).length : 0, 0);
   });
 
   test('an empty lock (its writer died before writing its pid) is broken once older than 1 s', async () => {

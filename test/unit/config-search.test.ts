@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ConfigError } from '../../src/errors.js';
 import { configDistrust, searchBound, searchDirs } from '../../src/config/config-trust.js';
 import { loadConfig, mayFindConfig } from '../../src/config/load.js';
+import { configError } from '../helpers/fixtures.js';
 
 const OTHER = 65534;
 const ME = process.getuid?.();
@@ -65,16 +65,6 @@ function tree(files: Record<string, string | object>): string {
     chmodSync(path, 0o644);
   }
   return dir;
-}
-
-async function configError(p: Promise<unknown>): Promise<ConfigError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a ConfigError');
 }
 
 const CONFIG = 'pm2-mcp.config.json';

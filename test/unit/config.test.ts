@@ -2,23 +2,24 @@
 // chain and its merge, --config and --policy, and `pm2-mcp check`.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../../src/errors.js';
 import { check } from '../../src/commands/check.js';
 import { loadConfig, type LoadedConfig } from '../../src/config/load.js';
 import { mergeConfigs } from '../../src/config/merge.js';
-import { isPresetName, packageRoot, presetFile } from '../../src/config/presets.js';
-import { type Pm2McpConfig } from '../../src/config/types.js';
+import { isPresetName, packageRoot, presetFile, withPresetTools } from '../../src/config/presets.js';
+import { type Pm2McpConfig } from '../../src/model/config.js';
 import { PRESET_NAMES, TOOL_NAMES } from '../../src/model/tools.js';
 import { isValidGlob, isValidNameGlob, jsonPath, validateConfig } from '../../src/config/validate.js';
+import { configError } from '../helpers/fixtures.js';
+import { assertSnapshot } from '../helpers/snapshot.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SNAPSHOT = join(ROOT, 'test', 'snapshots', 'config-errors.txt');
-const TYPES_URL = new URL('../../src/config/types.js', import.meta.url).href;
+const TYPES_URL = new URL('../../src/model/config.js', import.meta.url).href;
 
 const TOP_KEYS = '$schema, extends, mode, tools, start, processes, output, logs, audit, http';
 const START_KEYS = 'scripts, scriptsExclude, cwd, interpreters, interpreterArgs, ecosystemFiles, env, logFiles, maxInstances, watch, runWith';
@@ -55,19 +56,10 @@ async function project(files: Record<string, string | object>): Promise<string> 
   return dir;
 }
 
-async function configError(p: Promise<unknown>): Promise<ConfigError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a ConfigError');
-}
-
-function presetData(name: string): Pm2McpConfig {
+/** A preset as the loader gives it: its file, with the catalog's tools, without $schema. */
+function presetData(name: (typeof PRESET_NAMES)[number]): Pm2McpConfig {
   const { $schema: _schema, ...rest } = JSON.parse(readFileSync(join(ROOT, 'policies', `${name}.json`), 'utf8')) as Pm2McpConfig;
-  return rest;
+  return withPresetTools(name, rest);
 }
 
 const presetLabel = (name: (typeof PRESET_NAMES)[number]) => `preset ${name} (${presetFile(name)})`;
@@ -87,6 +79,13 @@ describe('presets', () => {
     for (const f of files) {
       const data: unknown = JSON.parse(readFileSync(join(ROOT, 'policies', f), 'utf8'));
       assert.deepEqual(validateConfig(data, f), [], f);
+    }
+  });
+
+  test('no preset file lists tools: the tool catalog does (src/model/tools.ts)', () => {
+    for (const name of PRESET_NAMES) {
+      const data = JSON.parse(readFileSync(presetFile(name), 'utf8')) as object;
+      assert.ok(!Object.hasOwn(data, 'tools'), `policies/${name}.json has "tools"`);
     }
   });
 
@@ -554,8 +553,7 @@ describe('loadConfig', () => {
     });
     const err = await configError(loadConfig({ cwd: dir }));
     const actual = `${err.message.split(dir).join('<dir>')}\n`;
-    if (process.env.UPDATE_SNAPSHOTS === '1' || !existsSync(SNAPSHOT)) writeFileSync(SNAPSHOT, actual);
-    assert.equal(actual, readFileSync(SNAPSHOT, 'utf8'), 'config errors changed: review them, then run UPDATE_SNAPSHOTS=1');
+    assertSnapshot(SNAPSHOT, actual, 'the config errors');
   });
 });
 

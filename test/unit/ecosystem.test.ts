@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { ToolError } from '../../src/errors.js';
 import { readEcosystem, type EcosystemApp } from '../../src/pm2/ecosystem.js';
+import { assertToolError } from '../helpers/fixtures.js';
 
 let dir = '';
 let counter = 0;
@@ -28,18 +29,7 @@ async function fixture(ext: string, content: string | Buffer): Promise<string> {
 const json = (data: unknown): string => JSON.stringify(data, null, 2);
 
 /** Rejects with a START_REFUSED ToolError whose message contains every piece. */
-async function assertRefused(promise: Promise<unknown>, pieces: string[], label: string): Promise<ToolError> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(caught instanceof ToolError, `${label}: expected a ToolError, got ${String(caught)}`);
-  assert.equal(caught.code, 'START_REFUSED', label);
-  for (const p of pieces) assert.ok(caught.message.includes(p), `${label}: ${JSON.stringify(caught.message)} lacks ${JSON.stringify(p)}`);
-  return caught;
-}
+const assertRefused = (promise: Promise<unknown>, pieces: string[], label: string): Promise<ToolError> => assertToolError(promise, 'START_REFUSED', pieces, label);
 
 const API: EcosystemApp = { name: 'api', script: 'server.js', env: { PORT: '3000' } };
 const WORKER: EcosystemApp = { name: 'worker', script: 'worker.js', instances: 2 };

@@ -9,11 +9,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { merge, presetConfig, presetPolicy, type Plain } from '../helpers/policies.js';
-import { resolveInterpreterPath } from '../../src/commands/load-policy.js';
-import { type Pm2McpConfig } from '../../src/config/types.js';
+import { startApp, startRequest } from '../helpers/fixtures.js';
+import { resolveInterpreterPath, compileResolved } from '../../src/commands/load-policy.js';
+import { type Pm2McpConfig } from '../../src/model/config.js';
 import { PRESET_NAMES, TOOL_NAMES, type PresetName } from '../../src/model/tools.js';
 import { isPm2McpServer, SERVER_MARKER } from '../../src/pm2/self.js';
-import { compilePolicy, withServerFacts, type CompiledPolicy } from '../../src/policy/compile.js';
+import { withServerFacts, type CompiledPolicy } from '../../src/policy/compile.js';
 import { ENV_FAMILIES, envFamilyOf } from '../../src/policy/env-families.js';
 import { evaluate, RESOURCE_OPERATIONS } from '../../src/policy/evaluate.js';
 import { misfit } from '../../src/policy/interpreter-fit.js';
@@ -42,12 +43,9 @@ function policy(preset: PresetName, over: Pm2McpConfig = {}): CompiledPolicy {
 }
 
 function app(over: Partial<StartApp> = {}): StartApp {
-  return {
-    name: 'api', script: SERVER_JS, cwd: join(ROOT, 'apps/api'), interpreter: { name: 'node', path: NODE }, interpreterArgs: [], args: [], env: {},
-    instances: 1, execMode: 'fork', watch: false, namespace: 'default', logFiles: {}, options: {}, origin: { kind: 'arguments' }, ...over,
-  };
+  return startApp({ name: 'api', script: SERVER_JS, cwd: join(ROOT, 'apps/api'), interpreter: { name: 'node', path: NODE }, ...over });
 }
-const start = (apps: StartApp[], managed = 0): CanonicalRequest => ({ kind: 'start', operation: 'pm2_start_process', apps, managed });
+const start = (apps: StartApp[], managed = 0): CanonicalRequest => startRequest(apps, managed);
 
 const STANDARD = policy('standard');
 const PERMISSIVE = policy('permissive');
@@ -319,7 +317,7 @@ describe('processes.max caps what the agent\'s starts create', () => {
     ['standard, 20 yet, one asked', STANDARD, 20, 1, 'deny'],
     ['standard, 15 yet, 8 instances asked', STANDARD, 15, 8, 'deny'],
     ['strict, 10 yet', STRICT, 10, 1, 'deny'],
-    ['no number in the chain: nothing', compilePolicy({ config: { tools: { pm2_start_process: 'allow' }, start: { scripts: ['**'], cwd: ['**'], interpreters: ['node'], maxInstances: 8 }, processes: { names: ['*'] } }, root: ROOT, sources: [], preset: 'strict' }, resolveInterpreterPath), 0, 1, 'deny'],
+    ['no number in the chain: nothing', compileResolved({ config: { tools: { pm2_start_process: 'allow' }, start: { scripts: ['**'], cwd: ['**'], interpreters: ['node'], maxInstances: 8 }, processes: { names: ['*'] } }, root: ROOT, sources: [], preset: 'strict' }), 0, 1, 'deny'],
   ];
   for (const [name, p, managed, instances, effect] of cases) {
     test(`${name} → ${effect}`, () => {

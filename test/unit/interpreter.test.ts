@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ToolError } from '../../src/errors.js';
 import { decideInterpreter, type Interpreter } from '../../src/pm2/interpreter.js';
+import { assertToolError } from '../helpers/fixtures.js';
 
 let dir = '';
 /** A PATH folder of fake interpreters, so that results do not depend on the machine. */
@@ -65,18 +66,8 @@ function script(name: string, content: string | Buffer = 'console.log(1)\n'): st
 
 const real = (p: string): string => realpathSync(p);
 
-async function assertRefused(promise: Promise<unknown>, expected: string | RegExp, label: string): Promise<void> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(caught instanceof ToolError, `${label}: expected a ToolError, got ${String(caught)}`);
-  assert.equal(caught.code, 'START_REFUSED', label);
-  if (typeof expected === 'string') assert.equal(caught.message, expected, label);
-  else assert.match(caught.message, expected, label);
-}
+/** Rejects with a START_REFUSED ToolError whose message is `expected` (a string) or matches it. */
+const assertRefused = (promise: Promise<unknown>, expected: string | RegExp, label: string): Promise<ToolError> => assertToolError(promise, 'START_REFUSED', expected, label);
 
 test('by extension, with a controlled PATH', async () => {
   const cases: { name: string; file: string; path: () => string[]; expected: () => Interpreter }[] = [

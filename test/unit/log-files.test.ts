@@ -14,6 +14,7 @@ import type { LogFileRef, ServerFacts, StartApp } from '../../src/model/requests
 import { claimsOf, existingClaims, sharedLogFile, type LogClaim } from '../../src/pm2/log-claims.js';
 import { inspectLogPath, inspectStoredLogPath, openLogFile, storedLogFileRefusal, type OpenedLogFile } from '../../src/pm2/log-path.js';
 import { hasMkfifo } from '../helpers/fifo.js';
+import { startApp } from '../helpers/fixtures.js';
 
 // ─── the pure rule ───────────────────────────────────────────────────────────────────────────
 
@@ -27,7 +28,7 @@ const SERVER: ServerFacts = { pm2Home: HOME, pm2LogDir: `${HOME}/logs`, ownFiles
 /** `server: 'none'` is a policy compiled without server facts, as for `check` and `explain`. */
 function policy(logFiles: string[], server: ServerFacts | 'none' = SERVER, mode: 'enforce' | 'audit' = 'enforce'): CompiledPolicy {
   const facts = server === 'none' ? {} : { server };
-  return compilePolicy({ config: { mode, start: { logFiles } }, root: PROJ, sources: [], preset: 'standard', configFile: CONFIG, configFiles: [CONFIG], ...facts }, () => undefined);
+  return compilePolicy({ config: { mode, start: { logFiles } }, root: PROJ, sources: [], preset: 'standard', configFile: CONFIG, configFiles: [CONFIG], ...facts }, new Map());
 }
 
 const P = policy(['logs/**']);
@@ -127,10 +128,7 @@ describe('logFileRefusal', () => {
 // ─── two processes, one log file ─────────────────────────────────────────────────────────────
 
 function app(name: string, logFiles: StartApp['logFiles'] = {}): StartApp {
-  return {
-    name, script: `${PROJ}/server.js`, cwd: PROJ, interpreter: { name: 'node', path: '/usr/bin/node' }, interpreterArgs: [], args: [], env: {},
-    instances: 1, execMode: 'fork', watch: false, namespace: 'default', logFiles, options: {}, origin: { kind: 'arguments' },
-  };
+  return startApp({ name, script: `${PROJ}/server.js`, cwd: PROJ, logFiles });
 }
 
 const LOGS = `${HOME}/logs`;

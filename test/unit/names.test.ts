@@ -2,7 +2,7 @@
 // must be a name pm2 maps to itself in a log file name, so that no two names share a log file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultName, NAME_MAX_LENGTH, nameRefusal } from '../../src/policy/names.js';
+import { defaultName, NAME_MAX_LENGTH, nameRefusal } from '../../src/model/names.js';
 
 /** pm2's own mapping of a name to its log file name (node_modules/pm2/lib/Common.js, ~line 201). */
 const pm2LogName = (name: string) => name.replace(/[^a-zA-Z0-9\\.\\-]/g, '-');

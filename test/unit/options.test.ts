@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UsageError } from '../../src/errors.js';
-import { DEFAULT_HTTP, FLAGS, helpText, parseCli, type CliOptions } from '../../src/options.js';
+import { HTTP_DEFAULTS } from '../../src/commands/serve-http.js';
+import { FLAGS, helpText, parseCli, type CliOptions } from '../../src/options.js';
 
-const DEFAULTS: CliOptions = { command: 'serve', noDaemon: false, transport: 'stdio', http: DEFAULT_HTTP };
+const STDIO = { name: 'stdio', options: {} } as const;
+const DEFAULTS: CliOptions = { command: 'serve', noDaemon: false, transport: STDIO };
 
 interface Case {
   name: string;
@@ -25,19 +27,19 @@ test('parseCli: a table of accepted command lines', () => {
     { name: '--transport=stdio', argv: ['--transport=stdio'], expected: DEFAULTS },
     { name: 'PM2_MCP_TRANSPORT=stdio', argv: [], env: { PM2_MCP_TRANSPORT: 'stdio' }, expected: DEFAULTS },
     { name: 'flag transport beats a bad env twin', argv: ['--transport', 'stdio'], env: { PM2_MCP_TRANSPORT: 'carrier-pigeon' }, expected: DEFAULTS },
-    { name: 'everything', argv: ['serve', '--no-daemon', '--pm2-home', '/h', '--transport', 'stdio'], expected: { command: 'serve', noDaemon: true, transport: 'stdio', pm2Home: '/h', http: DEFAULT_HTTP } },
+    { name: 'everything', argv: ['serve', '--no-daemon', '--pm2-home', '/h', '--transport', 'stdio'], expected: { command: 'serve', noDaemon: true, transport: STDIO, pm2Home: '/h' } },
     { name: 'options before the command', argv: ['--no-daemon', 'serve'], expected: { ...DEFAULTS, noDaemon: true } },
-    { name: '--help', argv: ['--help'], expected: { command: 'help', noDaemon: false, transport: 'stdio', http: DEFAULT_HTTP } },
-    { name: '-h', argv: ['-h'], expected: { command: 'help', noDaemon: false, transport: 'stdio', http: DEFAULT_HTTP } },
-    { name: '--version', argv: ['--version'], expected: { command: 'version', noDaemon: false, transport: 'stdio', http: DEFAULT_HTTP } },
-    { name: '-v', argv: ['-v'], expected: { command: 'version', noDaemon: false, transport: 'stdio', http: DEFAULT_HTTP } },
-    { name: '--help beats --version', argv: ['--version', '--help'], expected: { command: 'help', noDaemon: false, transport: 'stdio', http: DEFAULT_HTTP } },
-    { name: '--help ignores other flags and a bad env', argv: ['--help', '--no-daemon'], env: { PM2_MCP_NO_DAEMON: 'maybe', PM2_MCP_TRANSPORT: 'x' }, expected: { command: 'help', noDaemon: false, transport: 'stdio', http: DEFAULT_HTTP } },
-    { name: '--help with an unknown command still helps', argv: ['frobnicate', '--help'], expected: { command: 'help', noDaemon: false, transport: 'stdio', http: DEFAULT_HTTP } },
-    { name: 'check', argv: ['check'], expected: { ...DEFAULTS, command: 'check' } },
-    { name: 'check with a config and a policy', argv: ['check', '--config', 'pm2-mcp.config.json', '--policy', 'strict'], expected: { ...DEFAULTS, command: 'check', configFile: 'pm2-mcp.config.json', policy: 'strict' } },
-    { name: 'explain a tool', argv: ['explain', 'pm2_list_processes'], expected: { ...DEFAULTS, command: 'explain', tool: 'pm2_list_processes' } },
-    { name: 'explain a tool with JSON arguments', argv: ['explain', 'pm2_stop_process', '{"target":"api"}'], expected: { ...DEFAULTS, command: 'explain', tool: 'pm2_stop_process', toolArgs: '{"target":"api"}' } },
+    { name: '--help', argv: ['--help'], expected: { command: 'help' } },
+    { name: '-h', argv: ['-h'], expected: { command: 'help' } },
+    { name: '--version', argv: ['--version'], expected: { command: 'version' } },
+    { name: '-v', argv: ['-v'], expected: { command: 'version' } },
+    { name: '--help beats --version', argv: ['--version', '--help'], expected: { command: 'help' } },
+    { name: '--help ignores other flags and a bad env', argv: ['--help', '--no-daemon'], env: { PM2_MCP_NO_DAEMON: 'maybe', PM2_MCP_TRANSPORT: 'x' }, expected: { command: 'help' } },
+    { name: '--help with an unknown command still helps', argv: ['frobnicate', '--help'], expected: { command: 'help' } },
+    { name: 'check', argv: ['check'], expected: { command: 'check' } },
+    { name: 'check with a config and a policy', argv: ['check', '--config', 'pm2-mcp.config.json', '--policy', 'strict'], expected: { command: 'check', configFile: 'pm2-mcp.config.json', policy: 'strict' } },
+    { name: 'explain a tool', argv: ['explain', 'pm2_list_processes'], expected: { command: 'explain', tool: 'pm2_list_processes' } },
+    { name: 'explain a tool with JSON arguments', argv: ['explain', 'pm2_stop_process', '{"target":"api"}'], expected: { command: 'explain', tool: 'pm2_stop_process', toolArgs: '{"target":"api"}' } },
     { name: '--config FILE', argv: ['--config', '/etc/pm2-mcp.json'], expected: { ...DEFAULTS, configFile: '/etc/pm2-mcp.json' } },
     { name: 'PM2_MCP_CONFIG', argv: [], env: { PM2_MCP_CONFIG: 'c.yaml' }, expected: { ...DEFAULTS, configFile: 'c.yaml' } },
     { name: 'empty PM2_MCP_CONFIG is unset', argv: [], env: { PM2_MCP_CONFIG: '' }, expected: DEFAULTS },
@@ -178,6 +180,43 @@ test('every flag parseCli accepts is in FLAGS, and every FLAGS entry parses', ()
 });
 
 test('parseCli: a --policy flag wins over PM2_MCP_READONLY, as every flag wins over its env twin', () => {
-  assert.equal(parseCli(['--policy', 'standard'], { PM2_MCP_READONLY: 'yes' }).policy, 'standard');
-  assert.equal(parseCli([], { PM2_MCP_READONLY: 'yes' }).policy, 'readonly');
+  assert.deepEqual(parseCli(['--policy', 'standard'], { PM2_MCP_READONLY: 'yes' }), { ...DEFAULTS, policy: 'standard' });
+  assert.deepEqual(parseCli([], { PM2_MCP_READONLY: 'yes' }), { ...DEFAULTS, policy: 'readonly' });
+});
+
+test('parseCli: each command gets only its own options; the others are read and checked, not passed', () => {
+  const HTTP = { name: 'http', options: HTTP_DEFAULTS } as const;
+  const cases: Case[] = [
+    { name: 'check ignores serve\'s flags', argv: ['check', '--pm2-home', '/h', '--no-daemon', '--audit-file', 'a.jsonl', '--transport', 'http', '--pm2'], expected: { command: 'check' } },
+    { name: 'explain takes a home, not an audit file', argv: ['explain', 'pm2_list_processes', '--audit-file', 'a', '--no-daemon', '--pm2-home', '/h'], expected: { command: 'explain', tool: 'pm2_list_processes', pm2Home: '/h' } },
+    { name: 'audit tail with its flags', argv: ['audit', 'tail', '-n', '5', '--json', 'f.jsonl', '--pm2-home', '/h', '--audit-file', 'a', '--no-daemon'], expected: { command: 'audit', action: 'tail', file: 'f.jsonl', lines: 5, denied: false, json: true, pm2Home: '/h', auditFile: 'a' } },
+    { name: 'audit verify', argv: ['audit', 'verify'], expected: { command: 'audit', action: 'verify', lines: 20, denied: false, json: false } },
+    { name: 'serve over HTTP', argv: ['--transport', 'http'], expected: { ...DEFAULTS, transport: HTTP } },
+    { name: 'serve over HTTP, every HTTP flag', argv: ['--transport', 'http', '--host', '::1', '--port', '0', '--path', '/x', '--no-auth'], expected: { ...DEFAULTS, transport: { name: 'http', options: { host: '::1', port: 0, path: '/x', noAuth: true } } } },
+    { name: 'HTTP from the env twins', argv: [], env: { PM2_MCP_TRANSPORT: 'http', PM2_MCP_PORT: '9000', PM2_MCP_NO_AUTH: 'yes' }, expected: { ...DEFAULTS, transport: { name: 'http', options: { ...HTTP_DEFAULTS, port: 9000, noAuth: true } } } },
+    { name: '--pm2 is its own command, with the HTTP options and no audit file or daemon mode', argv: ['--transport', 'http', '--pm2', '--port', '9000', '--pm2-name', 'mine', '--audit-file', 'a', '--no-daemon', '--pm2-home', '/h'], expected: { command: 'serve-under-pm2', http: { ...HTTP_DEFAULTS, port: 9000 }, processName: 'mine', pm2Home: '/h' } },
+    { name: '--pm2 names the process pm2-mcp by default', argv: ['--transport', 'http', '--pm2', '--policy', 'strict'], expected: { command: 'serve-under-pm2', http: HTTP_DEFAULTS, processName: 'pm2-mcp', policy: 'strict' } },
+    { name: 'PM2_MCP_PM2 over HTTP', argv: [], env: { PM2_MCP_TRANSPORT: 'http', PM2_MCP_PM2: '1', PM2_MCP_PM2_NAME: 'from-env' }, expected: { command: 'serve-under-pm2', http: HTTP_DEFAULTS, processName: 'from-env' } },
+    { name: 'PM2_MCP_PM2 with stdio is no flag given: stdio serves', argv: [], env: { PM2_MCP_PM2: '1' }, expected: DEFAULTS },
+  ];
+  for (const c of cases) assert.deepEqual(parseCli(c.argv, c.env ?? {}), c.expected, c.name);
+});
+
+test('parseCli: --no-auth beyond loopback is refused only for the transport it goes with', () => {
+  const refusal = '--no-auth is refused with --host 0.0.0.0: without a token, anyone who reaches the port runs programs. Use a loopback host, or tokens.';
+  assert.throws(() => parseCli(['--transport', 'http', '--no-auth', '--host', '0.0.0.0'], {}), { name: 'UsageError', message: refusal });
+  assert.throws(() => parseCli([], { PM2_MCP_TRANSPORT: 'http', PM2_MCP_NO_AUTH: '1', PM2_MCP_HOST: '0.0.0.0' }), { name: 'UsageError', message: refusal });
+  // With stdio the flags themselves are what is wrong.
+  assert.throws(() => parseCli(['--no-auth', '--host', '0.0.0.0'], {}), { name: 'UsageError', message: '--host goes with --transport http.' });
+  assert.deepEqual(parseCli([], { PM2_MCP_NO_AUTH: '1', PM2_MCP_HOST: '0.0.0.0' }), DEFAULTS);
+  for (const host of ['127.0.0.1', 'localhost', '::1', '[::1]', '127.8.9.10']) {
+    assert.doesNotThrow(() => parseCli(['--transport', 'http', '--no-auth', '--host', host], {}), host);
+  }
+});
+
+test('--transport and the flags that go with it follow the transport table', () => {
+  const transport = FLAGS.find((f) => f.flag.startsWith('--transport '));
+  assert.deepEqual(transport, { flag: '--transport stdio|http', env: 'PM2_MCP_TRANSPORT', text: 'stdio (default) or Streamable HTTP' });
+  const order = FLAGS.map((f) => f.flag.split(/[ ,]/)[0]);
+  assert.deepEqual(order, ['--config', '--policy', '--readonly', '--audit-file', '--pm2-home', '--no-daemon', '--transport', '--host', '--port', '--path', '--no-auth', '--pm2', '--pm2-name', '--help', '--version']);
 });

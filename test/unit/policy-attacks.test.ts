@@ -11,14 +11,15 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, realpathSy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { resolveInterpreterPath } from '../../src/commands/load-policy.js';
-import { type Pm2McpConfig } from '../../src/config/types.js';
+import { type Pm2McpConfig } from '../../src/model/config.js';
 import { TOOL_NAMES, type PresetName, type ToolName } from '../../src/model/tools.js';
 import { ToolError, type ToolErrorCode } from '../../src/errors.js';
 import { buildStartConfig } from '../../src/pm2/start-config.js';
 import { resolveStartApps, type StartArgs } from '../../src/pm2/start-request.js';
 import { resolveTarget } from '../../src/pm2/targets.js';
 import type { Pm2RawProcess } from '../../src/pm2/types.js';
-import { REDACTED, describe as describeProcess, summarize } from '../../src/pm2/views.js';
+import { describe as describeProcess, summarize } from '../../src/pm2/views.js';
+import { REDACTED } from '../../src/safe-text.js';
 import { which } from '../../src/pm2/which.js';
 import type { CompiledPolicy } from '../../src/policy/compile.js';
 import { evaluate } from '../../src/policy/evaluate.js';
@@ -27,6 +28,7 @@ import type { CanonicalRequest, Effect, ProcessRef, TargetRef } from '../../src/
 import { reloadProcess, restartProcess, startProcess, stopProcess } from '../../src/server/tools/lifecycle.js';
 import { refOf } from '../../src/server/tools/targets.js';
 import { merge, presetPolicy, type Plain } from '../helpers/policies.js';
+import { READ_TOOLS } from '../helpers/fixtures.js';
 
 // ─── the layout ──────────────────────────────────────────────────────────────────────────────
 //   ROOT/apps/api/server.js        the legit app (plus exec.js, run.sh, runner, blob, x.ts …)
@@ -848,7 +850,7 @@ describe('THREATS 10: leaks in output', () => {
 // ─── the rest of the policy ──────────────────────────────────────────────────────────────────
 
 describe('tools, limits and the engine', () => {
-  const READS: ToolName[] = ['pm2_list_processes', 'pm2_describe_process', 'pm2_tail_logs'];
+  const READS = READ_TOOLS;
   const requestFor = async (tool: ToolName): Promise<CanonicalRequest> => {
     switch (tool) {
       case 'pm2_start_process': return startRequest(LEGIT, STRICT);

@@ -1,31 +1,33 @@
-// The built-in presets (policies/*.json) say what DESIGN.md says they say: which tools each one
-// turns on, whether env values are shown, whether "all" is a target, and that the tools a policy
-// denies outright are the ones hidden from tools/list (none in audit mode).
+// The built-in presets (policies/*.json, with their tools from the tool catalog) say what
+// DESIGN.md says they say: which tools each one turns on, whether env values are shown, whether
+// "all" is a target, and that the tools a policy denies outright are the ones hidden from
+// tools/list (none in audit mode).
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { resolveInterpreterPath } from '../../src/commands/load-policy.js';
-import { type Pm2McpConfig } from '../../src/config/types.js';
-import { TOOL_NAMES, type PresetName, type ToolName } from '../../src/model/tools.js';
-import { compilePolicy, hiddenTools, type CompiledPolicy } from '../../src/policy/compile.js';
+import { compileResolved } from '../../src/commands/load-policy.js';
+import { loadPreset } from '../../src/config/load.js';
+import { presetFile, presetTools } from '../../src/config/presets.js';
+import { type Pm2McpConfig } from '../../src/model/config.js';
+import { PRESET_NAMES, TOOL_NAMES, type PresetName, type ToolName } from '../../src/model/tools.js';
+import { hiddenTools, type CompiledPolicy } from '../../src/policy/compile.js';
 import { evaluate } from '../../src/policy/evaluate.js';
+import { READ_TOOLS } from '../helpers/fixtures.js';
 
 const ROOT = realpathSync(mkdtempSync(join(tmpdir(), 'pm2-mcp-presets-')));
 after(() => rmSync(ROOT, { recursive: true, force: true }));
 
-function presetFile(name: PresetName): string {
-  return fileURLToPath(new URL(`../../policies/${name}.json`, import.meta.url));
-}
+/** Each preset as the loader gives it: its file, with its tools from the catalog. */
+const PRESETS = new Map(await Promise.all(PRESET_NAMES.map(async (name) => [name, (await loadPreset(name)).config] as const)));
 
 function compile(name: PresetName, over: Partial<Pm2McpConfig> = {}): CompiledPolicy {
-  const config = { ...(JSON.parse(readFileSync(presetFile(name), 'utf8')) as Pm2McpConfig), ...over };
-  return compilePolicy({ config, root: ROOT, sources: [presetFile(name)], preset: name }, resolveInterpreterPath);
+  const config = { ...PRESETS.get(name), ...over };
+  return compileResolved({ config, root: ROOT, sources: [presetFile(name)], preset: name });
 }
 
-const READS: ToolName[] = ['pm2_list_processes', 'pm2_describe_process', 'pm2_tail_logs'];
+const READS = READ_TOOLS;
 const ALL_BUT_KILL = TOOL_NAMES.filter((t) => t !== 'pm2_kill_daemon');
 
 const EXPECTED: { preset: PresetName; allowed: readonly ToolName[]; redactEnv: boolean; allowAll: boolean }[] = [
@@ -42,8 +44,8 @@ for (const e of EXPECTED) {
     const policy = compile(e.preset);
     const denied = TOOL_NAMES.filter((t) => !e.allowed.includes(t));
 
-    test('the preset file names every tool, with allow or deny', () => {
-      const config = JSON.parse(readFileSync(presetFile(e.preset), 'utf8')) as Pm2McpConfig;
+    test('the preset as loaded names every tool, with allow or deny', () => {
+      const config = PRESETS.get(e.preset)!;
       assert.deepEqual(sorted(Object.keys(config.tools ?? {})), sorted(TOOL_NAMES));
       for (const t of TOOL_NAMES) assert.ok(['allow', 'deny'].includes(config.tools?.[t] ?? ''), t);
     });
@@ -107,14 +109,23 @@ for (const e of EXPECTED) {
 }
 
 test('a tool the config does not name is denied (absent from tools means deny)', () => {
-  const policy = compilePolicy({ config: { tools: { pm2_list_processes: 'allow' } }, root: ROOT, sources: [], preset: 'strict' }, resolveInterpreterPath);
+  const policy = compileResolved({ config: { tools: { pm2_list_processes: 'allow' } }, root: ROOT, sources: [], preset: 'strict' });
   assert.deepEqual(sorted(TOOL_NAMES.filter((t) => policy.tools[t] === 'allow')), ['pm2_list_processes']);
   assert.equal(hiddenTools(policy).size, TOOL_NAMES.length - 1);
 });
 
 test('redactEnv defaults to true and allowAll to false when a config says nothing', () => {
-  const policy = compilePolicy({ config: {}, root: ROOT, sources: [], preset: 'strict' }, resolveInterpreterPath);
+  const policy = compileResolved({ config: {}, root: ROOT, sources: [], preset: 'strict' });
   assert.equal(policy.output.redactEnv, true);
   assert.equal(policy.processes.allowAll, false);
   assert.equal(policy.processes.updateEnv, false);
+});
+
+test('a preset lists its tools from the most widely allowed to the least: reads first, pm2_kill_daemon last', () => {
+  assert.deepEqual(Object.keys(presetTools('standard')), [
+    'pm2_list_processes', 'pm2_describe_process', 'pm2_tail_logs',
+    'pm2_start_process', 'pm2_restart_process', 'pm2_reload_process', 'pm2_stop_process',
+    'pm2_delete_process', 'pm2_flush_logs', 'pm2_reload_logs', 'pm2_dump',
+    'pm2_kill_daemon',
+  ]);
 });

@@ -1,11 +1,12 @@
 // The README documents every config key of the schema, every flag and env var, every tool and
-// every preset: a key added without its documentation fails here. And every `docs/threat-model.md
+// every preset, and its preset table says of each tool what the tool catalog says: a key added
+// without its documentation, or a catalog row the table contradicts, fails here. And every `docs/threat-model.md
 // §T<n>` that src/ cites names a section the threat model has.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { PRESET_NAMES, TOOL_NAMES } from '../../src/model/tools.js';
+import { PRESET_NAMES, TOOL_CATALOG, TOOL_NAMES } from '../../src/model/tools.js';
 import { FLAGS } from '../../src/options.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -48,6 +49,39 @@ test('every flag and env twin is in the README', () => {
 test('every tool and preset is in the README', () => {
   for (const t of TOOL_NAMES) assert.ok(README.includes(`\`${t}\``), `README.md lacks ${t}`);
   for (const p of PRESET_NAMES) assert.ok(README.includes(`\`${p}\``), `README.md lacks the preset ${p}`);
+});
+
+/**
+ * The rows of the README's preset table that name tools ("restart, reload, stop"), as tool
+ * name → the cell of each preset. A part of a label names the tool it spells without the pm2_
+ * prefix ("kill_daemon", "tail logs"), or else the one tool it begins ("flush" → pm2_flush_logs)
+ * that no other part spells in full ("reload" → pm2_reload_process, "reload_logs" is spelled).
+ */
+function presetTableTools(): Map<string, string[]> {
+  const table = README.slice(README.indexOf('### Presets'));
+  const lines = table.split('\n').filter((l) => l.startsWith('|'));
+  const header = lines[0]!.split('|').slice(2, -1).map((c) => c.trim());
+  assert.deepEqual(header.map((c) => /`(\w+)`/.exec(c)?.[1]), [...PRESET_NAMES], 'the preset table\'s columns');
+  const rows = lines.slice(2).map((l) => l.split('|').slice(1, -1).map((c) => c.trim()));
+  const shortNames = TOOL_NAMES.map((t) => t.slice('pm2_'.length));
+  const parts = rows.flatMap((cells) => cells[0]!.split(',').map((p) => ({ part: p.trim().replace(/ /g, '_'), cells: cells.slice(1) })));
+  const spelled = new Set(parts.map((p) => p.part).filter((p) => shortNames.includes(p)));
+  const found = new Map<string, string[]>();
+  for (const { part, cells } of parts) {
+    const tools = spelled.has(part) ? [part] : shortNames.filter((n) => n.startsWith(`${part}_`) && !spelled.has(n));
+    if (tools.length === 1) found.set(`pm2_${tools[0]}`, cells);
+  }
+  return found;
+}
+
+test('the README\'s preset table allows each tool under the presets the catalog names', () => {
+  const rows = presetTableTools();
+  assert.deepEqual([...rows.keys()].sort(), [...TOOL_NAMES].sort(), 'every tool has one row of the preset table');
+  for (const { name, allowedBy } of TOOL_CATALOG) {
+    // "—" and "off (opt-in …)" say the preset denies the tool; anything else says how it allows it.
+    const allowedInTable = PRESET_NAMES.filter((_, i) => !/^(—|off\b)/.test(rows.get(name)![i]!));
+    assert.deepEqual(allowedInTable, PRESET_NAMES.filter((p) => (allowedBy as readonly string[]).includes(p)), name);
+  }
 });
 
 test('the README links the threat model and SECURITY.md, and every §id src/ cites is a section of the threat model', () => {

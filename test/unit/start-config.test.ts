@@ -4,26 +4,13 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { baseEnv, buildStartConfig as build } from '../../src/pm2/start-config.js';
 import type { StartApp } from '../../src/model/requests.js';
+import { startApp } from '../helpers/fixtures.js';
 import type { Pm2StartConfig } from '../../src/pm2/types.js';
 
 function app(over: Partial<StartApp> = {}): StartApp {
-  return {
-    name: 'api',
-    script: '/home/user/project/apps/api/server.js',
-    cwd: '/home/user/project/apps/api',
-    interpreter: { name: 'node', path: '/usr/bin/node' },
-    interpreterArgs: [],
-    args: ['--port', '3000'],
-    env: { NODE_ENV: 'production', PORT: '3000' },
-    instances: 1,
-    execMode: 'fork',
-    watch: false,
-    namespace: 'default',
-    logFiles: {},
-    options: {},
-    origin: { kind: 'arguments' },
-    ...over,
-  };
+  return startApp({
+    name: 'api', script: '/home/user/project/apps/api/server.js', cwd: '/home/user/project/apps/api', args: ['--port', '3000'], env: { NODE_ENV: 'production', PORT: '3000' }, ...over,
+  });
 }
 
 const SECRETS: Record<string, string> = {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { REDACTED, appEnvNames, describe as describeProcess, summarize, type ProcessSummary } from '../../src/pm2/views.js';
+import { appEnvNames, describe as describeProcess, summarize, type ProcessSummary } from '../../src/pm2/views.js';
+import { REDACTED } from '../../src/safe-text.js';
 import type { Pm2RawEnv, Pm2RawProcess } from '../../src/pm2/types.js';
 
 const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { globWarnings, WALK_LIMITS } from '../../src/config/warnings.js';
-import type { Pm2McpConfig } from '../../src/config/types.js';
+import type { Pm2McpConfig } from '../../src/model/config.js';
 
 let root = '';
 let outside = '';

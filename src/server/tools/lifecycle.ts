@@ -8,13 +8,12 @@ import { ecosystemPath, resolveStartApps } from '../../pm2/start-request.js';
 import { agentStartedCount } from '../../pm2/agent-started.js';
 import { storedApp } from '../../pm2/stored-app.js';
 import { safe } from '../../safe-text.js';
-import { pmIdOf, summarize } from '../../pm2/views.js';
-import type { TargetRef } from '../../model/requests.js';
+import { pmIdOf, processName, summarize, type ProcessSummary } from '../../pm2/views.js';
 import { join } from 'node:path';
 import { withFileLock } from '../../file-lock.js';
-import type { StartApp } from '../../model/requests.js';
-import type { ProcessSummary } from '../../pm2/views.js';
-import { NAME_MAX_LENGTH, NAME_PATTERN } from '../../policy/names.js';
+import type { StartApp, TargetRef } from '../../model/requests.js';
+import { NAME_MAX_LENGTH, NAME_PATTERN } from '../../model/names.js';
+import { ecosystemFileRefusal } from '../../policy/ecosystem-files.js';
 import { defineTool, type ExecuteResult, type ServerContext } from '../operation.js';
 import { actionResultSchema, processArg, summarySchema } from './schemas.js';
 import { listIfRunning, resolveProcesses } from './targets.js';
@@ -45,26 +44,25 @@ export const startProcess = defineTool({
   output: z.object({ started: z.array(summarySchema) }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   resolve: async (args, ctx) => {
-    const start = ctx.policy.start;
     if (args.jsonConfigFile !== undefined) {
       // An ecosystem file the policy does not allow is not even read: its content would reach
       // the agent through parse errors. evaluate() refuses it by its path. (A dry run reads it.)
       const file = await ecosystemPath(args.jsonConfigFile, ctx.root);
-      if (ctx.policy.mode === 'enforce' && !start.jsEcosystemFiles.has(file) && !start.ecosystemFiles.test(file)) {
+      if (ctx.policy.mode === 'enforce' && ecosystemFileRefusal(ctx.policy, file) !== undefined) {
         return { kind: 'start' as const, operation: 'pm2_start_process', apps: [], ecosystemFile: file };
       }
     }
-    const apps = await resolveStartApps(args, ctx.root, { jsEcosystemFiles: start.jsEcosystemFiles });
+    const apps = await resolveStartApps(args, ctx.root, { jsEcosystemFiles: ctx.policy.start.jsEcosystemFiles });
     return { kind: 'start' as const, operation: 'pm2_start_process', apps, managed: agentStartedCount(await listIfRunning(ctx.pm2)) };
   },
   // Checking that a name is free and starting under it is one step for every server on this
   // PM2_HOME: otherwise two starts racing with one name turn the second into a pm2 restart.
-  execute: async (req, ctx) => withFileLock(join(ctx.pm2.home, 'pm2-mcp-start.lock'), () => startNew(req.apps, ctx)),
+  execute: async (req, ctx) => withFileLock(join(ctx.pm2.home, 'pm2-mcp-start.lock'), () => startNew(req.apps, ctx), { what: 'the start lock' }),
 });
 
 async function startNew(apps: StartApp[], ctx: ServerContext): Promise<ExecuteResult<{ started: ProcessSummary[] }>> {
   const list = await ctx.pm2.list();
-  const names = new Set(list.map((p) => p.name ?? p.pm2_env?.name));
+  const names = new Set(list.map(processName));
   // pm2.start with a known name restarts that app with the new options merged (docs/threat-model.md
   // §T8); a start must only ever create.
   const taken = apps.filter((a) => names.has(a.name)).map((a) => a.name);
@@ -104,7 +102,7 @@ async function startOne(app: StartApp, ctx: ServerContext, before: readonly numb
   } catch (err) {
     if (!(err instanceof ToolError) || err.code !== 'PM2_ERROR') throw err;
     // A cluster start that failed at its n-th instance leaves the first ones running.
-    ids = (await ctx.pm2.list()).filter((p) => (p.name ?? p.pm2_env?.name) === app.name).map((p) => pmIdOf(p) ?? -1);
+    ids = (await ctx.pm2.list()).filter((p) => processName(p) === app.name).map((p) => pmIdOf(p) ?? -1);
     reason = `${err.message.replace(/\.$/, '')}.`;
   }
   const kept = [...before, ...ids];

@@ -3,15 +3,15 @@ import { ToolError } from '../../errors.js';
 import type { Pm2Adapter } from '../../pm2/adapter.js';
 import { resolveTarget } from '../../pm2/targets.js';
 import type { Pm2RawProcess } from '../../pm2/types.js';
-import { pmIdOf } from '../../pm2/views.js';
+import { pmIdOf, processName, processNamespace } from '../../pm2/views.js';
 import type { ProcessRef, TargetRef } from '../../model/requests.js';
 import { isPm2McpServer } from '../../pm2/self.js';
 
 export function refOf(proc: Pm2RawProcess): ProcessRef {
   const ref: ProcessRef = {
     pm_id: pmIdOf(proc) ?? -1,
-    name: proc.name ?? proc.pm2_env?.name ?? '',
-    namespace: proc.pm2_env?.namespace ?? 'default',
+    name: processName(proc),
+    namespace: processNamespace(proc),
     cwd: typeof proc.pm2_env?.pm_cwd === 'string' ? proc.pm2_env.pm_cwd : null,
   };
   if (isPm2McpServer(proc)) ref.server = true;

@@ -1,7 +1,8 @@
-// A pm2 stand-in for in-process benchmarks: the gate's own cost, without pm2's I/O.
+// A pm2 stand-in: answers at once, with no daemon and no socket. In-process benchmarks measure the
+// gate's own cost with it (bench/), and in-process tests wire a server to it (test/helpers/in-process.ts).
 import { join } from 'node:path';
-import type { Pm2Adapter } from '../src/pm2/adapter.js';
-import type { Pm2RawProcess, Pm2StartConfig } from '../src/pm2/types.js';
+import type { Pm2Adapter } from '../../src/pm2/adapter.js';
+import type { Pm2RawProcess, Pm2StartConfig } from '../../src/pm2/types.js';
 
 /** `count` pm2 entries shaped as the daemon returns them (env twice, as pm2 keeps it). */
 export function rawProcesses(root: string, count = 50): Pm2RawProcess[] {

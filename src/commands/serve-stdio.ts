@@ -1,0 +1,27 @@
+// The stdio half of `pm2-mcp serve`: one session for the client that spawned this process. It
+// has no flags of its own; on a terminal it says it is meant for a client, not a person.
+import type { OptionGroup } from '../env-flags.js';
+import type { Io } from '../io.js';
+import { StdioTransport } from '../transport/stdio.js';
+import type { Transport } from '../transport/types.js';
+import { VERSION } from '../version.js';
+
+export type StdioOptions = Record<string, never>;
+
+export const STDIO_OPTIONS: OptionGroup<StdioOptions> = { docs: [], args: {}, read: () => ({}) };
+
+export async function openStdio(_options: StdioOptions, { home, io }: { home: string; io: Io }): Promise<Transport> {
+  if (io.stdinIsTty) io.stderr(waitingNote(home));
+  return new StdioTransport();
+}
+
+function waitingNote(home: string): string {
+  return [
+    `pm2-mcp ${VERSION} is waiting for an MCP client on stdin (PM2_HOME=${home}).`,
+    'It is meant to be started by an MCP client, not typed at. Register it with:',
+    '  Claude Code:  claude mcp add pm2 -- npx pm2-mcp',
+    '  Codex:        codex mcp add pm2 -- npx pm2-mcp',
+    '  Cursor:       add {"mcpServers":{"pm2":{"command":"npx","args":["pm2-mcp"]}}} to .cursor/mcp.json',
+    'Press Ctrl-C to quit.',
+  ].join('\n');
+}
