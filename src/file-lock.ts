@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isAlive } from './process-alive.js';
 
 /** How long a call waits for a lock when its caller gives no deadline. */
 export const LOCK_WAIT_MS = 10_000;
@@ -99,7 +100,7 @@ function inspect(lockPath: string): Holder {
     const age = ageOf(lockPath);
     return { line, stale: age !== undefined && age > UNWRITTEN_MS, who: 'a process that has not written its pid' };
   }
-  if (!alive(pid)) return { line, stale: true, who: `pid ${pid} (gone)` };
+  if (!isAlive(pid)) return { line, stale: true, who: `pid ${pid} (gone)` };
   // The pid may have been reused by another process since: its start time tells.
   const now = startTime(pid);
   if (started && now !== undefined && now !== started) return { line, stale: true, who: `pid ${pid} (reused by another process)` };
@@ -157,15 +158,6 @@ function ageOf(lockPath: string): number | undefined {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: alive, another user's.
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
 
 /** A process's start time in clock ticks since boot (Linux /proc), or undefined where there is none. */
 export function startTime(pid: number): string | undefined {

@@ -2,7 +2,7 @@
 // runs, one per outcome after it, chained by hashes, safe to share between processes, rotated at
 // maxBytes. When a record cannot be written, the caller refuses the call.
 import { hostname } from 'node:os';
-import { closeSync, existsSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
@@ -16,6 +16,7 @@ import { GENESIS, seal } from './chain.js';
 import { lastLineSync, rotatedFilesSync } from './files.js';
 import { LOCK_WAIT_MS, withFileLock } from '../file-lock.js';
 import { osUserName } from '../os-user.js';
+import { statOrUndefined } from '../real-path.js';
 import { outOfBoundsSummary, valueBoundsProblem } from '../bounded-value.js';
 import type { DecisionRecord, OutcomeRecord, PolicyRecord, ServerRecord } from './records.js';
 
@@ -248,13 +249,6 @@ function endsWithNewline(fd: number, size: number): boolean {
   return last[0] === 0x0a;
 }
 
-function statOrUndefined(path: string): Stats | undefined {
-  try {
-    return statSync(path);
-  } catch {
-    return undefined;
-  }
-}
 
 /** A line that is not a record still anchors the chain (verify reports it); it never stops the log. */
 function hashOfLine(line: string | undefined): string {

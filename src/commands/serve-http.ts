@@ -62,6 +62,8 @@ export async function openHttp(options: HttpOptions, { policy, io }: { policy: C
       maxBodyBytes: http.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
       sessionIdleMs: (http.sessionIdleSeconds ?? DEFAULTS.sessionIdleSeconds) * 1000,
       maxSessions: http.maxSessions ?? DEFAULTS.maxSessions,
+      sessionReclaimMs: (http.sessionReclaimSeconds ?? DEFAULTS.sessionReclaimSeconds) * 1000,
+      maxConnections: http.maxConnections ?? DEFAULTS.maxConnections,
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 60_000,
       keepAliveTimeoutMs: 5_000,

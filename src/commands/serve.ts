@@ -11,7 +11,7 @@ import type { Io } from '../io.js';
 import { CONFIG_DEFAULTS } from '../model/config.js';
 import { createPm2Adapter } from '../pm2/adapter.js';
 import { registerServer, serverRegistryDir, useServerRegistry } from '../pm2/self.js';
-import { hiddenTools, type CompiledPolicy } from '../policy/compile.js';
+import { hiddenFor, type CompiledPolicy } from '../policy/compile.js';
 import { scrubEnvironment } from '../scrub-env.js';
 import { CallsInFlight } from '../server/calls-in-flight.js';
 import { createMcpServer } from '../server/create-server.js';
@@ -60,7 +60,19 @@ export async function serve(options: ServeOptions, io: Io): Promise<number> {
   const unregister = registerUnderPm2(process.env, home.home);
   useServerRegistry(serverRegistryDir(home.home));
   scrubEnvironment(process.env, policy.start.env.passThrough);
-  const pm2 = createPm2Adapter({ home: home.home, noDaemon: options.noDaemon, spawnDaemon: mayChangeProcesses(policy) });
+  const live = liveSessions();
+  const pm2 = createPm2Adapter({
+    home: home.home,
+    noDaemon: options.noDaemon,
+    spawnDaemon: mayChangeProcesses(policy),
+    // Otherwise the next list just shows nothing, and the agent never learns its processes died.
+    onDaemonReplaced: ({ oldPid, newPid, processes }) => {
+      const managed = processes === undefined ? '' : ` (the new one manages ${processes})`;
+      const said = `the pm2 daemon of PM2_HOME=${home.home} was replaced (pid ${oldPid} → pid ${newPid}): the processes it ran are gone unless pm2 resurrected them${managed}`;
+      io.stderr(`pm2-mcp: ${said}`);
+      live.warn(said);
+    },
+  });
   // The policy learns where pm2 keeps its files and which files are pm2-mcp's own, so it can
   // refuse them as log files (docs/threat-model.md §T9); a token's preset learns the same.
   const calls = new CallsInFlight();
@@ -77,7 +89,7 @@ export async function serve(options: ServeOptions, io: Io): Promise<number> {
     calls,
   });
   const sessions: SessionFactory = ({ principal, narrowing }) =>
-    createMcpServer({ name: NAME, version: VERSION, transport: options.transport.name, principal, notices, hidden: hiddenBy(policy, narrowing), gate: gate(narrowing) });
+    live.add(createMcpServer({ name: NAME, version: VERSION, transport: options.transport.name, principal, notices, hidden: hiddenFor(policy, narrowing), gate: gate(narrowing) }));
 
   const transport = await openTransport(options.transport, { policy, home: home.home, io });
   const listening = new AbortController();
@@ -98,9 +110,23 @@ export async function serve(options: ServeOptions, io: Io): Promise<number> {
   return 0;
 }
 
-/** Tools the policies deny outright are not listed: the server's, and a token's narrowing one. */
-function hiddenBy(policy: CompiledPolicy, narrowing: CompiledPolicy | undefined): Set<string> {
-  return new Set([...hiddenTools(policy), ...(narrowing ? hiddenTools(narrowing) : [])]);
+/** The sessions connected now, so that news of the daemon reaches every client at once. */
+function liveSessions() {
+  const servers = new Set<ReturnType<SessionFactory>>();
+  return {
+    add(server: ReturnType<SessionFactory>) {
+      servers.add(server);
+      server.onclose = () => servers.delete(server);
+      return server;
+    },
+    /** A logging notification to each initialized session; a session that cannot take it misses it. */
+    warn(data: string) {
+      for (const server of servers) {
+        if (server.getClientCapabilities() === undefined) continue;
+        void server.sendLoggingMessage({ level: 'warning', logger: 'pm2-mcp', data }).catch(() => undefined);
+      }
+    },
+  };
 }
 
 /** Registers this server when pm2 manages it (or its ancestor) in the home it serves. */

@@ -72,7 +72,12 @@ export const CONFIG_DEFAULTS = deepFreeze({
   logs: { maxLines: 1000 },
   audit: { enabled: true, maxBytes: 50 * MIB, fsync: true },
   // allowedOrigins empty: loopback origins only (src/transport/http-guard.ts).
-  http: { tokens: [], allowedOrigins: NONE, sessionIdleSeconds: 1800, maxSessions: 100, maxBodyBytes: 1 * MIB },
+  // maxConnections 256: room for maxSessions (100) clients holding two sockets each (an event
+  // stream and a request), well below the common fd limit of 1024, which must also hold the pm2
+  // daemon's sockets, the audit log, log files being read and Node's own descriptors.
+  // sessionReclaimSeconds 60: a client that lost its stream reconnects within seconds (the SDK's
+  // client retries after 1 s), so a minute of silence says it is gone.
+  http: { tokens: [], allowedOrigins: NONE, sessionIdleSeconds: 1800, maxSessions: 100, maxBodyBytes: 1 * MIB, maxConnections: 256, sessionReclaimSeconds: 60 },
 });
 
 // --- the shape ------------------------------------------------------------------------------
@@ -157,6 +162,18 @@ const httpShape = z.strictObject({
   sessionIdleSeconds: z.int().min(1).max(86400).optional().describe(`An HTTP session idle this long is closed (default ${CONFIG_DEFAULTS.http.sessionIdleSeconds}).`),
   maxSessions: z.int().min(1).max(10000).optional().describe(`The most concurrent HTTP sessions; beyond it, 503 with Retry-After (default ${CONFIG_DEFAULTS.http.maxSessions}).`),
   maxBodyBytes: z.int().min(1024).max(100 * MIB).optional().describe(`The largest request body accepted; larger is 413 (default ${mib(CONFIG_DEFAULTS.http.maxBodyBytes)}).`),
+  maxConnections: z
+    .int()
+    .min(8)
+    .max(100_000)
+    .optional()
+    .describe(`The most open TCP connections. A new one past it closes the oldest idle connection (one that has sent no complete request first), or, with none idle, is answered 503 and closed (default ${CONFIG_DEFAULTS.http.maxConnections}).`),
+  sessionReclaimSeconds: z
+    .int()
+    .min(1)
+    .max(86400)
+    .optional()
+    .describe(`A session with no request or stream open, quiet this long, is closed when its event stream (GET) has ended, or when a new session needs its place at maxSessions, oldest first (default ${CONFIG_DEFAULTS.http.sessionReclaimSeconds}).`),
 });
 
 export const CONFIG_SHAPE = z

@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ToolError, errorMessage } from '../errors.js';
 import { withFileLock } from '../file-lock.js';
+import { DaemonIdentity, readDaemonPid, type DaemonReplacement } from './daemon-identity.js';
 import { loadPm2, type AxonSocket, type Pm2Api } from './load.js';
 import type { Pm2RawProcess, Pm2StartConfig } from './types.js';
 
@@ -15,6 +16,13 @@ export interface Pm2AdapterOptions {
   spawnDaemon: boolean;
   /** Bound on any one daemon call, so a wedged daemon cannot hang a tool call forever. */
   callTimeoutMs?: number;
+  /**
+   * A reconnect reached another daemon than the one last talked to (it died and a new, empty one
+   * was spawned, or someone restarted it): called once per replacement, before the call that
+   * reconnected goes on. `processes` is how many the new daemon manages, left out when the list
+   * failed.
+   */
+  onDaemonReplaced?: (facts: DaemonReplacement & { processes?: number }) => void;
 }
 
 export interface Pm2Adapter {
@@ -51,6 +59,8 @@ class Pm2Connection implements Pm2Adapter {
   readonly noDaemon: boolean;
   private readonly spawnDaemon: boolean;
   private readonly callTimeoutMs: number;
+  private readonly onDaemonReplaced: Pm2AdapterOptions['onDaemonReplaced'];
+  private readonly daemon = new DaemonIdentity();
   private session: Session | undefined;
   private connecting: Promise<Session> | undefined;
   private readonly inFlight = new Set<(err: Error) => void>();
@@ -63,6 +73,7 @@ class Pm2Connection implements Pm2Adapter {
     this.noDaemon = options.noDaemon;
     this.spawnDaemon = options.spawnDaemon;
     this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    this.onDaemonReplaced = options.onDaemonReplaced;
   }
 
   async isDaemonRunning(): Promise<boolean> {
@@ -126,6 +137,8 @@ class Pm2Connection implements Pm2Adapter {
     const session = await this.connection();
     // The daemon going away is the point here, not a lost connection: stop watching first.
     this.session = undefined;
+    // The caller asked for it and was answered: the daemon spawned next is no surprise.
+    this.daemon.forget();
     try {
       await this.track((cb) => session.api.killDaemon(cb), 'kill daemon');
     } finally {
@@ -184,7 +197,21 @@ class Pm2Connection implements Pm2Adapter {
     this.listenToPrepare(api);
     this.watch(session);
     this.session = session;
+    // In no-daemon mode the daemon is this process: it cannot be replaced under us.
+    if (!this.noDaemon) await this.noticeReplacement();
     return session;
+  }
+
+  /** Says, once, that the daemon just reached is not the one last talked to. */
+  private async noticeReplacement(): Promise<void> {
+    const replaced = this.daemon.reached(readDaemonPid(this.home));
+    if (!replaced || !this.onDaemonReplaced) return;
+    const processes = await this.list().then((list) => list.length, () => undefined);
+    try {
+      this.onDaemonReplaced(processes === undefined ? replaced : { ...replaced, processes });
+    } catch {
+      // Telling about the replacement must not fail the call that reconnected.
+    }
   }
 
   /**

@@ -11,6 +11,7 @@ import { basename, dirname, join } from 'node:path';
 import { realOrUndefined } from '../real-path.js';
 import { carriesVariable } from './app-env.js';
 import type { Pm2RawProcess } from './types.js';
+import { isAlive } from '../process-alive.js';
 
 /** Set in the environment of a pm2-mcp server that `pm2-mcp --pm2` starts under pm2. */
 export const SERVER_MARKER = 'PM2_MCP_SERVER';
@@ -105,7 +106,7 @@ function registeredIds(): ReadonlySet<number> {
     if (!/^\d{1,9}$/.test(name)) continue;
     try {
       const pid = Number.parseInt(readFileSync(join(registryDir, name), 'utf8'), 10);
-      if (Number.isInteger(pid) && pid > 0 && alive(pid)) ids.add(Number(name));
+      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) ids.add(Number(name));
     } catch {
       // Unreadable: not an entry.
     }
@@ -114,11 +115,3 @@ function registeredIds(): ReadonlySet<number> {
   return ids;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

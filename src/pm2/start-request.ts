@@ -1,7 +1,7 @@
 // The resolve stage of a start: from what the client asked (arguments or an ecosystem file) to
 // StartApps over real paths (docs/threat-model.md §T1): the cwd's real path, the script resolved
 // against it and then its real path, the interpreter that would really run.
-import { constants, statSync, type Stats } from 'node:fs';
+import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
 import { ToolError } from '../errors.js';
@@ -10,7 +10,7 @@ import { START_OPTION_NAMES, isOptionValue, type StartApp, type StartOptions } f
 import { readEcosystem, type EcosystemApp } from './ecosystem.js';
 import { decideInterpreter } from './interpreter.js';
 import { inspectLogPath } from './log-path.js';
-import { realOrUndefined } from '../real-path.js';
+import { realOrUndefined, statOrUndefined } from '../real-path.js';
 import { isPm2McpEntry } from './self.js';
 import { splitArgs } from './split-args.js';
 import { which } from './which.js';
@@ -150,14 +150,6 @@ async function findScript(script: string, cwd: string): Promise<string> {
   throw new ToolError('START_REFUSED', `The script ${script} does not exist (looked in ${cwd}${script.includes('/') ? '' : ' and on the PATH'}).`);
 }
 
-// Synchronous on purpose (src/real-path.ts): a start makes several of these.
-function statOrUndefined(path: string): Stats | undefined {
-  try {
-    return statSync(path);
-  } catch {
-    return undefined;
-  }
-}
 
 async function realFile(path: string, what: string): Promise<string> {
   const real = realOrUndefined(path);

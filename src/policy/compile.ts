@@ -145,3 +145,8 @@ export function hiddenTools(policy: CompiledPolicy): Set<string> {
   if (policy.mode === 'audit') return new Set();
   return new Set(TOOL_NAMES.filter((t) => policy.tools[t] !== 'allow'));
 }
+
+/** What a session does not list: what the server's policy denies outright, and what a token's narrowing one does. */
+export function hiddenFor(policy: CompiledPolicy, narrowing?: CompiledPolicy): Set<string> {
+  return new Set([...hiddenTools(policy), ...(narrowing ? hiddenTools(narrowing) : [])]);
+}

@@ -1,6 +1,8 @@
 // Stateful Streamable HTTP: many concurrent clients, each session its own MCP server state, one
 // shared pm2 connection (the session factory closes over it). Every request passes the Host,
-// Origin and token checks first; bodies, sessions and connections are bounded.
+// Origin and token checks first; bodies, sessions and connections are bounded. A session ends by
+// DELETE, by being idle for sessionIdleMs, or, when its client is gone (its event stream ended,
+// or it is quiet while a new session needs its place), after sessionReclaimMs.
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server as NodeHttpServer, type ServerResponse } from 'node:http';
@@ -9,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { ConnectionCap } from './http-connections.js';
 import { hostAllowed, originAllowed } from './http-guard.js';
 import type { Authenticate, Caller, SessionFactory, Transport } from './types.js';
 
@@ -23,6 +26,13 @@ export interface HttpSettings {
   maxBodyBytes: number;
   sessionIdleMs: number;
   maxSessions: number;
+  /**
+   * A session with nothing open (no request, no stream) and quiet this long is taken as its
+   * client gone: closed once its event stream has ended, or when a new session needs its place.
+   */
+  sessionReclaimMs: number;
+  /** The most open connections (http-connections.ts says which one makes room past it). */
+  maxConnections: number;
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
@@ -35,8 +45,10 @@ interface Session {
   server: Server;
   principal: string;
   lastSeen: number;
-  /** Requests of this session being answered: a session is never idle while one runs. */
+  /** Requests of this session being answered, its event stream (GET) included: a session is never idle while one runs. */
   busy: number;
+  /** Its last event stream ended and none replaced it: a client that listened has stopped. */
+  streamEnded: boolean;
 }
 
 const ANONYMOUS: Caller = { principal: 'anonymous' };
@@ -48,6 +60,8 @@ export class HttpTransport implements Transport {
   private pending = 0; // sessions being initialized, counted against maxSessions
   private inFlight = 0; // POST requests being answered
   private readonly http: NodeHttpServer;
+  private readonly connections: ConnectionCap;
+  private acceptErrorLoggedAt = 0;
   private makeSession: SessionFactory = () => {
     throw new Error('the HTTP transport is not started');
   };
@@ -55,7 +69,12 @@ export class HttpTransport implements Transport {
   private closing = false;
 
   constructor(private readonly settings: HttpSettings, private readonly log: (line: string) => void) {
-    this.http = createServer((req, res) => void this.handle(req, res).catch((err) => this.fail(res, err)));
+    // Timeouts are checked every 2 s rather than Node's 30 s: a socket that sends no request head
+    // is closed about headersTimeoutMs after it opened, not up to half a minute later.
+    this.http = createServer({ connectionsCheckingInterval: 2_000 }, (req, res) => {
+      if (this.connections.begin(req, res)) void this.handle(req, res).catch((err) => this.fail(res, err));
+    });
+    this.connections = new ConnectionCap(this.http, settings.maxConnections, log);
     this.http.headersTimeout = settings.headersTimeoutMs;
     this.http.requestTimeout = settings.requestTimeoutMs;
     this.http.keepAliveTimeout = settings.keepAliveTimeoutMs;
@@ -67,7 +86,9 @@ export class HttpTransport implements Transport {
     this.http.listen(this.settings.port, this.settings.host);
     // Rejects with the listen error (EADDRINUSE, EACCES) instead.
     await once(this.http, 'listening');
-    const every = Math.max(250, Math.min(this.settings.sessionIdleMs / 2, 30_000));
+    // Past listen, an error is one accept() failed (EMFILE): said, never fatal to the server.
+    this.http.on('error', (err) => this.acceptFailed(err));
+    const every = Math.max(250, Math.min(this.settings.sessionIdleMs / 2, this.settings.sessionReclaimMs / 2, 30_000));
     this.sweeper = setInterval(() => void this.expireIdle(), every);
     this.sweeper.unref();
   }
@@ -104,6 +125,7 @@ export class HttpTransport implements Transport {
     const caller = this.settings.auth === 'none' ? ANONYMOUS : this.settings.auth(header(req, 'authorization'));
     if (!caller) return this.reply(res, 401, 'Unauthorized: a valid bearer token is required', { 'WWW-Authenticate': 'Bearer realm="pm2-mcp"' });
     const principal = caller.principal;
+    this.connections.authenticated(req.socket);
 
     const post = req.method === 'POST';
     if (post) this.inFlight++;
@@ -117,16 +139,20 @@ export class HttpTransport implements Transport {
         if (!session || session.principal !== principal) return this.rpcError(res, 404, -32001, 'Session not found');
         session.lastSeen = Date.now();
         session.busy++;
+        // A request after its stream ended says the client is there, listening or not.
+        if (req.method !== 'GET') session.streamEnded = false;
         try {
+          // A GET is the session's event stream: handleRequest returns when it ends.
           await session.transport.handleRequest(req, res, body);
         } finally {
           session.busy--;
           session.lastSeen = Date.now();
+          if (req.method === 'GET' && res.statusCode === 200) session.streamEnded = true;
         }
         return;
       }
       if (!post || !isInitializeRequest(body)) return this.rpcError(res, 400, -32000, 'Bad Request: no valid session id; send initialize first');
-      if (this.sessions.size + this.pending >= this.settings.maxSessions) {
+      if (this.sessions.size + this.pending >= this.settings.maxSessions && !this.reclaimOne()) {
         return this.reply(res, 503, `Too many sessions (at most ${this.settings.maxSessions})`, { 'Retry-After': '30' });
       }
       await this.startSession(req, res, body, caller);
@@ -147,13 +173,17 @@ export class HttpTransport implements Transport {
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
         uncount();
-        this.sessions.set(id, { transport, server, principal: caller.principal, lastSeen: Date.now(), busy: 0 });
+        this.sessions.set(id, { transport, server, principal: caller.principal, lastSeen: Date.now(), busy: 0, streamEnded: false });
       },
       onsessionclosed: (id) => void this.forget(id),
     });
+    // However the transport closes (DELETE, expiry, reclaim, shutdown, or from inside the SDK),
+    // its session leaves the map and its MCP server is closed: no slot outlives its transport.
     transport.onclose = () => {
       uncount();
-      if (transport.sessionId) this.sessions.delete(transport.sessionId);
+      const id = transport.sessionId;
+      if (id !== undefined && this.sessions.get(id)?.transport === transport) this.sessions.delete(id);
+      void server.close().catch(() => undefined);
     };
     try {
       await server.connect(transport);
@@ -176,10 +206,43 @@ export class HttpTransport implements Transport {
   }
 
   private async expireIdle(): Promise<void> {
-    const cutoff = Date.now() - this.settings.sessionIdleMs;
+    const now = Date.now();
+    const cutoff = now - this.settings.sessionIdleMs;
     const idle = [...this.sessions.values()].filter((s) => s.busy === 0 && s.lastSeen < cutoff);
     for (const s of idle) this.log(`session of ${s.principal} expired after ${Math.round(this.settings.sessionIdleMs / 1000)} s idle`);
-    await Promise.allSettled(idle.map((s) => this.closeSession(s)));
+    // A client whose event stream ended and that came back for none of this time is gone (one
+    // that lost its stream reconnects within seconds).
+    const gone = [...this.sessions.values()].filter((s) => !idle.includes(s) && s.streamEnded && this.quiet(s, now));
+    for (const s of gone) this.log(`session of ${s.principal} closed: its event stream ended and nothing came for ${seconds(now - s.lastSeen)} s (the client is gone)`);
+    await Promise.allSettled([...idle, ...gone].map((s) => this.closeSession(s)));
+  }
+
+  /** Nothing open and nothing heard for sessionReclaimMs. */
+  private quiet(s: Session, now: number): boolean {
+    return s.busy === 0 && now - s.lastSeen >= this.settings.sessionReclaimMs;
+  }
+
+  /**
+   * At maxSessions, a new session takes the place of the one quiet the longest, if any is quiet
+   * (a dead client's session otherwise holds its slot for sessionIdleMs). Synchronous: the slot
+   * is free before any other initialize can count.
+   */
+  private reclaimOne(): boolean {
+    const now = Date.now();
+    let oldest: Session | undefined;
+    for (const s of this.sessions.values()) if (this.quiet(s, now) && (!oldest || s.lastSeen < oldest.lastSeen)) oldest = s;
+    if (!oldest) return false;
+    this.log(`session of ${oldest.principal} reclaimed for a new one at maxSessions (${this.settings.maxSessions}): nothing open and quiet for ${seconds(now - oldest.lastSeen)} s`);
+    void this.closeSession(oldest);
+    return true;
+  }
+
+  /** At most once a minute: a descriptor shortage repeats with every connection attempt. */
+  private acceptFailed(err: Error): void {
+    const now = Date.now();
+    if (now - this.acceptErrorLoggedAt < 60_000) return;
+    this.acceptErrorLoggedAt = now;
+    this.log(`a connection could not be accepted: ${err.message} (http.maxConnections is ${this.settings.maxConnections})`);
   }
 
   /** The JSON body, bounded: 413 past maxBodyBytes, 400 for JSON that does not parse. */
@@ -222,6 +285,7 @@ export class HttpTransport implements Transport {
 }
 
 const INVALID = Symbol('invalid body');
+const seconds = (ms: number): number => Math.round(ms / 1000);
 const DRAIN_MS = 5_000;
 
 /** The body, or undefined as soon as it passes `limit` (the rest is left unread, the request open). */

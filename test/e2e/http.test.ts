@@ -4,17 +4,16 @@
 // principal in the audit log, Host/Origin checks (DNS rebinding), body, session and connection
 // limits, per-token presets, graceful shutdown with a call in flight, and --pm2.
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect as netConnect, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { call, CLI, connect, destroyHome, makeTempDir, ROOT, textOf, waitFor } from '../helpers/harness.js';
+import { cleanEnv, mcp, newToken, running, serve, sha256hex, type Served } from '../helpers/http-server.js';
 
 const PM2_BIN = join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2');
 const APP = join(ROOT, 'test', 'fixtures', 'app.js');
@@ -22,98 +21,7 @@ const PRESET_TOOLS = JSON.parse(readFileSync(join(ROOT, 'test', 'snapshots', 'to
 const sorted = (names: string[]) => [...names].sort();
 
 // ---------------------------------------------------------------------------------------------
-// Helpers: the server as a child process, SDK clients, raw requests, the audit log.
-
-function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('PM2_')) env[k] = v;
-  return Object.assign(env, extra);
-}
-
-const sha256hex = (text: string) => createHash('sha256').update(text).digest('hex');
-const newToken = () => randomBytes(24).toString('base64url');
-
-interface Served {
-  url: string;
-  port: number;
-  pid: number;
-  stderr: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** SIGTERM, then SIGKILL after 5 s; by the PID spawned here, never by name. */
-  stop: () => Promise<void>;
-}
-
-const running = new Set<Served>();
-
-/** `pm2-mcp --transport http --port 0 …`, resolved once the bound URL is on stderr. */
-async function serve(opts: { home: string; cwd: string; args?: string[]; env?: Record<string, string> }): Promise<Served> {
-  const child: ChildProcess = spawn(process.execPath, [CLI, '--transport', 'http', '--port', '0', ...(opts.args ?? [])], {
-    cwd: opts.cwd,
-    env: cleanEnv({ PM2_MCP_HOME: opts.home, ...(opts.env ?? {}) }),
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  let gone = false;
-  void exited.then(() => (gone = true));
-  const pid = child.pid!;
-  const stop = async () => {
-    if (!gone) {
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        // Already gone.
-      }
-      const timer = setTimeout(() => {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      }, 5_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    running.delete(served);
-  };
-  const served: Served = { url: '', port: 0, pid, stderr: () => stderr, exited, stop };
-  running.add(served);
-  const url = await waitFor(() => {
-    if (gone) throw new Error(`the server exited before serving:\n${stderr}`);
-    return /serving MCP over Streamable HTTP at (http:\/\/\S+)/.exec(stderr)?.[1];
-  }, 'the server to print its URL').catch(async (err: unknown) => {
-    await stop();
-    throw err;
-  });
-  served.url = url;
-  served.port = Number(new URL(url).port);
-  return served;
-}
-
-interface Mcp {
-  client: Client;
-  transport: StreamableHTTPClientTransport;
-  sessionId: string;
-  close: () => Promise<void>;
-}
-
-async function mcp(url: string, token?: string, name = 'pm2-mcp-http-tests'): Promise<Mcp> {
-  const transport = new StreamableHTTPClientTransport(new URL(url), token ? { requestInit: { headers: { Authorization: `Bearer ${token}` } } } : {});
-  const client = new Client({ name, version: '1.0.0' });
-  await client.connect(transport);
-  const sessionId = transport.sessionId;
-  assert.ok(sessionId, 'the server gave no session id');
-  return {
-    client,
-    transport,
-    sessionId,
-    close: async () => {
-      await transport.terminateSession().catch(() => undefined);
-      await client.close();
-    },
-  };
-}
+// Helpers: raw requests, the audit log (the server and its clients: test/helpers/http-server.ts).
 
 interface RawResponse {
   status: number;

@@ -11,9 +11,9 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Auditor } from '../../src/audit/auditor.js';
 import type { ServerFacts } from '../../src/model/requests.js';
 import type { Pm2Adapter } from '../../src/pm2/adapter.js';
-import { hiddenTools, withServerFacts, type CompiledPolicy } from '../../src/policy/compile.js';
+import { hiddenFor, type CompiledPolicy } from '../../src/policy/compile.js';
+import { gateFactory } from '../../src/commands/gate.js';
 import { createMcpServer } from '../../src/server/create-server.js';
-import type { Gate } from '../../src/server/dispatch.js';
 import { FakePm2, rawProcesses } from './fake-pm2.js';
 import { MemoryAuditor } from './memory-auditor.js';
 import { presetPolicy } from './policies.js';
@@ -55,18 +55,11 @@ export async function connectInProcess(opts: InProcessOptions = {}): Promise<InP
   const auditor = opts.auditor ?? new MemoryAuditor();
   const auditFailures: string[] = [];
 
-  // Built as src/commands/serve.ts builds it: the policy told the server's facts, a token's
-  // narrowing too, env redacted if either policy redacts it, and what either denies hidden.
+  // Built by the same function as src/commands/serve.ts builds it with.
   const facts: ServerFacts = { pm2Home: pm2.home, pm2LogDir: join(pm2.home, 'logs'), ownFiles: [] };
-  const served = withServerFacts(policy, facts);
-  const gate: Gate = {
-    ctx: { pm2, root: policy.root, redactEnv: policy.output.redactEnv || (narrowing?.output.redactEnv ?? false), policy: served },
-    policy: served,
-    narrowing: narrowing ? withServerFacts(narrowing, facts) : undefined,
-    auditor,
-    onAuditFailure: (message) => auditFailures.push(message),
-  };
-  const hidden = new Set([...hiddenTools(policy), ...(narrowing ? hiddenTools(narrowing) : [])]);
+  const gate = gateFactory({ pm2, policy, facts, auditor, onAuditFailure: (message) => auditFailures.push(message) })(narrowing);
+  const served = gate.policy;
+  const hidden = hiddenFor(policy, narrowing);
   const server = createMcpServer({
     name: 'pm2-mcp', version: 'test', transport: opts.transport ?? 'stdio', principal: opts.principal ?? 'local', notices: opts.notices ?? [], hidden, gate,
   });

@@ -35,7 +35,7 @@ test('the zod shape accepts every preset and a config of every key, as the schem
     output: { redactEnv: true },
     logs: { maxLines: 100 },
     audit: { enabled: true, file: 'audit.jsonl', maxBytes: 4096, fsync: 'always' },
-    http: { tokens: [{ name: 'ci', sha256: 'a'.repeat(64), extends: 'readonly' }], allowedHosts: ['localhost'], allowedOrigins: ['http://localhost'], sessionIdleSeconds: 60, maxSessions: 5, maxBodyBytes: 2048 },
+    http: { tokens: [{ name: 'ci', sha256: 'a'.repeat(64), extends: 'readonly' }], allowedHosts: ['localhost'], allowedOrigins: ['http://localhost'], sessionIdleSeconds: 60, maxSessions: 5, maxBodyBytes: 2048, maxConnections: 64, sessionReclaimSeconds: 30 },
   };
   const configs = [full, ...(await Promise.all(PRESET_NAMES.map(async (name) => (await loadPreset(name)).config)))];
   for (const config of configs) {
@@ -56,8 +56,8 @@ test('an empty config compiles to the table of defaults', () => {
   assert.deepEqual([policy.output.redactEnv, policy.logs.maxLines], [D.output.redactEnv, D.logs.maxLines]);
   // What the table says, spelled out: a change of a default is a change of the contract.
   assert.deepEqual(
-    [D.extends, D.mode, D.start.maxInstances, D.processes.max, D.output.redactEnv, D.logs.maxLines, D.audit.enabled, D.audit.maxBytes, D.audit.fsync, D.http.sessionIdleSeconds, D.http.maxSessions, D.http.maxBodyBytes],
-    ['standard', 'enforce', 1, 0, true, 1000, true, 50 * 1024 * 1024, true, 1800, 100, 1024 * 1024],
+    [D.extends, D.mode, D.start.maxInstances, D.processes.max, D.output.redactEnv, D.logs.maxLines, D.audit.enabled, D.audit.maxBytes, D.audit.fsync, D.http.sessionIdleSeconds, D.http.maxSessions, D.http.maxBodyBytes, D.http.maxConnections, D.http.sessionReclaimSeconds],
+    ['standard', 'enforce', 1, 0, true, 1000, true, 50 * 1024 * 1024, true, 1800, 100, 1024 * 1024, 256, 60],
   );
 });
 
