@@ -6,9 +6,10 @@ import { benchGate } from './gate.js';
 import { benchHttp } from './http.js';
 import { benchList } from './list.js';
 import { benchPolicy } from './policy.js';
+import { benchReadiness } from './readiness.js';
 import { benchSizes } from './sizes.js';
 import { benchStartup } from './startup.js';
-import { benchTail } from './tail.js';
+import { benchTail, benchTailFollow } from './tail.js';
 import { cleanupAll, log, type BenchResult } from './common.js';
 
 // stdout carries the result only: anything else that writes there (a library) goes to stderr.
@@ -27,12 +28,14 @@ const BENCHMARKS: Array<[string, () => Promise<BenchResult>]> = [
   ['startup', benchStartup],
   ['list_overhead', benchList],
   ['tail', benchTail],
+  ['tail_follow', benchTailFollow],
   ['bytes_per_process', benchSizes],
   ['policy_evaluate', benchPolicy],
   ['gate_overhead', benchGate],
   ['audit_append', benchAuditAppend],
   ['audit_concurrent', benchAuditConcurrent],
   ['http_list_throughput', benchHttp],
+  ['readiness_latency', benchReadiness],
 ];
 
 // BENCH_ONLY=startup,tail runs just those (by name).

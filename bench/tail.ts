@@ -1,9 +1,12 @@
 // Tail: `pm2_tail_logs` (200 lines) on a real 1 GiB out log and on a 1 MiB one, against GNU
 // `tail -n 200`, and the server's peak memory (VmHWM) after each, in separate server processes.
 // The server reads backward from the end, so neither time nor memory may grow with the file.
+// Tail follow (`tail_follow`): a tail with a cursor after 1 GiB was written since the cursor,
+// against a plain tail of that file and a cursor tail after 1 MiB; and the bytes of a reply.
 import { spawn } from 'node:child_process';
 import { open, stat, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { connectDirect, type DirectPm2 } from './pm2-direct.js';
 import {
   GiB, IDLE_SCRIPT, MiB, callTool, log, median, peakRss, removeDir, removeHome, round, startServer, tempDir, tempHome, timed, type BenchResult, type Server,
@@ -68,9 +71,9 @@ async function tailer(home: string, cwd: string, process: string): Promise<Taile
   const server = await startServer(home, cwd);
   const call = async () => {
     const result = await callTool(server.client, 'pm2_tail_logs', { process, lines: LINES });
-    const sc = result.structuredContent as { lines: Array<{ text: string }>; missing_files: string[] };
+    const sc = result.structuredContent as { logs: Array<{ lines: string[] }>; missing_files: string[] };
     if (sc.missing_files.length) throw new Error(`the server found no log file: ${sc.missing_files.join(', ')}`);
-    return sc.lines.map((l) => l.text);
+    return sc.logs.flatMap((run) => run.lines);
   };
   try {
     await call();
@@ -174,5 +177,131 @@ export async function benchTail(): Promise<BenchResult> {
     await pm2?.disconnect();
     if (home) await removeHome(home);
     await removeDir(dir); // the 1 GiB file goes with its folder
+  }
+}
+
+const FOLLOW_TARGET = `a cursor tail after 1 GiB within 3x (+2 ms) of a plain tail of the file, peak memory within ${MAX_GROWTH / MiB} MiB of a cursor tail after 1 MiB; text and structuredContent each <= 1.3x the bytes of the lines they carry`;
+const BYTES_RATIO = 1.3;
+
+interface Follower {
+  server: Server;
+  cursor: string;
+  /** A tail with the cursor made before the writes (the same cursor each time: the same work each time). */
+  follow: () => Promise<CallToolResult>;
+  plain: () => Promise<CallToolResult>;
+}
+
+/** A fresh server for one process's log with a cursor at its current end. */
+async function follower(home: string, cwd: string, process: string): Promise<Follower> {
+  const server = await startServer(home, cwd);
+  try {
+    const first = await callTool(server.client, 'pm2_tail_logs', { process, lines: LINES });
+    const cursor = (first.structuredContent as { cursor: string }).cursor;
+    return {
+      server,
+      cursor,
+      follow: () => callTool(server.client, 'pm2_tail_logs', { process, lines: LINES, cursor }),
+      plain: () => callTool(server.client, 'pm2_tail_logs', { process, lines: LINES }),
+    };
+  } catch (err) {
+    await server.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Bytes of a reply against the bytes of the lines it carries (each with its "\n", as in the file). */
+function replyBytes(result: CallToolResult): { lines: number; line_bytes: number; text_bytes: number; structured_bytes: number; whole_bytes: number } {
+  const sc = result.structuredContent as { logs: Array<{ lines: string[] }> };
+  const lines = sc.logs.flatMap((run) => run.lines);
+  const text = result.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
+  return {
+    lines: lines.length,
+    line_bytes: lines.reduce((sum, l) => sum + Buffer.byteLength(l) + 1, 0),
+    text_bytes: Buffer.byteLength(text),
+    structured_bytes: Buffer.byteLength(JSON.stringify(result.structuredContent)),
+    whole_bytes: Buffer.byteLength(JSON.stringify({ content: result.content, structuredContent: result.structuredContent })),
+  };
+}
+
+export async function benchTailFollow(): Promise<BenchResult> {
+  const dir = await tempDir();
+  let home: string | undefined;
+  let pm2: DirectPm2 | undefined;
+  let small: Follower | undefined;
+  let big: Follower | undefined;
+  try {
+    const fs = await statfs(dir);
+    const free = fs.bavail * fs.bsize;
+    if (free < MIN_FREE) {
+      const reason = `only ${round(free / GiB)} GiB free in ${dir}; the 1 GiB log needs ${MIN_FREE / GiB} GiB`;
+      log(`tail_follow: skipped: ${reason}`);
+      return { name: 'tail_follow', unit: 'ms', skipped: true, reason, target: FOLLOW_TARGET, met: false };
+    }
+    home = await tempHome();
+    const script = join(dir, 'idle.js');
+    await writeFile(script, IDLE_SCRIPT);
+    const files = { small: join(dir, 'small.log'), big: join(dir, 'big.log') };
+    for (const file of Object.values(files)) await writeFile(file, 'before the cursor\n');
+    pm2 = await connectDirect(home);
+    await pm2.start({ script, name: 'follow-small', cwd: dir, out_file: files.small });
+    await pm2.start({ script, name: 'follow-big', cwd: dir, out_file: files.big });
+    await pm2.waitOnline(['follow-small', 'follow-big']);
+    // The cursors are made first, at the files' ends; then the writes come after them.
+    small = await follower(home, dir, 'follow-small');
+    big = await follower(home, dir, 'follow-big');
+    log('tail_follow: writing 1 MiB and 1 GiB after the cursors');
+    await fill(files.small, 1);
+    await fill(files.big, GiB / MiB);
+
+    const times = { small: [] as number[], big: [] as number[], plain: [] as number[] };
+    let reply: CallToolResult | undefined;
+    let firstLine = '';
+    for (let i = 0; i < RUNS; i++) {
+      times.small.push((await timed(small.follow)).ms);
+      const b = await timed(big.follow);
+      times.big.push(b.ms);
+      reply = b.value;
+      firstLine = (b.value.structuredContent as { logs: Array<{ lines: string[] }> }).logs[0]?.lines[0] ?? '';
+      times.plain.push((await timed(big.plain)).ms);
+    }
+    const peak = { small: await peakRss(small.server.pid), big: await peakRss(big.server.pid) };
+    const sc = reply!.structuredContent as { more: boolean; waiting_bytes: number };
+    const bytes = replyBytes(reply!);
+    const ratios = { text: round(bytes.text_bytes / bytes.line_bytes, 3), structured: round(bytes.structured_bytes / bytes.line_bytes, 3), whole: round(bytes.whole_bytes / bytes.line_bytes, 3) };
+    const growth = peak.big - peak.small;
+    const med = { small: median(times.small), big: median(times.big), plain: median(times.plain) };
+    const timeBounded = med.big <= 3 * med.plain + 2;
+    const bytesMet = ratios.text <= BYTES_RATIO && ratios.structured <= BYTES_RATIO;
+    const oldestAfterCursor = firstLine.includes('body line 000000');
+    log(`tail_follow: cursor after 1 MiB ${med.small.toFixed(2)} ms, after 1 GiB ${med.big.toFixed(2)} ms, plain ${med.plain.toFixed(2)} ms; peak ${round(peak.small / MiB, 1)} / ${round(peak.big / MiB, 1)} MiB; bytes x${ratios.text} text, x${ratios.structured} structured`);
+    return {
+      name: 'tail_follow',
+      unit: 'ms',
+      lines: LINES,
+      runs: RUNS,
+      written_since_cursor_bytes: { small: MiB, big: GiB },
+      cursor_median_ms_1mib: round(med.small),
+      cursor_median_ms_1gib: round(med.big),
+      plain_median_ms_1gib: round(med.plain),
+      reply_starts_at_the_cursor: oldestAfterCursor,
+      more_said: sc.more,
+      waiting_bytes: sc.waiting_bytes,
+      peak_memory_mib_1mib: round(peak.small / MiB, 1),
+      peak_memory_mib_1gib: round(peak.big / MiB, 1),
+      memory_growth_mib: round(growth / MiB, 1),
+      reply_bytes: bytes,
+      text_to_line_bytes: ratios.text,
+      structured_to_line_bytes: ratios.structured,
+      whole_result_to_line_bytes: ratios.whole,
+      whole_result_note: 'the whole result carries the lines twice (the text, and structuredContent): each is measured against the lines it carries',
+      target: FOLLOW_TARGET,
+      met: timeBounded && growth <= MAX_GROWTH && bytesMet && oldestAfterCursor && sc.more,
+    };
+  } finally {
+    await small?.server.close().catch(() => undefined);
+    await big?.server.close().catch(() => undefined);
+    await pm2?.disconnect();
+    if (home) await removeHome(home);
+    await removeDir(dir);
   }
 }

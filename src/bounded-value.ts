@@ -22,6 +22,9 @@ export function valueBoundsProblem(value: unknown): string | undefined {
       if (depth >= MAX_DEPTH) return `nested deeper than ${MAX_DEPTH} levels`;
       for (const k in v) {
         if (!Object.hasOwn(v, k)) continue;
+        // JSON.parse makes "__proto__" an own key; copying it by assignment sets a prototype and
+        // drops it from what is checked and recorded. No argument of any tool has that name.
+        if (k === '__proto__') return 'a key named "__proto__"';
         chars += k.length;
         // Counted as they are queued: a list of a million values stops here, not after.
         if (nodes + stack.length >= MAX_NODES) return `more than ${MAX_NODES} values in all`;

@@ -18,12 +18,18 @@ export type ToolErrorCode =
   | 'PM2_ERROR'
   | 'POLICY_DENIED'
   | 'AUDIT_UNAVAILABLE'
+  /** A lock shared with other pm2-mcp servers (the start lock) was held too long: try again. */
+  | 'LOCK_UNAVAILABLE'
   /** The client cancelled the request before it ran. */
   | 'CANCELLED'
   /** The server began shutting down before the call ran. */
   | 'SHUTTING_DOWN'
   /** The server shut down while pm2 was still at it: the action may or may not have completed. */
   | 'ABANDONED'
+  /** A start, restart or reload whose app was not online (and stable) when its wait ended. */
+  | 'NOT_ONLINE'
+  /** A start, restart or reload with waitUntil "ready" whose app was not ready when its wait ended. */
+  | 'NOT_READY'
   | 'INTERNAL';
 
 /** An error a tool call ends with; its message is shown to the client as it is. */

@@ -26,6 +26,11 @@ export interface LockOptions {
   deadline?: number;
 }
 
+/** A lock that could not be taken in time, or at all: its message names the lock and why. */
+export class LockError extends Error {
+  override readonly name = 'LockError';
+}
+
 /** Locks this process holds but could not remove (a folder turned read-only): taken again by this process, reported. */
 const unreleased = new Map<string, string>();
 
@@ -59,7 +64,7 @@ async function acquire(lockPath: string, options: LockOptions): Promise<string> 
     const holder = inspect(lockPath);
     if (holder.stale) breakStale(lockPath, holder.line, options.what);
     const now = Date.now();
-    if (now >= deadline) throw new Error(`${options.what} ${lockPath} is held by ${holder.who}, and the call's time to wait for it ran out`);
+    if (now >= deadline) throw new LockError(`${options.what} ${lockPath} is held by ${holder.who}, and the call's time to wait for it ran out`);
     await sleep(Math.min(pause, Math.max(1, deadline - now)));
     pause = Math.min(pause * 2, MAX_PAUSE_MS);
   }
@@ -72,13 +77,21 @@ function tryTake(lockPath: string, token: string, what: string): boolean {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') return false;
-    throw new Error(`${what} ${lockPath} cannot be created (${code ?? (err as Error).message})`);
+    throw new LockError(`${what} ${lockPath} cannot be created (${code ?? (err as Error).message})`);
   }
   try {
     writeSync(fd, token);
-  } finally {
+  } catch (err) {
+    // A full disk: the file exists but names no holder. Removed, so nobody waits a second for it.
     closeSync(fd);
+    try {
+      unlinkSync(lockPath);
+    } catch {
+      // Left as it is: an unwritten lock is broken after a second.
+    }
+    throw new LockError(`${what} ${lockPath} cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
+  closeSync(fd);
   return true;
 }
 
@@ -119,7 +132,7 @@ function breakStale(lockPath: string, line: string, what: string): void {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return;
-    throw new Error(`${what} ${lockPath} was left by a process that is gone, and cannot be removed (${code ?? (err as Error).message})`);
+    throw new LockError(`${what} ${lockPath} was left by a process that is gone, and cannot be removed (${code ?? (err as Error).message})`);
   }
 }
 

@@ -127,14 +127,41 @@ export class AuditLog implements Auditor {
       ...(entry.ended ? { ended: entry.ended } : {}),
     };
     // After the reply: nothing waits for an outcome record, so it yields to the I/O that does.
-    await this.append(record as unknown as Record<string, unknown>, this.options.fsync === true, true);
+    try {
+      await this.append(record as unknown as Record<string, unknown>, this.options.fsync === true, true);
+    } catch (err) {
+      // The action ran: its outcome must reach the log. Kept, and written with the next record
+      // or at the flush before exit (each try has its own wait for the lock).
+      this.unwritten.push(record as unknown as Record<string, unknown>);
+      throw err;
+    }
+  }
+
+  /** Outcomes whose append failed (the lock held too long, a full disk): written as soon as the log takes records again. */
+  private unwritten: Array<Record<string, unknown>> = [];
+
+  /** Retries the outcomes that could not be written; those that still fail stay for the next try. */
+  private async retryUnwritten(): Promise<void> {
+    const pending = this.unwritten;
+    this.unwritten = [];
+    for (const [i, body] of pending.entries()) {
+      try {
+        await this.appendNow(body, this.options.fsync === true, Date.now() + (this.options.lockWaitMs ?? LOCK_WAIT_MS));
+      } catch {
+        this.unwritten.push(...pending.slice(i));
+        return;
+      }
+    }
   }
 
   /** Appends one after the other within this process; the file lock orders them across processes. */
   private append(body: Record<string, unknown>, sync: boolean, later = false): Promise<void> {
     // One deadline for the call, from now: a record queued behind others does not wait for the lock anew.
     const deadline = Date.now() + (this.options.lockWaitMs ?? LOCK_WAIT_MS);
-    const next = this.queue.then(() => (later ? new Promise<void>((r) => setImmediate(r)) : undefined)).then(() => this.appendNow(body, sync, deadline));
+    const next = this.queue
+      .then(() => (later ? new Promise<void>((r) => setImmediate(r)) : undefined))
+      .then(() => (this.unwritten.length ? this.retryUnwritten() : undefined))
+      .then(() => this.appendNow(body, sync, deadline));
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -202,7 +229,13 @@ export class AuditLog implements Auditor {
   /** Waits for every record already handed to the log, then closes the file. */
   async flush(): Promise<void> {
     await this.queue;
+    if (this.unwritten.length) await this.retryUnwritten();
     this.closeLog();
+  }
+
+  /** Outcomes still not written (for the server to name at exit). */
+  get unwrittenOutcomes(): number {
+    return this.unwritten.length;
   }
 
   /** The hash of the last record of the chain: remembered when this process wrote it last. */

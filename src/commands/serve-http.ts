@@ -10,6 +10,7 @@ import type { CompiledPolicy } from '../policy/compile.js';
 import { defaultAllowedHosts, isLoopbackHost } from '../transport/http-guard.js';
 import type { Transport } from '../transport/types.js';
 import { accessTokens, authenticator } from './tokens.js';
+import { readFileSync } from 'node:fs';
 
 export interface HttpOptions {
   host: string;
@@ -79,6 +80,12 @@ export async function openHttp(options: HttpOptions, { policy, io }: { policy: C
       const address = transport.address;
       const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}${path}`;
       io.stderr(`pm2-mcp: serving MCP over Streamable HTTP at ${url}`);
+      const maxConnections = http.maxConnections ?? DEFAULTS.maxConnections;
+      const files = openFilesLimit();
+      // The cap only protects token holders while it fits the descriptors the process may open.
+      if (files !== undefined && files < maxConnections + FD_HEADROOM) {
+        io.stderr(`pm2-mcp: WARNING: this process may open ${files} files (ulimit -n) but http.maxConnections is ${maxConnections}: with pm2's sockets and the log files, a flood of connections can leave none for a client. Raise ulimit -n to ${maxConnections + FD_HEADROOM} or more, or lower http.maxConnections.`);
+      }
       if (noAuth) io.stderr('pm2-mcp: WARNING: --no-auth: any local process or user that reaches this port can run programs through pm2.');
       if (!isLoopbackHost(host)) {
         io.stderr(`pm2-mcp: WARNING: bound to ${host}, beyond loopback. Put a reverse proxy with TLS in front; tokens travel in clear over plain HTTP.`);
@@ -101,4 +108,18 @@ export function connectionHelp(url: string, token: string): string {
     `  ${JSON.stringify(config)}`,
     'To keep a token across restarts, set PM2_MCP_TOKEN, or put its sha256 in http.tokens of the config.',
   ].join('\n');
+}
+
+/** Descriptors beyond the connections: pm2's sockets, the audit log, log files being read, Node's own. */
+const FD_HEADROOM = 64;
+
+/** The soft limit on open files (Linux /proc), or undefined where it cannot be read or is unlimited. */
+function openFilesLimit(): number | undefined {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const soft = line?.replace('Max open files', '').trim().split(/\s+/)[0];
+    return soft !== undefined && /^\d+$/.test(soft) ? Number(soft) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -9,6 +9,7 @@ import { SERVER_MARKER } from '../pm2/self.js';
 import { loadPolicy } from './load-policy.js';
 import { connectionHelp, type HttpOptions } from './serve-http.js';
 import { newToken, tokensConfigured } from './tokens.js';
+import { processName } from '../pm2/views.js';
 
 export interface ServeUnderPm2Options {
   command: 'serve-under-pm2';
@@ -66,7 +67,7 @@ export async function serveUnderPm2(options: ServeUnderPm2Options, io: Io): Prom
   }
   const pm2 = createPm2Adapter({ home, noDaemon: false, spawnDaemon: true });
   try {
-    const existing = (await pm2.list()).find((p) => (p.name ?? p.pm2_env?.name) === name);
+    const existing = (await pm2.list()).find((p) => processName(p) === name);
     if (existing) throw new UsageError(`A pm2 process named ${name} exists already: pm2 restart ${name}, pm2 delete ${name}, or --pm2-name another.`);
     const script = process.argv[1];
     if (script === undefined) throw new Error('pm2-mcp cannot tell its own script: process.argv[1] is missing.');

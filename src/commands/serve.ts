@@ -77,8 +77,10 @@ export async function serve(options: ServeOptions, io: Io): Promise<number> {
   // refuse them as log files (docs/threat-model.md §T9); a token's preset learns the same.
   const calls = new CallsInFlight();
   const drain = async () => {
-    const abandoned = await calls.drain(DRAIN_MS);
-    if (abandoned) io.stderr(`pm2-mcp: ${abandoned} call${abandoned === 1 ? ' was' : 's were'} still running after ${DRAIN_MS / 1000} s: answered as abandoned and recorded so`);
+    const { abandoned, notRun } = await calls.drain(DRAIN_MS);
+    const calls_ = (n: number) => `${n} call${n === 1 ? '' : 's'}`;
+    if (notRun) io.stderr(`pm2-mcp: ${calls_(notRun)} not yet run when the server began to stop: answered SHUTTING_DOWN, never run`);
+    if (abandoned) io.stderr(`pm2-mcp: ${calls_(abandoned)} still running after ${DRAIN_MS / 1000} s: answered ABANDONED and recorded so`);
   };
   const gate = gateFactory({
     pm2,
@@ -106,6 +108,9 @@ export async function serve(options: ServeOptions, io: Io): Promise<number> {
   // Never let a wedged daemon connection keep the server alive after its clients left.
   await Promise.race([pm2.close().catch(() => undefined), sleep(CLOSE_BOUND_MS, undefined, { ref: false })]);
   await auditor.flush();
+  if (auditor instanceof AuditLog && auditor.unwrittenOutcomes > 0) {
+    io.stderr(`pm2-mcp: ${auditor.unwrittenOutcomes} outcome record(s) could not be written to ${auditor.file} before exit (see the errors above): their decisions stand without an outcome`);
+  }
   unregister();
   return 0;
 }

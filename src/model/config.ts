@@ -64,6 +64,8 @@ export const CONFIG_DEFAULTS = deepFreeze({
     env: { allow: NONE, deny: NONE, passThrough: NONE },
     logFiles: NONE,
     maxInstances: 1,
+    // Two minutes: a build-then-listen dev server is ready well within it, and no call hangs longer.
+    maxWaitMs: 120_000,
     watch: false,
     runWith: {} as Record<string, string[]>,
   },
@@ -120,6 +122,12 @@ const startShape = z.strictObject({
     .describe('Environment variables of started apps.'),
   logFiles: pathGlobs('Where out_file, error_file and log_file may point (globs over real paths).'),
   maxInstances: z.int().min(1).max(64).optional().describe('The most instances one start may ask for.'),
+  maxWaitMs: z
+    .int()
+    .min(1000)
+    .max(3_600_000)
+    .optional()
+    .describe(`The longest a start, restart or reload may wait for its app to be online or ready (its timeoutMs), in milliseconds (default ${CONFIG_DEFAULTS.start.maxWaitMs}).`),
   watch: z.boolean().optional().describe('May a start turn on watch mode?'),
   runWith: z
     .record(z.string().min(1).max(4096), z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/)).min(1))

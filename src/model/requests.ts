@@ -95,6 +95,22 @@ export function isOptionValue(name: StartOptionName, value: unknown): boolean {
   return kind === 'flag' ? typeof value === 'boolean' : kind === 'count' ? typeof value === 'number' : typeof value === 'string';
 }
 
+/** What says a started app is ready, when a wait is for "ready". */
+export type ReadyCheck =
+  /** A TCP port that accepts a connection; only these loopback addresses are tried. */
+  | { kind: 'port'; port: number; hosts: readonly string[] }
+  /** A line of the app's output: a literal substring, or /regex/ (run in linear time). */
+  | { kind: 'pattern'; pattern: string }
+  /** The app calls process.send('ready'), as for pm2's wait_ready. */
+  | { kind: 'message' };
+
+/** How long a start, restart or reload waits for its app, and for what (the policy bounds timeoutMs). */
+export interface WaitRequest {
+  until: 'online' | 'ready' | 'none';
+  timeoutMs: number;
+  ready?: ReadyCheck;
+}
+
 export interface TargetRef {
   asked: string | number;
   kind: 'id' | 'name' | 'namespace' | 'all' | 'regex';
@@ -111,6 +127,7 @@ export type CanonicalRequest =
       ecosystemFile?: string;
       /** Processes the agent's starts created earlier that pm2 still manages (processes.max counts them). */
       managed?: number;
+      wait?: WaitRequest;
     }
   | {
       kind: 'operate';
@@ -121,6 +138,8 @@ export type CanonicalRequest =
       stored?: StartApp[];
       /** flush: the log files it would truncate. */
       files?: LogFileRef[];
+      /** restart/reload: how long the reply waits for the app, and for what. */
+      wait?: WaitRequest;
     }
   | {
       kind: 'daemon';

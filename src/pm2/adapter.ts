@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ToolError, errorMessage } from '../errors.js';
 import { withFileLock } from '../file-lock.js';
+import { Pm2Bus, type BusListener } from './bus.js';
 import { DaemonIdentity, readDaemonPid, type DaemonReplacement } from './daemon-identity.js';
 import { loadPm2, type AxonSocket, type Pm2Api } from './load.js';
 import type { Pm2RawProcess, Pm2StartConfig } from './types.js';
@@ -38,17 +39,27 @@ export interface Pm2Adapter {
   reloadLogs(): Promise<void>;
   dump(): Promise<void>;
   killDaemon(): Promise<void>;
+  /**
+   * Hears what pm2's event bus says (process events, output lines, process.send messages) from
+   * the moment this resolves until the returned function is called. `onLost`: the bus closed (the
+   * daemon went away, or the adapter was closed); nothing more will come.
+   */
+  subscribe(onEvent: BusListener, onLost: () => void): Promise<() => void>;
   close(): Promise<void>;
 }
 
 interface Session {
   api: Pm2Api;
   sock: AxonSocket | undefined;
+  /** The daemon's event bus, opened by the first wait and shared by the next ones. */
+  bus?: Promise<Pm2Bus>;
 }
 
 const DEFAULT_CALL_TIMEOUT_MS = 60_000;
 /** In PM2_HOME, beside pm2's own files: held while a server checks for the daemon and spawns it. */
 const SPAWN_LOCK = 'pm2-mcp-daemon.lock';
+/** Spawning a daemon takes a second or two: another server's spawn is waited for this long at most. */
+const SPAWN_WAIT_MS = 15_000;
 
 export function createPm2Adapter(options: Pm2AdapterOptions): Pm2Adapter {
   return new Pm2Connection(options);
@@ -148,6 +159,22 @@ class Pm2Connection implements Pm2Adapter {
     }
   }
 
+  async subscribe(onEvent: BusListener, onLost: () => void): Promise<() => void> {
+    const session = await this.connection();
+    let bus = session.bus ? await session.bus.catch(() => undefined) : undefined;
+    if (!bus?.isOpen) {
+      const opening = Pm2Bus.open(session.api, this.callTimeoutMs);
+      session.bus = opening;
+      opening.catch(() => {
+        if (session.bus === opening) delete session.bus;
+      });
+      bus = await opening;
+      // The connection may have been dropped while the bus opened: it must not outlive it.
+      if (this.session !== session) bus.close();
+    }
+    return bus.subscribe(onEvent, onLost);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.connecting) await this.connecting.catch(() => undefined);
@@ -188,7 +215,7 @@ class Pm2Connection implements Pm2Adapter {
       if (this.noDaemon || !this.spawnDaemon) await connect();
       else {
         mkdirSync(this.home, { recursive: true, mode: 0o700 });
-        await withFileLock(join(this.home, SPAWN_LOCK), connect, { what: 'the pm2 daemon start lock', deadline: Date.now() + this.callTimeoutMs });
+        await withFileLock(join(this.home, SPAWN_LOCK), connect, { what: 'the pm2 daemon start lock', deadline: Date.now() + Math.min(this.callTimeoutMs, SPAWN_WAIT_MS) });
       }
     } catch (err) {
       throw new ToolError('DAEMON_UNREACHABLE', `Cannot reach the pm2 daemon of PM2_HOME=${this.home}: ${errorMessage(err)}`, { home: this.home });
@@ -247,6 +274,7 @@ class Pm2Connection implements Pm2Adapter {
   /** Closing the client socket ourselves is what stops axon's reconnect loop (upstream #2149, #4825). */
   private drop(session: Session): void {
     if (this.session === session) this.session = undefined;
+    void session.bus?.then((bus) => bus.close(), () => undefined);
     try {
       session.sock?.close();
     } catch {

@@ -10,12 +10,21 @@ export interface AxonSocket extends EventEmitter {
   socks?: Socket[];
   connected?: boolean;
   close(): void;
+  /** axon's settings ("retry timeout" …). */
+  set?(name: string, value: unknown): void;
+}
+
+/** The bus's subscriber (axon sub-emitter): a listener per topic. */
+export interface BusEmitter {
+  on(topic: string, fn: (packet: unknown) => void): unknown;
 }
 
 export interface Pm2Client {
   executeRemote(method: string, arg: unknown, cb: Callback<unknown>): void;
   pingDaemon(cb: (alive: boolean) => void): void;
   client_sock?: AxonSocket;
+  /** Set by launchBus: the socket of the daemon's event bus. */
+  sub_sock?: AxonSocket;
 }
 
 export interface Pm2Api {
@@ -24,6 +33,7 @@ export interface Pm2Api {
   start(config: Pm2StartConfig, cb: Callback<Pm2RawProcess[]>): void;
   dump(force: boolean, cb: Callback<unknown>): void;
   killDaemon(cb: Callback<unknown>): void;
+  launchBus(cb: (err: unknown, bus?: BusEmitter) => void): void;
 }
 
 export interface Pm2Module {

@@ -8,9 +8,15 @@
 // The file is opened without following links and read only if it is a regular
 // file, the one resolve checked (openLogFile, docs/threat-model.md §T15): a log file
 // swapped for a link to a secret, a FIFO or a device is refused, not read.
+//
+// Reading forward from a cursor's position (a follow) is in tail-forward.ts; both end with the
+// position a cursor continues from (positionAt).
 
+import type { FileHandle } from 'node:fs/promises';
 import type { LogFileRef } from '../model/requests.js';
 import { openLogFile } from './log-path.js';
+import { BEFORE_BYTES, digestBefore, type FilePosition } from './tail-cursor.js';
+import type { LineFilter } from './tail-grep.js';
 
 export interface TailOptions {
   /** How many lines from the end (1..1000 in practice; 0 gives []). */
@@ -19,6 +25,10 @@ export interface TailOptions {
   maxLineBytes?: number;
   /** Read size per step backward. Default 65536. */
   chunkBytes?: number;
+  /** Only lines it accepts count and are returned (they are matched as returned, cut or not). */
+  grep?: LineFilter;
+  /** With a grep, the bytes a search may read at most (default GREP_SCAN_BYTES). */
+  scanBytes?: number;
 }
 
 export interface TailResult {
@@ -32,10 +42,17 @@ export interface TailResult {
   refused?: string;
   /** Total bytes read from the file. */
   bytesRead: number;
+  /** Where a cursor continues from: the end of the file as it was read (set when it was read). */
+  position?: FilePosition;
+  /** False when a grep's search stopped at its byte bound before the start of the file. */
+  searchedAll?: boolean;
 }
 
-const DEFAULT_MAX_LINE_BYTES = 4096;
-const DEFAULT_CHUNK_BYTES = 65536;
+/** With a grep, a tail may scan this many bytes of each file for its lines (a follow too, per call). */
+export const GREP_SCAN_BYTES = 8 * 1024 * 1024;
+
+export const DEFAULT_MAX_LINE_BYTES = 4096;
+export const DEFAULT_CHUNK_BYTES = 65536;
 const NEWLINE = 0x0a;
 const CR = 0x0d;
 const ELLIPSIS = '…';
@@ -52,11 +69,19 @@ const ELLIPSIS = '…';
  * through a moderately long line among the last ones. Reads are clamped to
  * the remaining budget, so bytesRead never exceeds it (nor the file size).
  */
-function readBudget(lines: number, maxLineBytes: number, chunkBytes: number): number {
+export function readBudget(lines: number, maxLineBytes: number, chunkBytes: number): number {
   return lines * (maxLineBytes + 2) + chunkBytes;
 }
 
-function assertCount(name: string, value: number, min: number): void {
+/** The position just after `offset` bytes of the open file: its identity and the digest of the bytes before. */
+export async function positionAt(handle: FileHandle, identity: { dev: number; ino: number }, offset: number, midLine = false): Promise<FilePosition> {
+  const start = Math.max(0, offset - BEFORE_BYTES);
+  const buf = Buffer.alloc(offset - start);
+  const { bytesRead } = buf.length > 0 ? await handle.read(buf, 0, buf.length, start) : { bytesRead: 0 };
+  return { dev: identity.dev, ino: identity.ino, offset, before: digestBefore(buf.subarray(0, bytesRead)), midLine };
+}
+
+export function assertCount(name: string, value: number, min: number): void {
   if (!Number.isSafeInteger(value) || value < min) {
     throw new RangeError(`tailFile: ${name} must be an integer >= ${min}, got ${value}`);
   }
@@ -119,6 +144,7 @@ export async function tailFile(file: LogFileRef | string, options: TailOptions):
   const wanted = options.lines;
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  const grep = options.grep;
   assertCount('lines', wanted, 0);
   assertCount('maxLineBytes', maxLineBytes, 1);
   assertCount('chunkBytes', chunkBytes, 1);
@@ -130,7 +156,9 @@ export async function tailFile(file: LogFileRef | string, options: TailOptions):
 
   try {
     const stats = await handle.stat();
-    const budget = readBudget(wanted, maxLineBytes, chunkBytes);
+    // A grep may have to pass over lines it does not keep: its own bound, never the file size.
+    const plain = readBudget(wanted, maxLineBytes, chunkBytes);
+    const budget = grep ? Math.max(plain, options.scanBytes ?? GREP_SCAN_BYTES) : plain;
     const buf = Buffer.allocUnsafe(Math.max(1, Math.min(chunkBytes, stats.size, budget)));
     const newestFirst: string[] = [];
     let cutLines = 0;
@@ -147,6 +175,7 @@ export async function tailFile(file: LogFileRef | string, options: TailOptions):
       atEof = false;
       if (skip) return;
       const { text, cut } = line.finish(maxLineBytes, complete);
+      if (grep && !grep(text)) return;
       newestFirst.push(text);
       if (cut) cutLines += 1;
     };
@@ -187,7 +216,8 @@ export async function tailFile(file: LogFileRef | string, options: TailOptions):
       }
     }
 
-    return { lines: newestFirst.reverse(), cutLines, missing: false, bytesRead };
+    const position = truncated ? undefined : await positionAt(handle, stats, stats.size);
+    return { lines: newestFirst.reverse(), cutLines, missing: false, bytesRead, ...(position ? { position } : {}), searchedAll: pos === 0 || newestFirst.length >= wanted };
   } finally {
     await handle.close();
   }

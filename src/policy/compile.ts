@@ -40,6 +40,8 @@ export interface CompiledPolicy {
     interpreterArgs: Matcher;
     env: { allow: Matcher; deny: Matcher; passThrough: readonly string[] };
     maxInstances: number;
+    /** The longest timeoutMs a start, restart or reload may wait for its app. */
+    maxWaitMs: number;
     watch: boolean;
     /** Script globs the config pairs with interpreters the extension would not allow. */
     runWith: ReadonlyArray<{ scripts: Matcher; interpreters: readonly string[] }>;
@@ -118,6 +120,7 @@ export function compilePolicy(input: PolicyInput, interpreterPaths: ReadonlyMap<
         passThrough: start.env?.passThrough ?? DEFAULTS.start.env.passThrough,
       },
       maxInstances: start.maxInstances ?? DEFAULTS.start.maxInstances,
+      maxWaitMs: start.maxWaitMs ?? DEFAULTS.start.maxWaitMs,
       watch: start.watch ?? DEFAULTS.start.watch,
       runWith: Object.entries(start.runWith ?? DEFAULTS.start.runWith).map(([glob, names]) => ({ scripts: pathMatcher([glob], root), interpreters: names })),
     },

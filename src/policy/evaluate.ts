@@ -1,7 +1,7 @@
 // The decision: a pure function of a canonical request and a compiled policy. Deny beats allow;
 // what nothing allows is denied (an operation the policy does not name included); an exception
 // while deciding is a deny. No fs, no pm2. docs/threat-model.md names each class it closes.
-import type { CanonicalRequest, Decision, LogFileRef } from '../model/requests.js';
+import type { CanonicalRequest, Decision, LogFileRef, WaitRequest } from '../model/requests.js';
 import type { CompiledPolicy } from './compile.js';
 import { allow, configName, deny, hard } from './decision.js';
 import { ecosystemFileRefusal } from './ecosystem-files.js';
@@ -70,6 +70,15 @@ const READ_RULES: readonly Rule<Request<'read'>>[] = [
   },
 ];
 
+/** How long a start, restart or reload may hold its call, waiting for the app to be online or ready. */
+const WAIT_RULE: Rule<{ wait?: WaitRequest | undefined }> = {
+  id: 'start.maxWaitMs',
+  refuses: (r, policy) =>
+    r.wait !== undefined && r.wait.until !== 'none' && r.wait.timeoutMs > policy.start.maxWaitMs
+      ? { reason: `a wait of up to ${r.wait.timeoutMs} ms was asked; the policy allows at most ${policy.start.maxWaitMs} ms`, hint: `ask for a shorter timeoutMs, or raise start.maxWaitMs in ${configName(policy)}` }
+      : undefined,
+};
+
 /** What a start asks as a whole: checked around the rules of each app (src/policy/start-rules.ts). */
 const START_REQUEST_RULES: readonly Rule<Request<'start'>>[] = [
   {
@@ -77,6 +86,7 @@ const START_REQUEST_RULES: readonly Rule<Request<'start'>>[] = [
     refuses: (r, policy) => (r.ecosystemFile === undefined ? undefined : ecosystemFileRefusal(policy, r.ecosystemFile)),
   },
   { id: 'start', refuses: (r) => (r.apps.length === 0 ? { reason: 'the start names no app' } : undefined) },
+  WAIT_RULE,
 ];
 
 const START_CAP_RULES: readonly Rule<Request<'start'>>[] = [
@@ -136,6 +146,7 @@ const OPERATE_RULES: readonly Rule<Request<'operate'> & { target: NonNullable<Re
       return { reason: `${named(outside)} ${outside.length > 1 ? 'are' : 'is'} outside the processes this policy lets ${r.operation} touch`, hint: `add the name to processes.names (or its namespace to processes.namespaces) in ${configName(policy)}` };
     },
   },
+  WAIT_RULE,
 ];
 
 function decideOperate(request: Request<'operate'>, policy: CompiledPolicy): Decision {

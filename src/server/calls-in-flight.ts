@@ -9,26 +9,41 @@ export interface Call {
   readonly abandoned: Promise<void>;
   /** Shutdown has begun, or gave up on this call: it must not start its action. */
   readonly stopping: boolean;
+  /** Its action runs: shutdown waits for it (bounded) instead of giving up on it at once. */
+  readonly executing: boolean;
+  begunExecuting(): void;
   end(): void;
 }
 
+/** What shutdown did with the calls in flight. */
+export interface Drained {
+  /** Still running their action when the wait ended: answered ABANDONED, recorded so. */
+  abandoned: number;
+  /** Not yet decided or run: answered SHUTTING_DOWN, never run. */
+  notRun: number;
+}
+
 export class CallsInFlight {
-  private readonly calls = new Set<{ abandon: () => void }>();
+  private readonly calls = new Set<{ abandon: () => void; executing: boolean }>();
   private closing = false;
-  private gaveUp = false;
 
   begin(): Call {
     let abandon = () => undefined as void;
     const abandoned = new Promise<void>((resolve) => (abandon = resolve));
-    const entry = { abandon };
+    const entry = { abandon, executing: false };
     this.calls.add(entry);
-    if (this.gaveUp) abandon();
+    // After shutdown began no call starts: one that arrives now is given up on at once.
+    if (this.closing) abandon();
     const stopping = () => this.closing;
     return {
       abandoned,
       get stopping() {
         return stopping();
       },
+      get executing() {
+        return entry.executing;
+      },
+      begunExecuting: () => void (entry.executing = true),
       end: () => void this.calls.delete(entry),
     };
   }
@@ -38,20 +53,25 @@ export class CallsInFlight {
   }
 
   /**
-   * Takes no new action, waits for the calls in flight (at most `ms`), then abandons the rest and
-   * gives their dispatch a moment to record that. Resolves with how many were abandoned.
+   * Takes no new action; gives up at once on the calls not yet running (they never run); waits
+   * for the running ones (at most `ms`), then gives up on those too, and gives their dispatch a
+   * moment to record that (the audit flush writes it).
    */
-  async drain(ms: number): Promise<number> {
+  async drain(ms: number): Promise<Drained> {
     this.closing = true;
+    let notRun = 0;
+    for (const call of this.calls) {
+      if (call.executing) continue;
+      notRun++;
+      call.abandon();
+    }
     const deadline = Date.now() + ms;
-    while (this.calls.size > 0 && Date.now() < deadline) await sleep(10);
-    const left = this.calls.size;
-    if (left === 0) return 0;
-    this.gaveUp = true;
+    const running = () => [...this.calls].filter((c) => c.executing).length;
+    while (running() > 0 && Date.now() < deadline) await sleep(10);
+    const abandoned = running();
     for (const call of this.calls) call.abandon();
-    // Each abandoned dispatch queues its outcome record and returns; the audit flush writes it.
     const settle = Date.now() + 1_000;
     while (this.calls.size > 0 && Date.now() < settle) await sleep(5);
-    return left;
+    return { abandoned, notRun };
   }
 }

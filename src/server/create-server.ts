@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema, CompleteRequestSchema, ErrorCode, ListResourcesRequestSchema, ListResourceTemplatesRequestSchema,
-  ListToolsRequestSchema, McpError, ReadResourceRequestSchema, type CallToolResult, type Tool,
+  ListToolsRequestSchema, McpError, ReadResourceRequestSchema, type CallToolResult, type ProgressToken, type ServerNotification, type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { CallerInfo } from '../audit/auditor.js';
 import type { ToolError } from '../errors.js';
@@ -71,7 +71,7 @@ export function createMcpServer(options: ServerOptions): Server {
   // tools/call is answered here rather than through setRequestHandler: the SDK parses a request
   // before its handler runs and answers a malformed one with -32603 and no record. Here a call
   // whose params do not parse is -32602 (invalid params), and the owner sees it in the log.
-  const callTool = async (raw: unknown, extra: { sessionId?: string | undefined; signal: AbortSignal }): Promise<CallToolResult> => {
+  const callTool = async (raw: unknown, extra: CallExtra): Promise<CallToolResult> => {
     const parsed = CallToolRequestSchema.safeParse(raw);
     if (!parsed.success) {
       const params = (raw as { params?: { name?: unknown; arguments?: unknown } }).params;
@@ -86,7 +86,7 @@ export function createMcpServer(options: ServerOptions): Server {
       // The name as sent may be megabytes: the reply quotes its beginning.
       throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${shortName(request.params.name)}`);
     }
-    const outcome = await dispatch(options.gate, tool, request.params.arguments ?? {}, caller(extra.sessionId), extra.signal);
+    const outcome = await dispatch(options.gate, tool, request.params.arguments ?? {}, caller(extra.sessionId), extra.signal, progressChannel(request.params._meta?.progressToken, extra));
     if (!outcome.ok) return errorResult(outcome.error);
     return { content: [{ type: 'text', text: outcome.result.text }], structuredContent: outcome.result.structured as Record<string, unknown> };
   };
@@ -139,6 +139,26 @@ export function createMcpServer(options: ServerOptions): Server {
   });
 
   return server;
+}
+
+interface CallExtra {
+  sessionId?: string | undefined;
+  signal: AbortSignal;
+  sendNotification: (notification: ServerNotification) => Promise<void>;
+}
+
+/**
+ * The client's progressToken as a callback: each message is one notifications/progress, its
+ * progress counting up (MCP asks that it increase). None when the client asked for no progress.
+ */
+function progressChannel(token: ProgressToken | undefined, extra: CallExtra): ((message: string) => void) | undefined {
+  if (token === undefined) return undefined;
+  let progress = 0;
+  return (message) => {
+    if (extra.signal.aborted) return;
+    progress += 1;
+    void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, message: safeReply(message) } }).catch(() => undefined);
+  };
 }
 
 /** A name or URI as the client sent it, cut for a reply (the audit record keeps up to 1 KiB of it). */

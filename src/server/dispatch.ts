@@ -7,9 +7,10 @@ import type { AuditEffect, Auditor, CallerInfo, DecisionEntry } from '../audit/a
 import type { CompiledPolicy } from '../policy/compile.js';
 import { evaluate, operationEffect } from '../policy/evaluate.js';
 import type { CanonicalRequest, Decision } from '../model/requests.js';
-import type { AnyOperation, ExecuteResult, ServerContext } from './operation.js';
+import type { AnyOperation, CallHooks, ExecuteResult, ServerContext } from './operation.js';
 import type { Call, CallsInFlight } from './calls-in-flight.js';
 import { valueBoundsProblem } from '../bounded-value.js';
+import { LockError } from '../file-lock.js';
 
 export interface Gate {
   ctx: ServerContext;
@@ -78,17 +79,30 @@ export async function decide(gate: Pick<Gate, 'ctx' | 'policy' | 'narrowing'>, o
   return { ok: true, request, decision, effect };
 }
 
-/** `signal`: the client's cancellation of this request (notifications/cancelled). */
-export async function dispatch(gate: Gate, op: AnyOperation, rawArgs: unknown, caller: CallerInfo, signal?: AbortSignal): Promise<DispatchResult> {
+/** `signal`: the client's cancellation of this request (notifications/cancelled); `progress`: its progress channel, if it asked for one. */
+export async function dispatch(gate: Gate, op: AnyOperation, rawArgs: unknown, caller: CallerInfo, signal?: AbortSignal, progress?: CallHooks['progress']): Promise<DispatchResult> {
   const call = gate.calls?.begin();
   try {
-    return await gatedCall(gate, op, rawArgs, caller, signal, call);
+    const work = gatedCall(gate, op, rawArgs, caller, { signal, progress }, call);
+    if (!call) return await work;
+    // Shutdown gives up on a call that is still being decided at once (it has not run and now
+    // never will: gatedCall sees `stopping`); one that runs is waited for, and answers itself.
+    const gaveUp = call.abandoned.then<DispatchResult | typeof NOT_RUN>(() => (call.executing ? work : NOT_RUN));
+    const first = await Promise.race<DispatchResult | typeof NOT_RUN>([work, gaveUp]);
+    if (first === NOT_RUN) {
+      work.catch(() => undefined);
+      return fail(new ToolError('SHUTTING_DOWN', 'The server is shutting down: the call was not run.'));
+    }
+    return first;
   } finally {
     call?.end();
   }
 }
 
-async function gatedCall(gate: Gate, op: AnyOperation, rawArgs: unknown, caller: CallerInfo, signal: AbortSignal | undefined, call: Call | undefined): Promise<DispatchResult> {
+const NOT_RUN = Symbol('not run');
+
+async function gatedCall(gate: Gate, op: AnyOperation, rawArgs: unknown, caller: CallerInfo, hooks: CallHooks, call: Call | undefined): Promise<DispatchResult> {
+  const signal = hooks.signal;
   const decided = await decide(gate, op, rawArgs);
   const decisionId = randomUUID();
   if (!decided.ok) {
@@ -123,8 +137,9 @@ async function gatedCall(gate: Gate, op: AnyOperation, rawArgs: unknown, caller:
   if (signal?.aborted) return recordOutcome(fail(new ToolError('CANCELLED', 'The client cancelled the request before it ran: nothing was done.')), 'cancelled');
   if (call?.stopping) return recordOutcome(fail(new ToolError('SHUTTING_DOWN', 'The server is shutting down: the call was not run.')), 'abandoned');
   let outcome: DispatchResult;
+  call?.begunExecuting();
   try {
-    const executed = op.execute(request, gate.ctx).then((result): DispatchResult => ({ ok: true, result }));
+    const executed = op.execute(request, gate.ctx, hooks).then((result): DispatchResult => ({ ok: true, result }));
     const gaveUp = call ? call.abandoned.then((): 'abandoned' => 'abandoned') : new Promise<never>(() => undefined);
     const first = await Promise.race([executed, gaveUp]);
     if (first === 'abandoned') {
@@ -162,6 +177,8 @@ export function denial(decision: Decision): ToolError {
 
 function asToolError(err: unknown): ToolError {
   if (err instanceof ToolError) return err;
+  // A lock another pm2-mcp holds too long (the start lock): the caller may try again later.
+  if (err instanceof LockError) return new ToolError('LOCK_UNAVAILABLE', err.message);
   return new ToolError('INTERNAL', errorMessage(err));
 }
 

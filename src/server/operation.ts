@@ -26,11 +26,19 @@ export interface ExecuteResult<O> {
   affected?: number[];
 }
 
+/** What one call brings besides its arguments: the client's cancellation, and a progress channel. */
+export interface CallHooks {
+  /** The client cancelled the request (notifications/cancelled). */
+  signal?: AbortSignal | undefined;
+  /** Set when the client asked for progress (a progressToken): each message is one notification. */
+  progress?: ((message: string) => void) | undefined;
+}
+
 export interface Operation<A, R extends CanonicalRequest, O> {
   name: string;
   input: z.ZodType<A>;
   resolve(args: A, ctx: ServerContext): Promise<R>;
-  execute(request: R, ctx: ServerContext): Promise<ExecuteResult<O>>;
+  execute(request: R, ctx: ServerContext, hooks?: CallHooks): Promise<ExecuteResult<O>>;
 }
 
 export interface ToolAnnotations {

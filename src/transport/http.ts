@@ -153,7 +153,8 @@ export class HttpTransport implements Transport {
       }
       if (!post || !isInitializeRequest(body)) return this.rpcError(res, 400, -32000, 'Bad Request: no valid session id; send initialize first');
       if (this.sessions.size + this.pending >= this.settings.maxSessions && !this.reclaimOne()) {
-        return this.reply(res, 503, `Too many sessions (at most ${this.settings.maxSessions})`, { 'Retry-After': '30' });
+        // A quiet session is reclaimed after sessionReclaimMs: that is when to try again, at most 30 s.
+        return this.reply(res, 503, `Too many sessions (at most ${this.settings.maxSessions})`, { 'Retry-After': String(Math.max(1, Math.min(30, seconds(this.settings.sessionReclaimMs)))) });
       }
       await this.startSession(req, res, body, caller);
     } finally {
@@ -278,7 +279,9 @@ export class HttpTransport implements Transport {
   }
 
   private fail(res: ServerResponse, err: unknown): void {
-    this.log(`request failed: ${(err as Error).message}`);
+    // A socket closed under a request (the client left, or the cap made room) is no failure to report.
+    const aborted = (err as NodeJS.ErrnoException).code === 'ECONNRESET' || (err as Error).message === 'aborted';
+    if (!aborted) this.log(`request failed: ${(err as Error).message}`);
     if (!res.headersSent) this.rpcError(res, 500, -32603, 'Internal error');
     else res.end();
   }

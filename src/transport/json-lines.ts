@@ -21,6 +21,8 @@ export class JsonLinesTransport implements SdkTransport {
   /** Skipping the rest of a line that passed the bound, up to its newline. */
   private skipping = false;
   private closed = false;
+  /** While stdout is backed up: one wait for its drain, shared by every send, and stdin paused. */
+  private drained: Promise<void> | undefined;
 
   constructor(private readonly input: Readable, private readonly output: Writable, private readonly maxLineBytes = MAX_LINE_BYTES) {}
 
@@ -32,7 +34,18 @@ export class JsonLinesTransport implements SdkTransport {
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) return;
     const line = `${JSON.stringify(message)}\n`;
-    if (!this.output.write(line)) await new Promise<void>((resolve) => this.output.once('drain', resolve));
+    if (this.output.write(line)) return this.drained;
+    // Backpressure: a client that writes faster than it reads (a flood of bad lines, each
+    // answered) is not read from until stdout drains, so replies never pile up in memory.
+    this.drained ??= new Promise<void>((resolve) => {
+      this.input.pause();
+      this.output.once('drain', () => {
+        this.drained = undefined;
+        if (!this.closed) this.input.resume();
+        resolve();
+      });
+    });
+    return this.drained;
   }
 
   async close(): Promise<void> {
@@ -47,9 +60,27 @@ export class JsonLinesTransport implements SdkTransport {
 
   private readonly onInputError = (err: Error) => this.onerror?.(err);
 
+  /** Input not yet looked at because stdout was backed up: taken up again once it drains. */
+  private held: Buffer | undefined;
+
   private readonly onData = (chunk: Buffer | string) => {
-    let data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    this.feed(this.held ? Buffer.concat([this.held, data]) : data);
+  };
+
+  private feed(input: Buffer): void {
+    this.held = undefined;
+    let data = input;
     while (data.length > 0) {
+      if (this.drained) {
+        // Replies are backed up: the rest of this chunk waits for the drain (stdin is paused).
+        this.held = data;
+        void this.drained.then(() => {
+          const rest = this.held;
+          if (rest && !this.closed) this.feed(rest);
+        });
+        return;
+      }
       const newline = data.indexOf(0x0a);
       const part = newline === -1 ? data : data.subarray(0, newline);
       if (!this.skipping) {
@@ -68,7 +99,7 @@ export class JsonLinesTransport implements SdkTransport {
       this.chunks = [];
       this.size = 0;
     }
-  };
+  }
 
   private line(text: string): void {
     if (text.trim() === '') return;

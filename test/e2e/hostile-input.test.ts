@@ -98,6 +98,15 @@ describe('hostile input on stdio', () => {
     assert.deepEqual(rec.input, { out_of_bounds: 'nested deeper than 32 levels', keys: ['a'] });
   });
 
+  test('an argument of 9 MiB is refused and recorded by a summary, not as a 9 MiB line', async () => {
+    server.send({ jsonrpc: '2.0', id: 'big-arg', method: 'tools/call', params: { name: 'pm2_describe_process', arguments: { process: 'x'.repeat(9 * 1024 * 1024) } } });
+    const r = await server.response('big-arg', 30_000);
+    assert.equal(r.result?.isError, true);
+    assert.match(r.result?.content?.[0]?.text ?? '', /^INVALID_ARGUMENTS: /);
+    const biggest = Math.max(...readFileSync(audit, 'utf8').split('\n').map((l) => l.length));
+    assert.ok(biggest < 8 * 1024, `the largest audit line is ${biggest} bytes`);
+  });
+
   test('a tool name of 1 MiB is recorded cut and echoed only in part', async () => {
     const name = 'n'.repeat(1024 * 1024);
     server.send({ jsonrpc: '2.0', id: 'long-name', method: 'tools/call', params: { name, arguments: {} } });

@@ -76,10 +76,10 @@ describe('a process\'s whole life over MCP', () => {
     const err = await call(s.client, 'pm2_tail_logs', { process: 'web', type: 'err' });
     assert.match(textOf(err), /warn web/);
     const both = await call(s.client, 'pm2_tail_logs', { process: 'web', type: 'combined' });
-    const lines = (both.structuredContent as { lines: Array<{ stream: string; text: string }> }).lines;
-    assert.ok(lines.some((l) => l.stream === 'out' && l.text.startsWith('ready web')));
-    assert.ok(lines.some((l) => l.stream === 'err' && l.text === 'warn web'));
-    assert.match(textOf(both), /web\[\d+\] err \| warn web/);
+    const runs = (both.structuredContent as { logs: Array<{ stream: string; lines: string[] }> }).logs;
+    assert.ok(runs.some((r) => r.stream === 'out' && r.lines.some((l) => l.startsWith('ready web'))));
+    assert.ok(runs.some((r) => r.stream === 'err' && r.lines.includes('warn web')));
+    assert.match(textOf(both), /==> web\[\d+\] err <==\n(?:.*\n)*?warn web/);
   });
 
   test('restart gives a new pid and counts the restart', async () => {
@@ -109,7 +109,7 @@ describe('a process\'s whole life over MCP', () => {
     reloaded.forEach((p) => pids.push(p.pid!));
     const tail = await waitFor(async () => {
       const t = await call(s.client, 'pm2_tail_logs', { process: 'api', lines: 50 });
-      const ids = new Set((t.structuredContent as { lines: Array<{ pm_id: number; text: string }> }).lines.filter((l) => l.text.startsWith('ready api')).map((l) => l.pm_id));
+      const ids = new Set((t.structuredContent as { logs: Array<{ pm_id: number; lines: string[] }> }).logs.filter((r) => r.lines.some((l) => l.startsWith('ready api'))).map((r) => r.pm_id));
       return ids.size === 2 ? ids : undefined;
     }, 'lines of both instances');
     assert.equal(tail.size, 2);

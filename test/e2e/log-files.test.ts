@@ -15,7 +15,7 @@ import { hasMkfifo } from '../helpers/fifo.js';
 const PM2_BIN = join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2');
 
 type Summary = { name: string; pm_id: number; status: string };
-interface TailResult { lines: Array<{ text: string }>; refused_files: Array<{ path: string; reason: string }> }
+interface TailResult { logs: Array<{ lines: string[] }>; refused_files: Array<{ path: string; reason: string }> }
 interface FlushResult { flushed: Array<{ name: string; files: string[] }>; refused_files: Array<{ path: string; reason: string }> }
 
 function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
@@ -55,7 +55,8 @@ describe('log files as a weapon, names that are not names', () => {
   const tail = async (process: string) => {
     const r = await call(s.client, 'pm2_tail_logs', { process, lines: 50 });
     assert.equal(r.isError, undefined, textOf(r));
-    return { r, result: r.structuredContent as unknown as TailResult };
+    const result = r.structuredContent as unknown as TailResult;
+    return { r, result: { ...result, lines: result.logs.flatMap((run) => run.lines.map((text) => ({ text }))) } };
   };
 
   before(async () => {

@@ -121,8 +121,14 @@ describe('shutdown and cancellation on stdio', { concurrency: true }, () => {
     stall(home, t);
     server.send({ jsonrpc: '2.0', id: 'd1', method: 'tools/call', params: { name: 'pm2_dump', arguments: {} } });
     const decision = await waitFor(() => decisionsOf(audit, 'pm2_dump')[0], 'the decision record');
+    // Still being resolved (its target lookup waits for the stalled daemon): never runs.
+    server.send({ jsonrpc: '2.0', id: 'r1', method: 'tools/call', params: { name: 'pm2_describe_process', arguments: { process: 0 } } });
+    await new Promise((r) => setTimeout(r, 300));
     const signalled = Date.now();
     server.child.kill('SIGTERM');
+    const notRun = await server.response('r1', 5_000);
+    assert.match(notRun.result?.content?.[0]?.text ?? '', /^SHUTTING_DOWN: /);
+    assert.ok(Date.now() - signalled < 3_000, 'a call not yet run is answered at once');
     const reply = await server.response('d1', 20_000);
     assert.equal(reply.result?.isError, true);
     assert.match(reply.result?.content?.[0]?.text ?? '', /^ABANDONED: /);
@@ -131,7 +137,8 @@ describe('shutdown and cancellation on stdio', { concurrency: true }, () => {
     assert.ok(took >= 9_000 && took < 16_000, `exited ${took} ms after SIGTERM (the drain is 10 s)`);
     const outcome = outcomeOf(audit, decision.decision_id);
     assert.equal(outcome?.ended, 'abandoned', JSON.stringify(outcome));
-    assert.match(server.stderr(), /1 call was still running after 10 s/);
+    assert.match(server.stderr(), /1 call still running after 10 s: answered ABANDONED and recorded so/);
+    assert.match(server.stderr(), /1 call not yet run when the server began to stop: answered SHUTTING_DOWN, never run/);
   });
 });
 
@@ -159,10 +166,15 @@ describe('shutdown over HTTP', () => {
     stall(home, t);
     const calls = clients.flatMap((c) => Array.from({ length: 8 }, () => c.client.callTool({ name: 'pm2_dump', arguments: {} }, undefined, { timeout: 60_000 }) as Promise<CallToolResult>));
     await waitFor(() => decisionsOf(audit, 'pm2_dump').length === 32 || undefined, '32 decision records');
+    // And four still resolving their target (the daemon is stalled): answered at once, never run.
+    const resolving = clients.map((c) => c.client.callTool({ name: 'pm2_describe_process', arguments: { process: 0 } }, undefined, { timeout: 60_000 }) as Promise<CallToolResult>);
+    await new Promise((r) => setTimeout(r, 300));
     process.kill(server.pid, 'SIGTERM');
     const settled = await Promise.allSettled(calls);
     const answers = settled.map((s) => (s.status === 'fulfilled' ? textOf(s.value) : `rejected: ${String(s.reason)}`));
     assert.equal(answers.filter((a) => a.startsWith('ABANDONED: ')).length, 32, answers.join('\n'));
+    const early = await Promise.allSettled(resolving);
+    assert.deepEqual(early.map((s) => (s.status === 'fulfilled' ? textOf(s.value).split(':')[0] : 'rejected')), ['SHUTTING_DOWN', 'SHUTTING_DOWN', 'SHUTTING_DOWN', 'SHUTTING_DOWN']);
     const exit = await server.exited;
     assert.equal(exit.code, 0);
     const ids = decisionsOf(audit, 'pm2_dump').map((d) => d.decision_id);

@@ -2,6 +2,7 @@
 // gate's own cost with it (bench/), and in-process tests wire a server to it (test/helpers/in-process.ts).
 import { join } from 'node:path';
 import type { Pm2Adapter } from '../../src/pm2/adapter.js';
+import type { BusListener } from '../../src/pm2/bus.js';
 import type { Pm2RawProcess, Pm2StartConfig } from '../../src/pm2/types.js';
 
 /** `count` pm2 entries shaped as the daemon returns them (env twice, as pm2 keeps it). */
@@ -53,13 +54,27 @@ export class FakePm2 implements Pm2Adapter {
   constructor(readonly home: string, private readonly processes: Pm2RawProcess[], private readonly startedId = 0) {}
   isDaemonRunning = async (): Promise<boolean> => true;
   list = async (): Promise<Pm2RawProcess[]> => this.processes;
-  start = async (_config: Pm2StartConfig): Promise<number[]> => [this.startedId];
-  restart = async (_id: number, _env: Record<string, string>): Promise<void> => undefined;
-  reload = async (_id: number, _env: Record<string, string>): Promise<void> => undefined;
+  start = async (config: Pm2StartConfig): Promise<number[]> => {
+    this.online(this.startedId, config.name);
+    return [this.startedId];
+  };
+  restart = async (id: number, _env: Record<string, string>): Promise<void> => this.online(id);
+  reload = async (id: number, _env: Record<string, string>): Promise<void> => this.online(id);
   stop = async (_id: number): Promise<void> => undefined;
   delete = async (_id: number): Promise<void> => undefined;
   reloadLogs = async (): Promise<void> => undefined;
   dump = async (): Promise<void> => undefined;
   killDaemon = async (): Promise<void> => undefined;
   close = async (): Promise<void> => undefined;
+  private readonly listeners = new Set<BusListener>();
+  subscribe = async (onEvent: BusListener): Promise<() => void> => {
+    this.listeners.add(onEvent);
+    return () => void this.listeners.delete(onEvent);
+  };
+
+  /** What pm2's bus says of an instance that came online; with no min_uptime a wait ends at once. */
+  private online(pmId: number, name = this.processes.find((p) => p.pm_id === pmId)?.name ?? ''): void {
+    const at = Date.now();
+    for (const l of this.listeners) l({ kind: 'process', event: 'online', pmId, name, status: 'online', launchedAt: at, restarts: 0, exitCode: undefined, minUptimeMs: 0, autorestart: true, at });
+  }
 }

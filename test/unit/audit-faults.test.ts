@@ -138,3 +138,57 @@ test('verify tells a torn write left by a crash from an edit in the middle', asy
   assert.equal(edited.status, 'broken');
   assert.match(edited.status === 'broken' ? edited.why : '', /a line was edited or inserted/);
 });
+
+test('an outcome whose append failed is written with the next record, so no action that ran lacks one', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pm2mcp-retry-'));
+  const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+  t.after(() => {
+    holder.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  let started: string | undefined;
+  for (let i = 0; i < 100 && started === undefined; i++) {
+    started = startTime(holder.pid!);
+    if (started === undefined) await new Promise((r) => setTimeout(r, 10));
+  }
+  const file = join(dir, 'audit.jsonl');
+  const log = newLog(file, 300);
+  const decided = entry('ran');
+  await log.decision(decided);
+  writeFileSync(`${file}.lock`, `${holder.pid} ${started} held`);
+  await assert.rejects(log.outcome({ decisionId: decided.decisionId, ok: true, durationMs: 1, affected: [0] }), /held by pid/);
+  assert.equal(log.unwrittenOutcomes, 1);
+  rmSync(`${file}.lock`);
+  await log.decision(entry('next'));
+  await log.flush();
+  const kinds = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; decision_id: string });
+  assert.deepEqual(kinds.map((k) => k.kind), ['decision', 'outcome', 'decision']);
+  assert.equal(kinds[1]!.decision_id, decided.decisionId);
+  assert.equal(log.unwrittenOutcomes, 0);
+  assert.equal((await verifyChain(file)).status, 'intact');
+});
+
+test('a full disk while taking the lock: the error names the lock, and no empty lock is left', async (t) => {
+  const mount = mountTmpfs(t, 64 * 1024);
+  if (!mount) return;
+  const file = join(mount.dir, 'audit.jsonl');
+  const log = newLog(file);
+  await log.decision(entry('first'));
+  await log.flush();
+  // Fill every last byte: even the lock's holder line cannot be written.
+  const filler = join(mount.dir, 'filler');
+  try {
+    writeFileSync(filler, Buffer.alloc(128 * 1024));
+  } catch {
+    // ENOSPC: full, as wanted.
+  }
+  for (let i = 0; i < 64; i++) {
+    try {
+      writeFileSync(join(mount.dir, `f${i}`), 'x'.repeat(4096));
+    } catch {
+      break;
+    }
+  }
+  await assert.rejects(log.decision(entry('second')), (err: Error) => /ENOSPC/.test(err.message));
+  assert.equal(existsSync(`${file}.lock`), false, 'an empty lock was left behind');
+});

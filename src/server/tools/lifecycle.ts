@@ -9,16 +9,108 @@ import { agentStartedCount } from '../../pm2/agent-started.js';
 import { storedApp } from '../../pm2/stored-app.js';
 import { safe } from '../../safe-text.js';
 import { pmIdOf, processName, summarize, type ProcessSummary } from '../../pm2/views.js';
+import type { Pm2RawProcess } from '../../pm2/types.js';
 import { join } from 'node:path';
 import { withFileLock } from '../../file-lock.js';
-import type { StartApp, TargetRef } from '../../model/requests.js';
+import type { StartApp, TargetRef, WaitRequest } from '../../model/requests.js';
+import { runAndWait, type WaitOutcome } from '../../pm2/wait.js';
+import { compileReadyPattern } from '../../pm2/wait-pattern.js';
+import { LOOPBACK_HOSTS } from '../../pm2/wait-port.js';
+import { waitReport, waitText, type WaitReport } from '../../pm2/wait-report.js';
+import type { CompiledPolicy } from '../../policy/compile.js';
 import { NAME_MAX_LENGTH, NAME_PATTERN } from '../../model/names.js';
 import { ecosystemFileRefusal } from '../../policy/ecosystem-files.js';
-import { defineTool, type ExecuteResult, type ServerContext } from '../operation.js';
+import { defineTool, type CallHooks, type ExecuteResult, type ServerContext } from '../operation.js';
 import { actionResultSchema, processArg, summarySchema } from './schemas.js';
 import { listIfRunning, resolveProcesses } from './targets.js';
 
 const shortText = (max: number) => z.string().min(1).max(max);
+
+/** How long a wait lasts when the call does not say (within the policy's start.maxWaitMs). */
+export const DEFAULT_WAIT_MS = 10_000;
+
+/** The arguments of a start, restart or reload that say how its reply waits for the app. */
+const waitArgs = {
+  waitUntil: z
+    .enum(['online', 'ready', 'none'])
+    .optional()
+    .describe(
+      'When to reply. "online" (default): once every instance is online and stable (still online after its min_uptime, 1 s when it has none), or at its first exit. ' +
+        '"ready": once every instance is ready, as readyPort, readyPattern or readyMessage says. "none": at once, without waiting. ' +
+        'An app that is not online (or ready) when the wait ends is an error result (NOT_ONLINE, NOT_READY) saying why; pm2 keeps the app as it is.',
+    ),
+  timeoutMs: z.int().min(1).max(3_600_000).optional().describe(`The longest the reply waits, in ms (default ${DEFAULT_WAIT_MS}, at most the policy's start.maxWaitMs).`),
+  readyPort: z.int().min(1).max(65535).optional().describe('With waitUntil "ready": the app is ready once this TCP port accepts a connection on 127.0.0.1 or ::1.'),
+  readyPattern: z
+    .string()
+    .min(1)
+    .max(1000)
+    .optional()
+    .describe('With waitUntil "ready": the app is ready once a line of its output (stdout or stderr) contains this text, or matches it when written /regex/ (linear-time: no back-references, lookarounds or flags).'),
+  readyMessage: z.literal(true).optional().describe('With waitUntil "ready": the app is ready once it calls process.send(\'ready\') (as for pm2\'s wait_ready).'),
+};
+
+const WAIT_KEYS: ReadonlySet<string> = new Set(Object.keys(waitArgs));
+
+type WaitArgs = { [K in keyof typeof waitArgs]?: z.infer<(typeof waitArgs)[K]> };
+
+/** The ready arguments fit waitUntil: exactly one with "ready", none otherwise; a pattern compiles. */
+function checkWaitArgs(a: WaitArgs, ctx: z.RefinementCtx): void {
+  const given = (['readyPort', 'readyPattern', 'readyMessage'] as const).filter((k) => a[k] !== undefined);
+  if (a.waitUntil === 'ready' && given.length !== 1) ctx.addIssue({ code: 'custom', path: ['waitUntil'], message: 'with "ready", give exactly one of readyPort, readyPattern or readyMessage' });
+  if (a.waitUntil !== 'ready' && given.length) ctx.addIssue({ code: 'custom', path: [given[0]!], message: 'only with waitUntil "ready"' });
+  if (a.waitUntil === 'none' && a.timeoutMs !== undefined) ctx.addIssue({ code: 'custom', path: ['timeoutMs'], message: 'waitUntil "none" does not wait' });
+  if (a.readyPattern !== undefined) {
+    const compiled = compileReadyPattern(a.readyPattern);
+    if (!compiled.ok) ctx.addIssue({ code: 'custom', path: ['readyPattern'], message: compiled.problem });
+  }
+}
+
+/** The canonical wait: what the policy bounds (timeoutMs) and the only hosts a readyPort is tried on. */
+function waitRequest(a: WaitArgs, policy: CompiledPolicy): WaitRequest {
+  const until = a.waitUntil ?? 'online';
+  const timeoutMs = a.timeoutMs ?? Math.min(DEFAULT_WAIT_MS, policy.start.maxWaitMs);
+  if (until !== 'ready') return { until, timeoutMs };
+  if (a.readyPort !== undefined) return { until, timeoutMs, ready: { kind: 'port', port: a.readyPort, hosts: [...LOOPBACK_HOSTS] } };
+  if (a.readyPattern !== undefined) return { until, timeoutMs, ready: { kind: 'pattern', pattern: a.readyPattern } };
+  return { until, timeoutMs, ready: { kind: 'message' } };
+}
+
+const instanceReportSchema = z.object({
+  pm_id: z.number(),
+  name: z.string(),
+  result: z.enum(['online', 'ready', 'exited', 'timeout', 'lost']),
+  status: z.string().describe('pm2\'s status when the wait ended.'),
+  online_since: z.string().nullable(),
+  ready_after_ms: z.number().nullable(),
+  exit_code: z.number().nullable(),
+  up_ms: z.number().nullable(),
+  restarts: z.number().describe('Restarts pm2 made during the wait.'),
+  min_uptime_ms: z.number(),
+  next: z.string().describe('What pm2 does with it now.'),
+  last_lines: z.array(z.string()),
+});
+
+const waitReportSchema = z
+  .object({
+    until: z.enum(['online', 'ready']),
+    ready_by: z.string().nullable(),
+    elapsed_ms: z.number(),
+    ok: z.boolean(),
+    cancelled: z.boolean().describe('The client cancelled the request: the wait ended early.'),
+    instances: z.array(instanceReportSchema),
+  })
+  .describe('What the wait found, per instance (absent with waitUntil "none").');
+
+/** A wait that did not end with every instance online (or ready) is an error with a stable code. */
+function waitFailure(lead: string, report: WaitReport, wait: WaitRequest, extra: Record<string, unknown>): ToolError {
+  const code = report.until === 'ready' ? 'NOT_READY' : 'NOT_ONLINE';
+  return new ToolError(code, `${lead}, but not every instance is ${report.until}:\n${waitText(report, wait)}`, { wait: report, ...extra });
+}
+
+function portNote(found: WaitOutcome, wait: WaitRequest): string {
+  return found.portBusyBefore && wait.ready?.kind === 'port' ? `\nNote: port ${wait.ready.port} already accepted connections before the start: another process may be listening on it.` : '';
+}
 
 export const startProcess = defineTool({
   name: 'pm2_start_process',
@@ -37,30 +129,66 @@ export const startProcess = defineTool({
       instances: z.number().int().min(1).max(64).optional().describe('Number of instances (default 1; above 1, node apps run in cluster mode).'),
       env: z.record(z.string().min(1).max(128), z.string().max(32768)).optional().describe('Environment variables for the app (names and values).'),
       interpreter: shortText(4096).optional().describe('Interpreter (node, bash, python3 …, an absolute path, or "none"); default chosen from the extension as pm2 does.'),
+      ...waitArgs,
     })
     .refine((a) => (a.script === undefined) !== (a.jsonConfigFile === undefined), { message: 'give exactly one of script or jsonConfigFile' })
-    .refine((a) => a.jsonConfigFile === undefined || Object.keys(a).length === 1, { message: 'with jsonConfigFile, every setting comes from the file: give no other argument' })
-    .refine((a) => a.env === undefined || Object.keys(a.env).length <= 100, { message: 'env: at most 100 variables' }),
-  output: z.object({ started: z.array(summarySchema) }),
+    .refine((a) => a.jsonConfigFile === undefined || Object.keys(a).filter((k) => !WAIT_KEYS.has(k)).length === 1, { message: 'with jsonConfigFile, every setting comes from the file: give no other argument (but how to wait)' })
+    .refine((a) => a.env === undefined || Object.keys(a.env).length <= 100, { message: 'env: at most 100 variables' })
+    .superRefine(checkWaitArgs),
+  output: z.object({ started: z.array(summarySchema), wait: waitReportSchema.optional() }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   resolve: async (args, ctx) => {
+    const wait = waitRequest(args, ctx.policy);
     if (args.jsonConfigFile !== undefined) {
       // An ecosystem file the policy does not allow is not even read: its content would reach
       // the agent through parse errors. evaluate() refuses it by its path. (A dry run reads it.)
       const file = await ecosystemPath(args.jsonConfigFile, ctx.root);
       if (ctx.policy.mode === 'enforce' && ecosystemFileRefusal(ctx.policy, file) !== undefined) {
-        return { kind: 'start' as const, operation: 'pm2_start_process', apps: [], ecosystemFile: file };
+        return { kind: 'start' as const, operation: 'pm2_start_process', apps: [], ecosystemFile: file, wait };
       }
     }
-    const apps = await resolveStartApps(args, ctx.root, { jsEcosystemFiles: ctx.policy.start.jsEcosystemFiles });
-    return { kind: 'start' as const, operation: 'pm2_start_process', apps, managed: agentStartedCount(await listIfRunning(ctx.pm2)) };
+    const { waitUntil: _u, timeoutMs: _t, readyPort: _p, readyPattern: _r, readyMessage: _m, ...startArgs } = args;
+    const apps = await resolveStartApps(startArgs, ctx.root, { jsEcosystemFiles: ctx.policy.start.jsEcosystemFiles });
+    return { kind: 'start' as const, operation: 'pm2_start_process', apps, managed: agentStartedCount(await listIfRunning(ctx.pm2)), wait };
   },
-  // Checking that a name is free and starting under it is one step for every server on this
-  // PM2_HOME: otherwise two starts racing with one name turn the second into a pm2 restart.
-  execute: async (req, ctx) => withFileLock(join(ctx.pm2.home, 'pm2-mcp-start.lock'), () => startNew(req.apps, ctx), { what: 'the start lock' }),
+  execute: async (req, ctx, hooks) => startAndWait(req.apps, req.wait ?? { until: 'none', timeoutMs: 0 }, ctx, hooks ?? {}),
 });
 
-async function startNew(apps: StartApp[], ctx: ServerContext): Promise<ExecuteResult<{ started: ProcessSummary[] }>> {
+/** Starts under the start lock, then (the lock released: a wait must not hold up other starts) waits. */
+async function startAndWait(apps: StartApp[], wait: WaitRequest, ctx: ServerContext, hooks: CallHooks): Promise<ExecuteResult<{ started: ProcessSummary[]; wait?: WaitReport }>> {
+  // Checking that a name is free and starting under it is one step for every server on this
+  // PM2_HOME: otherwise two starts racing with one name turn the second into a pm2 restart.
+  const startLocked = () => withFileLock(join(ctx.pm2.home, 'pm2-mcp-start.lock'), () => startNew(apps, ctx), { what: 'the start lock' });
+  const until = wait.until;
+  if (until === 'none') {
+    const ids = await startLocked();
+    const started = await summariesOf(ctx.pm2, ids);
+    return { structured: { started }, text: startedText(started), affected: ids };
+  }
+  const found = await runAndWait(ctx.pm2, { ...wait, until }, { names: apps.map((a) => a.name) }, startLocked, hooks);
+  const after = await ctx.pm2.list();
+  const started = summariesFrom(after, found.ids);
+  const report = waitReport({ ...wait, until }, found, after);
+  // A cancelled wait is no failure of the app: what was started stays started, and is recorded so.
+  if (!report.ok && !report.cancelled) throw waitFailure(`Started ${started.map((p) => `${p.name} (pm_id ${p.pm_id})`).join(', ')}`, report, wait, { started: found.ids });
+  return { structured: { started, wait: report }, text: `${startedText(started)}\n${waitText(report, wait)}${portNote(found, wait)}`, affected: found.ids };
+}
+
+function startedText(started: ProcessSummary[]): string {
+  return `Started ${started.map((p) => `${p.name} (pm_id ${p.pm_id}, ${p.status})`).join(', ')}.`;
+}
+
+async function summariesOf(pm2: Pm2Adapter, ids: readonly number[]): Promise<ProcessSummary[]> {
+  return summariesFrom(await pm2.list(), ids);
+}
+
+function summariesFrom(list: readonly Pm2RawProcess[], ids: readonly number[]): ProcessSummary[] {
+  const idSet = new Set(ids);
+  return list.filter((p) => idSet.has(pmIdOf(p) ?? -1)).map((p) => summarize(p));
+}
+
+/** The pm_ids started, all apps of the call. */
+async function startNew(apps: StartApp[], ctx: ServerContext): Promise<number[]> {
   const list = await ctx.pm2.list();
   const names = new Set(list.map(processName));
   // pm2.start with a known name restarts that app with the new options merged (docs/threat-model.md
@@ -78,13 +206,7 @@ async function startNew(apps: StartApp[], ctx: ServerContext): Promise<ExecuteRe
   if (shared) throw new ToolError('START_REFUSED', shared);
   const ids: number[] = [];
   for (const app of apps) ids.push(...(await startOne(app, ctx, ids)));
-  const idSet = new Set(ids);
-  const started = (await ctx.pm2.list()).filter((p) => idSet.has(pmIdOf(p) ?? -1)).map((p) => summarize(p));
-  return {
-    structured: { started },
-    text: `Started ${started.map((p) => `${p.name} (pm_id ${p.pm_id}, ${p.status})`).join(', ')}.`,
-    affected: ids,
-  };
+  return ids;
 }
 
 /**
@@ -114,19 +236,32 @@ type Action = 'restart' | 'reload' | 'stop' | 'delete';
 
 const PAST: Record<Action, string> = { restart: 'Restarted', reload: 'Reloaded', stop: 'Stopped', delete: 'Deleted' };
 
-async function actOn(pm2: Pm2Adapter, action: Action, target: TargetRef, updateEnv: boolean): Promise<ExecuteResult<z.infer<typeof actionResultSchema>>> {
+type ActionResult = z.infer<typeof actionResultSchema> & { wait?: WaitReport };
+
+async function actOn(pm2: Pm2Adapter, action: Action, target: TargetRef, updateEnv: boolean, wait: WaitRequest | undefined, hooks: CallHooks): Promise<ExecuteResult<ActionResult>> {
   const ids = target.processes.map((p) => p.pm_id);
   const env = updateEnv ? serverEnvForUpdate() : {};
-  for (const id of ids) {
-    if (action === 'restart') await pm2.restart(id, env);
-    else if (action === 'reload') await pm2.reload(id, env);
-    else if (action === 'stop') await pm2.stop(id);
-    else await pm2.delete(id);
-  }
-  const idSet = new Set(ids);
-  const after = action === 'delete' ? [] : (await pm2.list()).filter((p) => idSet.has(pmIdOf(p) ?? -1)).map((p) => summarize(p));
+  const act = async () => {
+    for (const id of ids) {
+      if (action === 'restart') await pm2.restart(id, env);
+      else if (action === 'reload') await pm2.reload(id, env);
+      else if (action === 'stop') await pm2.stop(id);
+      else await pm2.delete(id);
+    }
+    return ids;
+  };
   const names = target.processes.map((p) => `${safe(p.name)} (pm_id ${p.pm_id})`).join(', ');
-  return { structured: { action, target: target.asked, processes: after }, text: `${PAST[action]} ${names}.`, affected: ids };
+  const until = wait?.until ?? 'none';
+  if (!wait || until === 'none') {
+    await act();
+    const after = action === 'delete' ? [] : await summariesOf(pm2, ids);
+    return { structured: { action, target: target.asked, processes: after }, text: `${PAST[action]} ${names}.`, affected: ids };
+  }
+  const found = await runAndWait(pm2, { ...wait, until }, { ids }, act, hooks);
+  const list = await pm2.list();
+  const report = waitReport({ ...wait, until }, found, list);
+  if (!report.ok && !report.cancelled) throw waitFailure(`${PAST[action]} ${names}`, report, wait, {});
+  return { structured: { action, target: target.asked, processes: summariesFrom(list, ids), wait: report }, text: `${PAST[action]} ${names}.\n${waitText(report, wait)}`, affected: ids };
 }
 
 /**
@@ -142,51 +277,54 @@ function serverEnvForUpdate(): Record<string, string> {
   return env;
 }
 
-function targetTool(action: Action, meta: { title: string; description: string; destructive: boolean; idempotent: boolean; updateEnv: boolean }) {
+/** restart and reload start the app again: they take updateEnv and say how to wait; stop and delete neither. */
+function targetTool(action: Action, meta: { title: string; description: string; destructive: boolean; idempotent: boolean; startsAgain: boolean }) {
   const name = `pm2_${action}_process` as const;
-  const shape = meta.updateEnv
-    ? z.strictObject({ process: processArg, updateEnv: z.boolean().default(false).describe('Also replace the app\'s environment with the server\'s (pm2 --update-env). Default false.') })
+  const shape = meta.startsAgain
+    ? z
+        .strictObject({ process: processArg, updateEnv: z.boolean().default(false).describe('Also replace the app\'s environment with the server\'s (pm2 --update-env). Default false.'), ...waitArgs })
+        .superRefine(checkWaitArgs)
     : z.strictObject({ process: processArg });
   return defineTool({
     name,
     title: meta.title,
     description: meta.description,
-    input: shape as z.ZodType<{ process: string | number; updateEnv?: boolean }>,
-    output: actionResultSchema,
+    input: shape as z.ZodType<{ process: string | number; updateEnv?: boolean } & WaitArgs>,
+    output: meta.startsAgain ? actionResultSchema.extend({ wait: waitReportSchema.optional() }) : actionResultSchema,
     annotations: { readOnlyHint: false, destructiveHint: meta.destructive, idempotentHint: meta.idempotent, openWorldHint: false },
     resolve: async (args, ctx) => {
       const { target, list } = await resolveProcesses(ctx.pm2, args.process);
       const request = { kind: 'operate' as const, operation: name, target, updateEnv: args.updateEnv === true };
-      if (action !== 'restart' && action !== 'reload') return request;
+      if (!meta.startsAgain) return request;
       // A restart starts the stored config again: the policy judges that config, as for a start.
       const ids = new Set(target.processes.map((p) => p.pm_id));
       const stored = await Promise.all(list.filter((p) => ids.has(pmIdOf(p) ?? -1)).map((p) => storedApp(p, join(ctx.pm2.home, 'logs'))));
-      return { ...request, stored };
+      return { ...request, stored, wait: waitRequest(args, ctx.policy) };
     },
-    execute: async (req, ctx) => actOn(ctx.pm2, action, req.target as TargetRef, req.updateEnv),
+    execute: async (req, ctx, hooks) => actOn(ctx.pm2, action, req.target as TargetRef, req.updateEnv, (req as { wait?: WaitRequest }).wait, hooks ?? {}),
   });
 }
 
 export const restartProcess = targetTool('restart', {
   title: 'Restart a pm2 process',
   description: 'Stops and starts the process (every instance, for a name) with its stored configuration. No option is changed.',
-  destructive: false, idempotent: false, updateEnv: true,
+  destructive: false, idempotent: false, startsAgain: true,
 });
 
 export const reloadProcess = targetTool('reload', {
   title: 'Reload a pm2 process',
   description: 'Zero-downtime reload for cluster-mode apps (instances replaced one by one); a fork-mode app is restarted.',
-  destructive: false, idempotent: false, updateEnv: true,
+  destructive: false, idempotent: false, startsAgain: true,
 });
 
 export const stopProcess = targetTool('stop', {
   title: 'Stop a pm2 process',
   description: 'Stops the process; pm2 keeps it in its list, so it can be restarted.',
-  destructive: false, idempotent: true, updateEnv: false,
+  destructive: false, idempotent: true, startsAgain: false,
 });
 
 export const deleteProcess = targetTool('delete', {
   title: 'Delete a pm2 process',
   description: 'Stops the process and removes it from pm2\'s list.',
-  destructive: true, idempotent: true, updateEnv: false,
+  destructive: true, idempotent: true, startsAgain: false,
 });

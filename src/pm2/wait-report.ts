@@ -1,0 +1,114 @@
+// What a wait found, in words and as data: per instance, online since when, ready after how long,
+// or how it failed (exit code, restarts during the wait, its last output lines) and what pm2 does
+// with it now. A wait whose instances are not all online (or ready) is an error with a stable code.
+import type { WaitRequest } from '../model/requests.js';
+import { safe } from '../safe-text.js';
+import type { Pm2RawProcess } from './types.js';
+import { pmIdOf, processName } from './views.js';
+import type { InstanceOutcome } from './wait-machine.js';
+import type { WaitOutcome } from './wait.js';
+
+export interface InstanceReport {
+  pm_id: number;
+  name: string;
+  /** online: online and stable; ready: said ready; exited, timeout, lost: not online (or not ready). */
+  result: InstanceOutcome['result'];
+  /** pm2's status when the wait ended. */
+  status: string;
+  online_since: string | null;
+  ready_after_ms: number | null;
+  exit_code: number | null;
+  /** How long the run waited for stayed up before it exited. */
+  up_ms: number | null;
+  /** Restarts pm2 made during the wait. */
+  restarts: number;
+  min_uptime_ms: number;
+  /** What pm2 does with it now, in words. */
+  next: string;
+  /** Its last output lines during the wait (stderr's if it wrote any, else stdout's). */
+  last_lines: string[];
+}
+
+export interface WaitReport {
+  until: 'online' | 'ready';
+  ready_by: string | null;
+  elapsed_ms: number;
+  ok: boolean;
+  /** The client cancelled the request: the wait ended before every instance had its answer. */
+  cancelled: boolean;
+  instances: InstanceReport[];
+}
+
+export function readyWords(wait: WaitRequest): string {
+  const r = wait.ready;
+  if (wait.until !== 'ready' || !r) return 'online';
+  return r.kind === 'port' ? `port ${r.port} accepts connections` : r.kind === 'pattern' ? `a line matches ${JSON.stringify(r.pattern)}` : 'it sent process.send(\'ready\')';
+}
+
+export function waitReport(wait: WaitRequest & { until: 'online' | 'ready' }, found: WaitOutcome, after: readonly Pm2RawProcess[]): WaitReport {
+  const byId = new Map(after.map((p) => [pmIdOf(p) ?? -1, p]));
+  const instances = found.outcomes.map((o): InstanceReport => {
+    const proc = byId.get(o.pmId);
+    const status = typeof proc?.pm2_env?.status === 'string' ? proc.pm2_env.status : proc ? 'unknown' : 'gone';
+    const restartsNow = typeof proc?.pm2_env?.restart_time === 'number' ? proc.pm2_env.restart_time : undefined;
+    const restarts = restartsNow !== undefined && o.restartsAtOnline !== undefined ? Math.max(0, restartsNow - o.restartsAtOnline) : 0;
+    return {
+      pm_id: o.pmId,
+      name: o.name || (proc ? processName(proc) : ''),
+      result: o.result,
+      status,
+      online_since: o.onlineSince !== undefined ? new Date(o.onlineSince).toISOString() : null,
+      ready_after_ms: o.readyAfterMs ?? null,
+      exit_code: o.exitCode ?? null,
+      up_ms: o.upMs ?? null,
+      restarts,
+      min_uptime_ms: o.minUptimeMs,
+      next: nextWords(o, status),
+      last_lines: o.lastLines.map(safe),
+    };
+  });
+  const want = wait.until === 'online' ? 'online' : 'ready';
+  return { until: wait.until, ready_by: wait.until === 'ready' ? readyWords(wait) : null, elapsed_ms: found.elapsedMs, ok: instances.every((i) => i.result === want), cancelled: found.cancelled, instances };
+}
+
+function nextWords(o: InstanceOutcome, status: string): string {
+  if (o.result === 'exited') {
+    if (o.errored || status === 'errored') return 'pm2 gave up on it: errored after too many unstable restarts';
+    if (!o.willRestart) return 'left stopped: autorestart is off';
+    const early = o.upMs !== undefined && o.upMs < o.minUptimeMs;
+    return early ? 'pm2 restarts it (autorestart): a restart loop until it stays up for its min_uptime, or pm2 gives up after max_restarts' : 'pm2 restarts it (autorestart)';
+  }
+  if (o.result === 'timeout' || o.result === 'lost') return `left as pm2 has it (${status}): its autorestart decides`;
+  return `left running (${status})`;
+}
+
+/** One line per instance; then, for a failure, its last output lines. */
+export function waitText(report: WaitReport, wait: WaitRequest): string {
+  return report.instances.map((i) => instanceText(i, report, wait)).join('\n');
+}
+
+function instanceText(i: InstanceReport, report: WaitReport, wait: WaitRequest): string {
+  const who = `${safe(i.name)} (pm_id ${i.pm_id})`;
+  switch (i.result) {
+    case 'online':
+      return `${who}: online since ${i.online_since}, and still online after its min_uptime (${i.min_uptime_ms} ms).`;
+    case 'ready':
+      return `${who}: ready after ${i.ready_after_ms} ms (${readyWords(wait)}), online since ${i.online_since}.`;
+    case 'exited': {
+      const code = i.exit_code === null ? 'exited' : `exited with code ${i.exit_code}`;
+      const up = i.up_ms === null ? '' : ` after ${i.up_ms} ms${i.up_ms < i.min_uptime_ms ? `, before its min_uptime (${i.min_uptime_ms} ms)` : ''}`;
+      return `${who}: ${code}${up}; ${i.restarts} restart${i.restarts === 1 ? '' : 's'} during the wait; ${i.next}; pm2 status now: ${i.status}.${lines(i)}`;
+    }
+    case 'timeout': {
+      if (report.cancelled) return `${who}: the client cancelled the request, so the wait ended after ${report.elapsed_ms} ms; pm2 has it ${i.status}.`;
+      const where = i.online_since === null ? 'never came online' : report.until === 'ready' ? `online since ${i.online_since}, but ${readyWords(wait)} did not happen` : `online since ${i.online_since}, but not yet for its min_uptime (${i.min_uptime_ms} ms)`;
+      return `${who}: not ${report.until} within ${wait.timeoutMs} ms: ${where}; ${i.restarts} restart${i.restarts === 1 ? '' : 's'} during the wait; ${i.next}.${lines(i)}`;
+    }
+    case 'lost':
+      return `${who}: the daemon's event bus closed during the wait (did the daemon go away?); ${i.next}.${lines(i)}`;
+  }
+}
+
+function lines(i: InstanceReport): string {
+  return i.last_lines.length ? `\n  Last output lines:\n${i.last_lines.map((l) => `    ${l}`).join('\n')}` : '';
+}

@@ -1,0 +1,151 @@
+// Runs an action (start, restart, reload) and waits, driven by pm2's event bus, until its
+// instances are online and stable, or ready, or exited, or time is up: whichever comes first ends
+// the wait at once. Every wait is bounded by its timeoutMs; nothing here keeps the process alive.
+import { ToolError } from '../errors.js';
+import type { WaitRequest } from '../model/requests.js';
+import type { Pm2Adapter } from './adapter.js';
+import { toBusEvent, type BusEvent } from './bus.js';
+import { WaitMachine, type InstanceOutcome, type Phase, type WaitPlan } from './wait-machine.js';
+import { compileReadyPattern } from './wait-pattern.js';
+import { portAccepts } from './wait-port.js';
+
+/** The most output lines an outcome quotes per instance. */
+export const LAST_LINES = 20;
+/** How often a readyPort is tried once an instance is online: half of it is the added latency. */
+const PORT_PROBE_MS = 15;
+
+export interface WaitHooks {
+  /** Told each change of an instance ("api (pm_id 0): online"), when the client asked for progress. */
+  progress?: ((message: string) => void) | undefined;
+  /** The client cancelled: the wait ends (what was done stays done). */
+  signal?: AbortSignal | undefined;
+}
+
+export interface WaitOutcome {
+  /** What the action returned: the pm_ids it started. */
+  ids: number[];
+  outcomes: InstanceOutcome[];
+  elapsedMs: number;
+  /** A readyPort that already accepted before a start: its answer says nothing about the app. */
+  portBusyBefore: boolean;
+  /** The client cancelled the request: the wait ended early (what was done stays done). */
+  cancelled: boolean;
+}
+
+/**
+ * Subscribes to the bus, then runs `action` (which returns the pm_ids it acted on), then waits.
+ * `who`: the pm_ids of a restart or reload, or the names of the apps a start creates.
+ */
+export async function runAndWait(pm2: Pm2Adapter, wait: WaitRequest & { until: 'online' | 'ready' }, who: { ids: readonly number[] } | { names: readonly string[] }, action: () => Promise<number[]>, hooks: WaitHooks = {}): Promise<WaitOutcome> {
+  const matches = wait.ready?.kind === 'pattern' ? compileReadyPattern(wait.ready.pattern) : undefined;
+  if (matches && !matches.ok) throw new ToolError('INVALID_ARGUMENTS', `readyPattern: ${matches.problem}`);
+  const port = wait.until === 'ready' && wait.ready?.kind === 'port' ? wait.ready.port : undefined;
+
+  const queued: Array<BusEvent | 'lost'> = [];
+  let feed: (input: BusEvent | 'lost') => void = (input) => void queued.push(input);
+  const unsubscribe = await pm2.subscribe(
+    (event) => feed(event),
+    () => feed('lost'),
+  );
+  try {
+    const portBusyBefore = port !== undefined && 'names' in who ? await portAccepts(port) : false;
+    const startedAt = Date.now();
+    const plan: WaitPlan = {
+      until: wait.until,
+      ready: wait.until === 'ready' ? wait.ready?.kind : undefined,
+      ...('ids' in who ? { ids: new Set(who.ids) } : { names: new Set(who.names) }),
+      startedAt,
+      deadline: startedAt + wait.timeoutMs,
+      matches: matches?.ok ? matches.matches : undefined,
+      lastLines: LAST_LINES,
+    };
+    const machine = new WaitMachine(plan);
+    const reporter = progressReporter(hooks.progress);
+    let wake: () => void = () => undefined;
+    feed = (input) => {
+      machine.feed(input === 'lost' ? { kind: 'lost', at: Date.now() } : input);
+      reporter(machine.phases());
+      wake();
+    };
+    for (const input of queued.splice(0)) feed(input);
+
+    const ids = await action();
+    if ('names' in who) machine.expect(ids);
+    // One read of the list, in case the bus missed what happened during the action (a bus just
+    // opened may not be subscribed yet when the daemon speaks): what is online now, since when.
+    for (const proc of await pm2.list().catch(() => [])) {
+      const seen = proc.pm2_env?.status === 'online' ? toBusEvent('process:event', { event: 'online', process: proc.pm2_env }) : undefined;
+      if (seen) feed(seen);
+    }
+    await until(machine, port, hooks.signal, (w) => (wake = w));
+    reporter(machine.phases());
+    return { ids, outcomes: machine.outcomes(), elapsedMs: Date.now() - startedAt, portBusyBefore, cancelled: hooks.signal?.aborted === true && !machine.done() };
+  } finally {
+    unsubscribe();
+  }
+}
+
+/** Resolves once the machine is done: ticks at its next deadline, probes the port while it matters. */
+function until(machine: WaitMachine, port: number | undefined, signal: AbortSignal | undefined, onWake: (wake: () => void) => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    let probing = false;
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', finish);
+      resolve();
+    };
+    const probe = () => {
+      if (finished || probing || port === undefined || !machine.awaitingPort()) return;
+      probing = true;
+      void portAccepts(port).then((open) => {
+        probing = false;
+        if (finished) return;
+        if (open) machine.feed({ kind: 'port-open', at: Date.now() });
+        check();
+      });
+    };
+    const check = () => {
+      if (finished) return;
+      machine.feed({ kind: 'tick', at: Date.now() });
+      if (machine.done()) return finish();
+      clearTimeout(timer);
+      const next = machine.nextDeadline();
+      const delay = Math.max(0, next - Date.now());
+      timer = setTimeout(check, machine.awaitingPort() ? Math.min(delay, PORT_PROBE_MS) : delay);
+      timer.unref();
+      probe();
+    };
+    if (signal?.aborted) return finish();
+    signal?.addEventListener('abort', finish, { once: true });
+    onWake(check);
+    check();
+  });
+}
+
+const PHASE_WORDS: Partial<Record<Phase, string>> = {
+  launching: 'launching',
+  online: 'online',
+  stable: 'online and stable',
+  ready: 'ready',
+  draining: 'exited',
+  timeout: 'timed out',
+  lost: 'lost track (the daemon went away)',
+};
+
+/** Sends one progress message per change of an instance's phase. */
+function progressReporter(progress: WaitHooks['progress']): (phases: ReturnType<WaitMachine['phases']>) => void {
+  const said = new Map<number, string>();
+  return (phases) => {
+    if (!progress) return;
+    for (const p of phases) {
+      const words = PHASE_WORDS[p.phase];
+      if (words === undefined || said.get(p.pmId) === words) continue;
+      said.set(p.pmId, words);
+      progress(`${p.name} (pm_id ${p.pmId}): ${words}`);
+    }
+  };
+}

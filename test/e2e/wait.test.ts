@@ -1,0 +1,156 @@
+// Starts, restarts and reloads that wait and report what really happened, against a real daemon:
+// a crash is an error with its exit code and its error line, "ready" waits for the port, the line
+// or process.send('ready'), a timeout leaves the app running and says so, and progress is sent.
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { call, connect, destroyHome, makeTempDir, ROOT, textOf, type Session } from '../helpers/harness.js';
+
+const FIXTURES = join(ROOT, 'test', 'fixtures');
+
+interface InstanceReport {
+  pm_id: number;
+  name: string;
+  result: string;
+  status: string;
+  online_since: string | null;
+  ready_after_ms: number | null;
+  exit_code: number | null;
+  restarts: number;
+  next: string;
+  last_lines: string[];
+}
+
+const errorMeta = (r: CallToolResult) => (r._meta?.['pm2-mcp/error'] ?? {}) as { code?: string; wait?: { instances: InstanceReport[] } };
+
+/** A TCP port free right now on the loopback. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('a start, restart or reload waits for its app and says what happened', () => {
+  let home: string;
+  let s: Session;
+
+  before(async () => {
+    home = await makeTempDir('pm2mcp-wait-');
+    s = await connect({ home, cwd: FIXTURES });
+  });
+
+  after(async () => {
+    await s?.close();
+    await destroyHome(home);
+  });
+
+  test('an app that crashes at start-up is an error with its exit code and its error line, within the timeout', async () => {
+    const t0 = Date.now();
+    const r = await call(s.client, 'pm2_start_process', { script: 'wait/crash.js', name: 'crashy', env: { TAG: 'crashy', EXIT_CODE: '3' }, timeoutMs: 8000 });
+    const took = Date.now() - t0;
+    assert.equal(r.isError, true, textOf(r));
+    assert.match(textOf(r), /^NOT_ONLINE: Started crashy \(pm_id \d+\), but not every instance is online/);
+    assert.match(textOf(r), /exited with code 3/);
+    assert.match(textOf(r), /fatal: crashy needs DATABASE_URL/);
+    assert.match(textOf(r), /restart loop/);
+    const [instance] = errorMeta(r).wait!.instances;
+    assert.equal(instance!.result, 'exited');
+    assert.equal(instance!.exit_code, 3);
+    assert.ok(took < 8000, `the wait took ${took} ms: it should end at the first exit`);
+  });
+
+  test('a restart of a crashing app reports the restart loop', async () => {
+    const r = await call(s.client, 'pm2_restart_process', { process: 'crashy' });
+    assert.equal(r.isError, true, textOf(r));
+    assert.match(textOf(r), /^NOT_ONLINE: Restarted crashy \(pm_id \d+\), but not every instance is online/);
+    assert.match(textOf(r), /exited with code 3 after \d+ ms, before its min_uptime \(1000 ms\)/);
+    assert.match(textOf(r), /restart loop|gave up on it/);
+    assert.match(textOf(r), /fatal: crashy needs DATABASE_URL/);
+    await call(s.client, 'pm2_delete_process', { process: 'crashy' });
+  });
+
+  test('waitUntil "ready" with readyPort returns once the port accepts, after the app\'s 2 s, ready', async () => {
+    const port = await freePort();
+    const t0 = Date.now();
+    const r = await call(s.client, 'pm2_start_process', { script: 'wait/listen-late.js', name: 'late-web', env: { PORT: String(port), DELAY_MS: '2000' }, waitUntil: 'ready', readyPort: port });
+    const took = Date.now() - t0;
+    assert.equal(r.isError, undefined, textOf(r));
+    assert.ok(took >= 2000, `returned after ${took} ms, before the app listened`);
+    const wait = (r.structuredContent as { wait: { ok: boolean; instances: InstanceReport[] } }).wait;
+    assert.equal(wait.ok, true);
+    assert.equal(wait.instances[0]!.result, 'ready');
+    assert.ok(wait.instances[0]!.ready_after_ms! >= 2000);
+    assert.match(textOf(r), new RegExp(`ready after \\d+ ms \\(port ${port} accepts connections\\)`));
+  });
+
+  test('a restart with readyPattern waits for the line', async () => {
+    const r = await call(s.client, 'pm2_restart_process', { process: 'late-web', waitUntil: 'ready', readyPattern: '/^listening on \\d+/' });
+    assert.equal(r.isError, undefined, textOf(r));
+    const wait = (r.structuredContent as { wait: { instances: InstanceReport[] } }).wait;
+    assert.equal(wait.instances[0]!.result, 'ready');
+    assert.ok(wait.instances[0]!.ready_after_ms! >= 2000, `ready after ${wait.instances[0]!.ready_after_ms} ms`);
+    await call(s.client, 'pm2_delete_process', { process: 'late-web' });
+  });
+
+  test('readyMessage waits for process.send(\'ready\'), and progress is sent when asked for', async () => {
+    const progress: string[] = [];
+    const t0 = Date.now();
+    const r = (await s.client.callTool(
+      { name: 'pm2_start_process', arguments: { script: 'wait/send-ready.js', name: 'sender', env: { DELAY_MS: '1500' }, waitUntil: 'ready', readyMessage: true } },
+      undefined,
+      { onprogress: (p) => void progress.push(String(p.message)) },
+    )) as CallToolResult;
+    assert.equal(r.isError, undefined, textOf(r));
+    assert.ok(Date.now() - t0 >= 1500);
+    assert.match(textOf(r), /ready after \d+ ms \(it sent process\.send\('ready'\)\)/);
+    assert.ok(progress.some((m) => /sender \(pm_id \d+\): online/.test(m)), progress.join(' | '));
+    assert.ok(progress.some((m) => /sender \(pm_id \d+\): ready/.test(m)), progress.join(' | '));
+  });
+
+  test('a timeout is NOT_READY, and the app is left running and said so', async () => {
+    const port = await freePort();
+    const t0 = Date.now();
+    const r = await call(s.client, 'pm2_start_process', { script: 'wait/listen-late.js', name: 'too-late', env: { PORT: String(port), DELAY_MS: '60000' }, waitUntil: 'ready', readyPort: port, timeoutMs: 1500 });
+    const took = Date.now() - t0;
+    assert.equal(r.isError, true, textOf(r));
+    assert.ok(took >= 1500 && took < 6000, `took ${took} ms`);
+    assert.match(textOf(r), /^NOT_READY: Started too-late/);
+    assert.match(textOf(r), /not ready within 1500 ms/);
+    assert.match(textOf(r), /left as pm2 has it \(online\)/);
+    const [instance] = errorMeta(r).wait!.instances;
+    assert.equal(instance!.result, 'timeout');
+    assert.equal(instance!.status, 'online');
+    const list = (await call(s.client, 'pm2_list_processes')).structuredContent as { processes: Array<{ name: string; status: string }> };
+    assert.equal(list.processes.find((p) => p.name === 'too-late')?.status, 'online');
+  });
+
+  test('the default wait is "online and stable"; "none" answers at once', async () => {
+    const t0 = Date.now();
+    const r = await call(s.client, 'pm2_start_process', { script: 'app.js', name: 'steady', env: { TAG: 'steady' } });
+    assert.equal(r.isError, undefined, textOf(r));
+    assert.ok(Date.now() - t0 >= 1000, 'the default wait lasts the min_uptime');
+    assert.match(textOf(r), /steady \(pm_id \d+\): online since .*, and still online after its min_uptime \(1000 ms\)/);
+    const none = await call(s.client, 'pm2_restart_process', { process: 'steady', waitUntil: 'none' });
+    assert.equal(none.isError, undefined, textOf(none));
+    assert.equal((none.structuredContent as { wait?: unknown }).wait, undefined);
+  });
+
+  test('the new arguments pass the gate: a bad ready argument is refused, a timeout above the policy\'s bound is denied', async () => {
+    const noCheck = await call(s.client, 'pm2_start_process', { script: 'app.js', name: 'x', waitUntil: 'ready' });
+    assert.equal(noCheck.isError, true);
+    assert.match(textOf(noCheck), /INVALID_ARGUMENTS: .*give exactly one of readyPort, readyPattern or readyMessage/);
+    const port = await call(s.client, 'pm2_start_process', { script: 'app.js', name: 'x', waitUntil: 'ready', readyPort: 70000 });
+    assert.match(textOf(port), /INVALID_ARGUMENTS: .*readyPort/);
+    const backtrack = await call(s.client, 'pm2_start_process', { script: 'app.js', name: 'x', waitUntil: 'ready', readyPattern: '/(a)\\1/' });
+    assert.match(textOf(backtrack), /INVALID_ARGUMENTS: .*readyPattern: .*linear time/);
+    const long = await call(s.client, 'pm2_start_process', { script: 'app.js', name: 'x', timeoutMs: 600_000 });
+    assert.equal(long.isError, true);
+    assert.match(textOf(long), /POLICY_DENIED: Denied by rule start\.maxWaitMs: .*600000 ms.*120000 ms.*raise start\.maxWaitMs/);
+    const list = (await call(s.client, 'pm2_list_processes')).structuredContent as { processes: Array<{ name: string }> };
+    assert.ok(!list.processes.some((p) => p.name === 'x'));
+  });
+});

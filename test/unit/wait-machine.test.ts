@@ -1,0 +1,171 @@
+// The pure parts of a wait: when it ends, decided from a sequence of bus events and ticks; the
+// ready pattern (linear time); the policy's bound on timeoutMs.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { BusEvent } from '../../src/pm2/bus.js';
+import { toBusEvent } from '../../src/pm2/bus.js';
+import { EXIT_DRAIN_MS, WaitMachine, type WaitPlan } from '../../src/pm2/wait-machine.js';
+import { compileReadyPattern } from '../../src/pm2/wait-pattern.js';
+import { evaluate } from '../../src/policy/evaluate.js';
+import { presetPolicy } from '../helpers/policies.js';
+import { startApp } from '../helpers/fixtures.js';
+
+const T0 = 1_000_000;
+
+function plan(over: Partial<WaitPlan> = {}): WaitPlan {
+  return { until: 'online', ids: new Set([0]), startedAt: T0, deadline: T0 + 10_000, lastLines: 20, ...over };
+}
+
+function proc(event: string, at: number, over: Partial<Extract<BusEvent, { kind: 'process' }>> = {}): BusEvent {
+  return { kind: 'process', event, pmId: 0, name: 'api', status: event === 'online' ? 'online' : 'stopped', launchedAt: T0 + 5, restarts: 0, exitCode: undefined, minUptimeMs: 1000, autorestart: true, at, ...over };
+}
+
+const log = (stream: 'out' | 'err', data: string, at: number): BusEvent => ({ kind: 'log', stream, pmId: 0, name: 'api', data, at });
+
+describe('the wait machine', () => {
+  test('"online" ends once the app stayed online for its min_uptime, not before', () => {
+    const m = new WaitMachine(plan());
+    m.feed(proc('online', T0 + 10));
+    assert.equal(m.done(), false);
+    assert.equal(m.nextDeadline(), T0 + 5 + 1000);
+    m.feed({ kind: 'tick', at: T0 + 900 });
+    assert.equal(m.done(), false);
+    m.feed({ kind: 'tick', at: T0 + 1005 });
+    assert.equal(m.done(), true);
+    const [o] = m.outcomes();
+    assert.equal(o!.result, 'online');
+    assert.equal(o!.onlineSince, T0 + 5);
+  });
+
+  test('the first exit ends it, after the trailing output, with the exit code and the error lines', () => {
+    const m = new WaitMachine(plan());
+    m.feed(proc('online', T0 + 10));
+    m.feed(log('out', 'starting\n', T0 + 20));
+    m.feed(proc('exit', T0 + 60, { exitCode: 2 }));
+    assert.equal(m.done(), false, 'the pipes may still hold the error');
+    m.feed(log('err', 'Error: no config\n    at main (app.js:1)\n', T0 + 70));
+    m.feed(proc('online', T0 + 80, { launchedAt: T0 + 80, restarts: 1 }));
+    m.feed(log('err', 'Error: the next run\n', T0 + 90));
+    m.feed({ kind: 'tick', at: T0 + 60 + EXIT_DRAIN_MS });
+    assert.equal(m.done(), true);
+    const [o] = m.outcomes();
+    assert.equal(o!.result, 'exited');
+    assert.equal(o!.exitCode, 2);
+    assert.equal(o!.upMs, 55);
+    assert.equal(o!.willRestart, true);
+    assert.deepEqual(o!.lastLines, ['Error: no config', '    at main (app.js:1)']);
+  });
+
+  test('a run launched before the action (the one a restart stops) is not the one waited for', () => {
+    const m = new WaitMachine(plan());
+    m.feed(proc('exit', T0 + 3, { launchedAt: T0 - 60_000, exitCode: 0 }));
+    m.feed({ kind: 'tick', at: T0 + 500 });
+    assert.equal(m.done(), false);
+    m.feed(proc('online', T0 + 20));
+    m.feed({ kind: 'tick', at: T0 + 2000 });
+    assert.equal(m.outcomes()[0]!.result, 'online');
+  });
+
+  test('an errored exit says pm2 gave up; autorestart off says it stays stopped', () => {
+    const m = new WaitMachine(plan());
+    m.feed(proc('online', T0 + 10));
+    m.feed(proc('restart overlimit', T0 + 40, { status: 'errored' }));
+    m.feed(proc('exit', T0 + 41, { status: 'errored', exitCode: 1 }));
+    m.feed({ kind: 'tick', at: T0 + 1000 });
+    assert.deepEqual([m.outcomes()[0]!.errored, m.outcomes()[0]!.willRestart], [true, false]);
+    const off = new WaitMachine(plan());
+    off.feed(proc('online', T0 + 10, { autorestart: false }));
+    off.feed(proc('exit', T0 + 41, { autorestart: false, exitCode: 1 }));
+    off.feed({ kind: 'tick', at: T0 + 1000 });
+    assert.equal(off.outcomes()[0]!.willRestart, false);
+  });
+
+  test('a start waits for its pm_ids (by name until pm2 answers), and a silent instance times out', () => {
+    const m = new WaitMachine(plan({ ids: undefined, names: new Set(['api']), until: 'online' }));
+    m.feed(proc('online', T0 + 10, { minUptimeMs: 0 }));
+    m.feed(proc('online', T0 + 10, { pmId: 7, name: 'other', minUptimeMs: 0 }));
+    assert.equal(m.done(), false, 'pm_ids not known yet');
+    m.expect([0, 1]);
+    m.feed({ kind: 'tick', at: T0 + 20 });
+    assert.equal(m.done(), false, 'pm_id 1 said nothing yet');
+    m.feed({ kind: 'tick', at: T0 + 10_000 });
+    assert.equal(m.done(), true);
+    assert.deepEqual(m.outcomes().map((o) => [o.pmId, o.result]), [[0, 'online'], [1, 'timeout']]);
+  });
+
+  test('"ready" by pattern: a matching line of the run waited for, across chunks', () => {
+    const compiled = compileReadyPattern('/^listening on \\d+$/');
+    assert.ok(compiled.ok);
+    const m = new WaitMachine(plan({ until: 'ready', ready: 'pattern', matches: compiled.matches }));
+    m.feed(proc('online', T0 + 10));
+    m.feed(log('out', 'listening on', T0 + 100));
+    assert.equal(m.done(), false);
+    m.feed(log('out', ' 3000\nmore\n', T0 + 2000));
+    assert.equal(m.done(), true);
+    assert.deepEqual([m.outcomes()[0]!.result, m.outcomes()[0]!.readyAfterMs], ['ready', 2000]);
+  });
+
+  test('"ready" by port: only an online instance; by message: also before "online" (pm2\'s wait_ready order)', () => {
+    const port = new WaitMachine(plan({ until: 'ready', ready: 'port' }));
+    port.feed({ kind: 'port-open', at: T0 + 1 });
+    assert.equal(port.done(), false);
+    port.feed(proc('online', T0 + 10));
+    assert.equal(port.awaitingPort(), true);
+    port.feed({ kind: 'port-open', at: T0 + 2000 });
+    assert.equal(port.outcomes()[0]!.result, 'ready');
+    const msg = new WaitMachine(plan({ until: 'ready', ready: 'message' }));
+    msg.feed(proc('launch', T0 + 5, { status: 'launching' }));
+    msg.feed({ kind: 'message', pmId: 0, name: 'api', raw: 'ready', at: T0 + 1500 });
+    msg.feed(proc('online', T0 + 1501));
+    assert.equal(msg.outcomes()[0]!.result, 'ready');
+    assert.equal(msg.outcomes()[0]!.readyAfterMs, 1500);
+  });
+
+  test('a ready wait that times out while online is a timeout, not a success; a lost bus ends it', () => {
+    const m = new WaitMachine(plan({ until: 'ready', ready: 'port', deadline: T0 + 1500 }));
+    m.feed(proc('online', T0 + 10));
+    m.feed({ kind: 'tick', at: T0 + 1500 });
+    assert.equal(m.done(), true);
+    assert.deepEqual([m.outcomes()[0]!.result, m.outcomes()[0]!.onlineSince], ['timeout', T0 + 5]);
+    const lost = new WaitMachine(plan());
+    lost.feed({ kind: 'lost', at: T0 + 3 });
+    assert.deepEqual([lost.done(), lost.outcomes()[0]!.result], [true, 'lost']);
+  });
+
+  test('bus packets are trimmed to what a wait reads; an _old_ instance is left out', () => {
+    const e = toBusEvent('process:event', { event: 'exit', process: { pm_id: 3, name: 'api', status: 'stopped', pm_uptime: 5, restart_time: 2, exit_code: 1, SECRET: 'x', min_uptime: '2000', autorestart: false } }, 9);
+    assert.deepEqual(e, { kind: 'process', event: 'exit', pmId: 3, name: 'api', status: 'stopped', launchedAt: 5, restarts: 2, exitCode: 1, minUptimeMs: 2000, autorestart: false, at: 9 });
+    assert.equal(toBusEvent('process:event', { event: 'exit', process: { pm_id: '_old_3', name: 'api' } }), undefined);
+    assert.deepEqual(toBusEvent('log:err', { process: { pm_id: 1, name: 'a' }, data: 'x\n' }, 1), { kind: 'log', stream: 'err', pmId: 1, name: 'a', data: 'x\n', at: 1 });
+  });
+});
+
+describe('readyPattern', () => {
+  test('a literal is a substring; a /regex/ runs in linear time, or is refused', () => {
+    const literal = compileReadyPattern('ready (on port');
+    assert.ok(literal.ok && literal.matches('server ready (on port 3000)'));
+    const slow = compileReadyPattern('/(a+)+$/');
+    assert.ok(slow.ok);
+    const t0 = performance.now();
+    assert.equal(slow.matches(`${'a'.repeat(5000)}b`), false);
+    assert.ok(performance.now() - t0 < 200, 'a catastrophic pattern backtracked');
+    const refused = compileReadyPattern('/(a)\\1/');
+    assert.equal(refused.ok, false);
+    assert.match(!refused.ok ? refused.problem : '', /linear time/);
+  });
+});
+
+describe('the policy bounds timeoutMs', () => {
+  test('a timeoutMs above start.maxWaitMs is denied with the rule and its hint; within it, allowed', () => {
+    const policy = presetPolicy('/repo', 'permissive', { processes: { max: 10 } });
+    const request = (timeoutMs: number) => ({ kind: 'start' as const, operation: 'pm2_start_process', apps: [startApp()], wait: { until: 'online' as const, timeoutMs } });
+    const denied = evaluate(request(120_001), policy);
+    assert.equal(denied.effect, 'deny');
+    assert.equal(denied.ruleId, 'start.maxWaitMs');
+    assert.match(denied.hint ?? '', /raise start\.maxWaitMs/);
+    assert.notEqual(evaluate(request(120_000), policy).ruleId, 'start.maxWaitMs');
+    assert.notEqual(evaluate({ ...request(600_000), wait: { until: 'none', timeoutMs: 600_000 } }, policy).ruleId, 'start.maxWaitMs');
+    const operate = evaluate({ kind: 'operate', operation: 'pm2_restart_process', target: { asked: 'web', kind: 'name', processes: [{ pm_id: 0, name: 'web', namespace: 'default', cwd: '/repo' }] }, updateEnv: false, wait: { until: 'ready', timeoutMs: 200_000, ready: { kind: 'message' } } }, policy);
+    assert.equal(operate.ruleId, 'start.maxWaitMs');
+  });
+});
