@@ -4,6 +4,7 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AuditLog, policyRecord, serverRecord } from '../audit/audit-log.js';
+import { LOCK_WAIT_MS } from '../file-lock.js';
 import { NO_AUDIT, type Auditor } from '../audit/auditor.js';
 import { auditFile } from '../audit/location.js';
 import { choosePm2Home, describeFallback } from '../home.js';
@@ -76,12 +77,7 @@ export async function serve(options: ServeOptions, io: Io): Promise<number> {
   // The policy learns where pm2 keeps its files and which files are pm2-mcp's own, so it can
   // refuse them as log files (docs/threat-model.md §T9); a token's preset learns the same.
   const calls = new CallsInFlight();
-  const drain = async () => {
-    const { abandoned, notRun } = await calls.drain(DRAIN_MS);
-    const calls_ = (n: number) => `${n} call${n === 1 ? '' : 's'}`;
-    if (notRun) io.stderr(`pm2-mcp: ${calls_(notRun)} not yet run when the server began to stop: answered SHUTTING_DOWN, never run`);
-    if (abandoned) io.stderr(`pm2-mcp: ${calls_(abandoned)} still running after ${DRAIN_MS / 1000} s: answered ABANDONED and recorded so`);
-  };
+  const drain = () => calls.drain(DRAIN_MS);
   const gate = gateFactory({
     pm2,
     policy,
@@ -105,6 +101,12 @@ export async function serve(options: ServeOptions, io: Io): Promise<number> {
   } finally {
     listening.abort();
   }
+  // Calls answered at shutdown may still be writing their decision and outcome (behind the audit
+  // lock): the log is flushed after them, within the lock's own bound.
+  const { abandoned, notRun } = await calls.settled(LOCK_WAIT_MS + 1_000);
+  const calls_ = (n: number) => `${n} call${n === 1 ? '' : 's'}`;
+  if (notRun) io.stderr(`pm2-mcp: ${calls_(notRun)} not yet run when the server began to stop: answered SHUTTING_DOWN, never run`);
+  if (abandoned) io.stderr(`pm2-mcp: ${calls_(abandoned)} still running after ${DRAIN_MS / 1000} s: answered ABANDONED and recorded so`);
   // Never let a wedged daemon connection keep the server alive after its clients left.
   await Promise.race([pm2.close().catch(() => undefined), sleep(CLOSE_BOUND_MS, undefined, { ref: false })]);
   await auditor.flush();

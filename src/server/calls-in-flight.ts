@@ -12,6 +12,10 @@ export interface Call {
   /** Its action runs: shutdown waits for it (bounded) instead of giving up on it at once. */
   readonly executing: boolean;
   begunExecuting(): void;
+  /** Its answer is handed back to the client (its bookkeeping may go on). */
+  answered(): void;
+  /** Its decision is being written (it may wait for the audit lock): shutdown lets that finish. */
+  recording(busy: boolean): void;
   end(): void;
 }
 
@@ -24,16 +28,20 @@ export interface Drained {
 }
 
 export class CallsInFlight {
-  private readonly calls = new Set<{ abandon: () => void; executing: boolean }>();
+  private readonly calls = new Set<{ abandon: () => void; executing: boolean; answered: boolean; recording: boolean }>();
   private closing = false;
+  private counted: Drained = { abandoned: 0, notRun: 0 };
 
   begin(): Call {
     let abandon = () => undefined as void;
     const abandoned = new Promise<void>((resolve) => (abandon = resolve));
-    const entry = { abandon, executing: false };
+    const entry = { abandon, executing: false, answered: false, recording: false };
     this.calls.add(entry);
     // After shutdown began no call starts: one that arrives now is given up on at once.
-    if (this.closing) abandon();
+    if (this.closing) {
+      this.counted.notRun++;
+      abandon();
+    }
     const stopping = () => this.closing;
     return {
       abandoned,
@@ -44,6 +52,8 @@ export class CallsInFlight {
         return entry.executing;
       },
       begunExecuting: () => void (entry.executing = true),
+      answered: () => void (entry.answered = true),
+      recording: (busy) => void (entry.recording = busy),
       end: () => void this.calls.delete(entry),
     };
   }
@@ -57,21 +67,33 @@ export class CallsInFlight {
    * for the running ones (at most `ms`), then gives up on those too, and gives their dispatch a
    * moment to record that (the audit flush writes it).
    */
-  async drain(ms: number): Promise<Drained> {
+  async drain(ms: number): Promise<void> {
     this.closing = true;
-    let notRun = 0;
     for (const call of this.calls) {
       if (call.executing) continue;
-      notRun++;
+      this.counted.notRun++;
       call.abandon();
     }
     const deadline = Date.now() + ms;
     const running = () => [...this.calls].filter((c) => c.executing).length;
     while (running() > 0 && Date.now() < deadline) await sleep(10);
-    const abandoned = running();
+    this.counted.abandoned += running();
     for (const call of this.calls) call.abandon();
-    const settle = Date.now() + 1_000;
-    while (this.calls.size > 0 && Date.now() < settle) await sleep(5);
-    return { abandoned, notRun };
+    // Every call given up on answers at once: let those answers go out before the sessions close.
+    const answering = Date.now() + 1_000;
+    while ([...this.calls].some((c) => !c.answered) && Date.now() < answering) await sleep(5);
+    await sleep(10);
+  }
+
+  /**
+   * Waits (at most `ms`) until no call given up on is still writing records: one answered while
+   * its decision waited for the audit lock still writes that decision and then its outcome, and
+   * the log must not be flushed and closed before it did. A call still resolving its targets is
+   * not waited for: it has written nothing, and it will not run.
+   */
+  async settled(ms: number): Promise<Drained> {
+    const deadline = Date.now() + ms;
+    while ([...this.calls].some((c) => c.recording || c.executing) && Date.now() < deadline) await sleep(5);
+    return { ...this.counted };
   }
 }

@@ -86,7 +86,10 @@ export function createMcpServer(options: ServerOptions): Server {
       // The name as sent may be megabytes: the reply quotes its beginning.
       throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${shortName(request.params.name)}`);
     }
-    const outcome = await dispatch(options.gate, tool, request.params.arguments ?? {}, caller(extra.sessionId), extra.signal, progressChannel(request.params._meta?.progressToken, extra));
+    // The arguments as sent, not as the SDK's schema copied them: the copy drops a "__proto__"
+    // key, which the gate refuses (src/bounded-value.ts) rather than let pass unseen.
+    const sent = (raw as { params: { arguments?: unknown } }).params.arguments;
+    const outcome = await dispatch(options.gate, tool, sent ?? {}, caller(extra.sessionId), extra.signal, progressChannel(request.params._meta?.progressToken, extra));
     if (!outcome.ok) return errorResult(outcome.error);
     return { content: [{ type: 'text', text: outcome.result.text }], structuredContent: outcome.result.structured as Record<string, unknown> };
   };

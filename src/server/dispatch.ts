@@ -90,12 +90,18 @@ export async function dispatch(gate: Gate, op: AnyOperation, rawArgs: unknown, c
     const gaveUp = call.abandoned.then<DispatchResult | typeof NOT_RUN>(() => (call.executing ? work : NOT_RUN));
     const first = await Promise.race<DispatchResult | typeof NOT_RUN>([work, gaveUp]);
     if (first === NOT_RUN) {
-      work.catch(() => undefined);
+      // Answered now; still counted in flight until its decision (if one is being written) and
+      // its outcome are recorded, so that shutdown flushes the log only after them.
+      void work.catch(() => undefined).finally(() => call.end());
+      call.answered();
       return fail(new ToolError('SHUTTING_DOWN', 'The server is shutting down: the call was not run.'));
     }
+    call.answered();
+    call.end();
     return first;
-  } finally {
+  } catch (err) {
     call?.end();
+    throw err;
   }
 }
 
@@ -116,9 +122,12 @@ async function gatedCall(gate: Gate, op: AnyOperation, rawArgs: unknown, caller:
   const { request, decision, effect } = decided;
 
   // 4. audit the decision before anything runs
+  call?.recording(true);
   const unrecorded = await record(gate, { decisionId, operation: op.name, request, decision, effect, caller });
-  if (unrecorded) return unrecorded;
-  if (effect === 'deny') return fail(denial(decision));
+  if (unrecorded || effect === 'deny') {
+    call?.recording(false);
+    return unrecorded ?? fail(denial(decision));
+  }
 
   // 5. execute, 6. audit the outcome
   const started = performance.now();

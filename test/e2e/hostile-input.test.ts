@@ -107,6 +107,13 @@ describe('hostile input on stdio', () => {
     assert.ok(biggest < 8 * 1024, `the largest audit line is ${biggest} bytes`);
   });
 
+  test('a "__proto__" key in the arguments is refused, not dropped unseen', async () => {
+    server.send('{"jsonrpc":"2.0","id":"proto","method":"tools/call","params":{"name":"pm2_list_processes","arguments":{"__proto__":{"x":1}}}}\n');
+    const r = await server.response('proto');
+    assert.equal(r.result?.isError, true, JSON.stringify(r));
+    assert.match(r.result?.content?.[0]?.text ?? '', /^INVALID_ARGUMENTS: .*__proto__/);
+  });
+
   test('a tool name of 1 MiB is recorded cut and echoed only in part', async () => {
     const name = 'n'.repeat(1024 * 1024);
     server.send({ jsonrpc: '2.0', id: 'long-name', method: 'tools/call', params: { name, arguments: {} } });

@@ -3,7 +3,9 @@
 // that leaves mid-call leaves a recorded outcome; shutdown with pm2 stalled answers the calls it
 // gives up on and records them as abandoned. The daemon is stalled with SIGSTOP by its pid.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { startTime } from '../../src/file-lock.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -114,6 +116,25 @@ describe('shutdown and cancellation on stdio', { concurrency: true }, () => {
     assert.ok(outcome, 'the start has no outcome record');
     assert.equal(outcome.ok, true, JSON.stringify(outcome));
     for (const d of records(audit).filter((r) => r.kind === 'decision' && r.effect === 'allow')) assert.ok(outcomeOf(audit, d.decision_id), `decision ${d.tool} has no outcome`);
+  });
+
+  test('SIGTERM while a decision waits for the audit lock: answered at once, and its records written before exit', async (t) => {
+    const { server, audit } = await start('pm2mcp-termlock-');
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+    t.after(() => void holder.kill('SIGKILL'));
+    const started = await waitFor(() => startTime(holder.pid!), 'the holder\'s start time');
+    writeFileSync(`${audit}.lock`, `${holder.pid} ${started} foreign`);
+    server.send({ jsonrpc: '2.0', id: 'l1', method: 'tools/call', params: { name: 'pm2_list_processes', arguments: {} } });
+    await new Promise((r) => setTimeout(r, 500));
+    server.child.kill('SIGTERM');
+    const reply = await server.response('l1', 5_000);
+    assert.match(reply.result?.content?.[0]?.text ?? '', /^SHUTTING_DOWN: /);
+    await new Promise((r) => setTimeout(r, 1_500));
+    rmSync(`${audit}.lock`);
+    assert.equal(await server.exited, 0);
+    const decision = decisionsOf(audit, 'pm2_list_processes').at(-1);
+    assert.ok(decision, 'the decision was written');
+    assert.equal(outcomeOf(audit, decision.decision_id)?.ended, 'abandoned', 'a decision without its outcome');
   });
 
   test('SIGTERM while pm2 is stalled: the call is answered as abandoned within the drain, and recorded so', async (t) => {
