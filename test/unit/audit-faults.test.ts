@@ -24,6 +24,18 @@ function newLog(file: string, lockWaitMs?: number): AuditLog {
   });
 }
 
+/** A live process that is not this one, and its start time: a lock holder that never lets go. */
+async function liveHolder(t: { after: (fn: () => void) => void }): Promise<{ holder: ReturnType<typeof spawn>; started: string | undefined }> {
+  const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+  t.after(() => void holder.kill('SIGKILL'));
+  let started: string | undefined;
+  for (let i = 0; i < 100 && started === undefined; i++) {
+    started = startTime(holder.pid!);
+    if (started === undefined) await new Promise((r) => setTimeout(r, 10));
+  }
+  return { holder, started };
+}
+
 function entry(reason = 'allowed'): DecisionEntry {
   return {
     decisionId: randomUUID(),
@@ -37,16 +49,8 @@ function entry(reason = 'allowed'): DecisionEntry {
 
 test('appends queued behind a stuck lock holder each fail at their own call\'s deadline, not one after another', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'pm2mcp-auditlock-'));
-  const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
-  t.after(() => {
-    holder.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  });
-  let started: string | undefined;
-  for (let i = 0; i < 100 && started === undefined; i++) {
-    started = startTime(holder.pid!);
-    if (started === undefined) await new Promise((r) => setTimeout(r, 10));
-  }
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const { holder, started } = await liveHolder(t);
   const file = join(dir, 'audit.jsonl');
   writeFileSync(`${file}.lock`, `${holder.pid} ${started} stuck`);
   const log = newLog(file, 400);
@@ -141,16 +145,8 @@ test('verify tells a torn write left by a crash from an edit in the middle', asy
 
 test('an outcome whose append failed is written with the next record, so no action that ran lacks one', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'pm2mcp-retry-'));
-  const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
-  t.after(() => {
-    holder.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  });
-  let started: string | undefined;
-  for (let i = 0; i < 100 && started === undefined; i++) {
-    started = startTime(holder.pid!);
-    if (started === undefined) await new Promise((r) => setTimeout(r, 10));
-  }
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const { holder, started } = await liveHolder(t);
   const file = join(dir, 'audit.jsonl');
   const log = newLog(file, 300);
   const decided = entry('ran');
