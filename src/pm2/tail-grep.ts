@@ -20,8 +20,17 @@ export class GrepError extends Error {
 /** `/body/` or `/body/i` is a regular expression; anything else is a literal substring. */
 const REGEX_FORM = /^\/(.+)\/(i?)$/s;
 
-export async function compileGrep(pattern: string): Promise<LineFilter> {
-  if (pattern.length === 0 || pattern.length > GREP_MAX_LENGTH) throw new GrepError(`grep: 1 to ${GREP_MAX_LENGTH} characters`);
+export function compileGrep(pattern: string): Promise<LineFilter> {
+  return compileLinePattern(pattern, 'grep', GREP_MAX_LENGTH);
+}
+
+/**
+ * A line pattern as pm2-mcp reads one wherever a client gives it (a tail's grep, a start's
+ * readyPattern): a literal substring, or `/body/` / `/body/i` on the linear-time engine.
+ * `what` names the argument in the error.
+ */
+export async function compileLinePattern(pattern: string, what: string, maxLength: number): Promise<LineFilter> {
+  if (pattern.length === 0 || pattern.length > maxLength) throw new GrepError(`${what}: 1 to ${maxLength} characters`);
   const regex = REGEX_FORM.exec(pattern);
   if (!regex) return (line) => line.includes(pattern);
   const [, body = '', flags] = regex;
@@ -30,7 +39,7 @@ export async function compileGrep(pattern: string): Promise<LineFilter> {
   try {
     compiled = RE2JS.compile(body, flags === 'i' ? RE2JS.CASE_INSENSITIVE : 0);
   } catch (err) {
-    throw new GrepError(`grep: ${pattern} is not a regular expression the linear-time engine (RE2 syntax) accepts: ${(err as Error).message}`);
+    throw new GrepError(`${what}: ${pattern} is not a regular expression the linear-time engine (RE2 syntax) accepts: ${(err as Error).message}`);
   }
   return (line) => compiled.matcher(line).find();
 }

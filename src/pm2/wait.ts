@@ -1,7 +1,6 @@
 // Runs an action (start, restart, reload) and waits, driven by pm2's event bus, until its
 // instances are online and stable, or ready, or exited, or time is up: whichever comes first ends
 // the wait at once. Every wait is bounded by its timeoutMs; nothing here keeps the process alive.
-import { ToolError } from '../errors.js';
 import type { WaitRequest } from '../model/requests.js';
 import type { Pm2Adapter } from './adapter.js';
 import { toBusEvent, type BusEvent } from './bus.js';
@@ -37,8 +36,7 @@ export interface WaitOutcome {
  * `who`: the pm_ids of a restart or reload, or the names of the apps a start creates.
  */
 export async function runAndWait(pm2: Pm2Adapter, wait: WaitRequest & { until: 'online' | 'ready' }, who: { ids: readonly number[] } | { names: readonly string[] }, action: () => Promise<number[]>, hooks: WaitHooks = {}): Promise<WaitOutcome> {
-  const matches = wait.ready?.kind === 'pattern' ? compileReadyPattern(wait.ready.pattern) : undefined;
-  if (matches && !matches.ok) throw new ToolError('INVALID_ARGUMENTS', `readyPattern: ${matches.problem}`);
+  const matches = wait.ready?.kind === 'pattern' ? await compileReadyPattern(wait.ready.pattern) : undefined;
   const port = wait.until === 'ready' && wait.ready?.kind === 'port' ? wait.ready.port : undefined;
 
   const queued: Array<BusEvent | 'lost'> = [];
@@ -56,7 +54,7 @@ export async function runAndWait(pm2: Pm2Adapter, wait: WaitRequest & { until: '
       ...('ids' in who ? { ids: new Set(who.ids) } : { names: new Set(who.names) }),
       startedAt,
       deadline: startedAt + wait.timeoutMs,
-      matches: matches?.ok ? matches.matches : undefined,
+      matches,
       lastLines: LAST_LINES,
     };
     const machine = new WaitMachine(plan);

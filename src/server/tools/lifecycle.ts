@@ -60,10 +60,6 @@ function checkWaitArgs(a: WaitArgs, ctx: z.RefinementCtx): void {
   if (a.waitUntil === 'ready' && given.length !== 1) ctx.addIssue({ code: 'custom', path: ['waitUntil'], message: 'with "ready", give exactly one of readyPort, readyPattern or readyMessage' });
   if (a.waitUntil !== 'ready' && given.length) ctx.addIssue({ code: 'custom', path: [given[0]!], message: 'only with waitUntil "ready"' });
   if (a.waitUntil === 'none' && a.timeoutMs !== undefined) ctx.addIssue({ code: 'custom', path: ['timeoutMs'], message: 'waitUntil "none" does not wait' });
-  if (a.readyPattern !== undefined) {
-    const compiled = compileReadyPattern(a.readyPattern);
-    if (!compiled.ok) ctx.addIssue({ code: 'custom', path: ['readyPattern'], message: compiled.problem });
-  }
 }
 
 /** The canonical wait: what the policy bounds (timeoutMs) and the only hosts a readyPort is tried on. */
@@ -138,6 +134,7 @@ export const startProcess = defineTool({
   output: z.object({ started: z.array(summarySchema), wait: waitReportSchema.optional() }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   resolve: async (args, ctx) => {
+    if (args.readyPattern !== undefined) await compileReadyPattern(args.readyPattern);
     const wait = waitRequest(args, ctx.policy);
     if (args.jsonConfigFile !== undefined) {
       // An ecosystem file the policy does not allow is not even read: its content would reach
@@ -293,6 +290,7 @@ function targetTool(action: Action, meta: { title: string; description: string; 
     output: meta.startsAgain ? actionResultSchema.extend({ wait: waitReportSchema.optional() }) : actionResultSchema,
     annotations: { readOnlyHint: false, destructiveHint: meta.destructive, idempotentHint: meta.idempotent, openWorldHint: false },
     resolve: async (args, ctx) => {
+      if (args.readyPattern !== undefined) await compileReadyPattern(args.readyPattern);
       const { target, list } = await resolveProcesses(ctx.pm2, args.process);
       const request = { kind: 'operate' as const, operation: name, target, updateEnv: args.updateEnv === true };
       if (!meta.startsAgain) return request;
