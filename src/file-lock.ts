@@ -29,6 +29,10 @@ export interface LockOptions {
 /** A lock that could not be taken in time, or at all: its message names the lock and why. */
 export class LockError extends Error {
   override readonly name = 'LockError';
+  /** The system's error code when the file system refused the lock (ENOENT, EROFS …). */
+  constructor(message: string, readonly code?: string) {
+    super(message);
+  }
 }
 
 /** Locks this process holds but could not remove (a folder turned read-only): taken again by this process, reported. */
@@ -77,7 +81,7 @@ function tryTake(lockPath: string, token: string, what: string): boolean {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') return false;
-    throw new LockError(`${what} ${lockPath} cannot be created (${code ?? (err as Error).message})`);
+    throw new LockError(`${what} ${lockPath} cannot be created (${code ?? (err as Error).message})`, code);
   }
   try {
     writeSync(fd, token);

@@ -2,7 +2,7 @@
 // runs, one per outcome after it, chained by hashes, safe to share between processes, rotated at
 // maxBytes. When a record cannot be written, the caller refuses the call.
 import { hostname } from 'node:os';
-import { closeSync, existsSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
@@ -14,7 +14,7 @@ import type { Auditor, DecisionEntry, OutcomeEntry } from './auditor.js';
 import { canonicalJson } from './canonical-json.js';
 import { GENESIS, seal } from './chain.js';
 import { lastLineSync, rotatedFilesSync } from './files.js';
-import { LOCK_WAIT_MS, withFileLock } from '../file-lock.js';
+import { LOCK_WAIT_MS, LockError, withFileLock } from '../file-lock.js';
 import { osUserName } from '../os-user.js';
 import { statOrUndefined } from '../real-path.js';
 import { outOfBoundsSummary, valueBoundsProblem } from '../bounded-value.js';
@@ -167,15 +167,28 @@ export class AuditLog implements Auditor {
   }
 
   private async appendNow(body: Record<string, unknown>, sync: boolean, deadline: number): Promise<void> {
-    const { file } = this.options;
-    // Checked each time (one stat): a folder removed while serving is made again.
-    if (!this.folderReady || !existsSync(dirname(file))) {
-      await mkdir(dirname(file), { recursive: true, mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
-        const why = err.code === 'EEXIST' || err.code === 'ENOTDIR' ? 'a part of that path is a file' : (err.code ?? err.message);
-        throw Object.assign(new Error(`cannot create the folder ${dirname(file)} for the audit log (${why})`), { code: err.code });
-      });
-      this.folderReady = true;
+    if (!this.folderReady) await this.makeFolder();
+    try {
+      await this.appendLocked(body, sync, deadline);
+    } catch (err) {
+      // The folder was removed while serving (the lock cannot be made in it): made again, once.
+      if (!(err instanceof LockError && err.code === 'ENOENT')) throw err;
+      await this.makeFolder();
+      await this.appendLocked(body, sync, deadline);
     }
+  }
+
+  private async makeFolder(): Promise<void> {
+    const folder = dirname(this.options.file);
+    await mkdir(folder, { recursive: true, mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+      const why = err.code === 'EEXIST' || err.code === 'ENOTDIR' ? 'a part of that path is a file' : (err.code ?? err.message);
+      throw Object.assign(new Error(`cannot create the folder ${folder} for the audit log (${why})`), { code: err.code });
+    });
+    this.folderReady = true;
+  }
+
+  private async appendLocked(body: Record<string, unknown>, sync: boolean, deadline: number): Promise<void> {
+    const { file } = this.options;
     // Inside the lock everything is a synchronous system call: no thread-pool round trips
     // between reading the chain's end and appending to it, and ~µs instead of ~0.1 ms each.
     await withFileLock(`${file}.lock`, () => {
@@ -205,14 +218,8 @@ export class AuditLog implements Auditor {
       if (onDisk && onDisk.ino === fstatSync(this.fd).ino) return this.fd;
       this.closeLog();
     }
-    try {
-      this.fd = openSync(file, 'a+', 0o600); // a+: appends, and reads the last byte after a torn write
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      // The folder was removed while serving: made again, as at the first append.
-      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-      this.fd = openSync(file, 'a+', 0o600);
-    }
+    // The lock lives in the same folder: while it is held, the folder exists (appendNow makes it again).
+    this.fd = openSync(file, 'a+', 0o600); // a+: appends, and reads the last byte after a torn write
     return this.fd;
   }
 

@@ -14,7 +14,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { LogFileRef } from '../model/requests.js';
 import { openLogFile } from './log-path.js';
 import { BEFORE_BYTES, digestBefore, type FilePosition } from './tail-cursor.js';
-import type { LineFilter } from './tail-grep.js';
+import type { LineFilter } from './line-pattern.js';
 import { DEFAULT_CHUNK_BYTES, DEFAULT_MAX_LINE_BYTES, GREP_SCAN_BYTES, assertCount, positionAt, readBudget } from './tail.js';
 
 export interface ForwardOptions {

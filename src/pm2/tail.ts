@@ -16,7 +16,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { LogFileRef } from '../model/requests.js';
 import { openLogFile } from './log-path.js';
 import { BEFORE_BYTES, digestBefore, type FilePosition } from './tail-cursor.js';
-import type { LineFilter } from './tail-grep.js';
+import type { LineFilter } from './line-pattern.js';
 
 export interface TailOptions {
   /** How many lines from the end (1..1000 in practice; 0 gives []). */

@@ -14,7 +14,7 @@ export interface Call {
   begunExecuting(): void;
   /** Its answer is handed back to the client (its bookkeeping may go on). */
   answered(): void;
-  /** Its decision is being written (it may wait for the audit lock): shutdown lets that finish. */
+  /** It has records to write, from its decision (which may wait for the audit lock) until its outcome is queued: shutdown lets that finish. */
   recording(busy: boolean): void;
   end(): void;
 }
@@ -56,10 +56,6 @@ export class CallsInFlight {
       recording: (busy) => void (entry.recording = busy),
       end: () => void this.calls.delete(entry),
     };
-  }
-
-  get size(): number {
-    return this.calls.size;
   }
 
   /**

@@ -10,7 +10,7 @@ import { inspectLogPath } from '../../src/pm2/log-path.js';
 import { tailFile } from '../../src/pm2/tail.js';
 import { CursorError, decodeCursor, encodeCursor, pathKey, type FilePosition } from '../../src/pm2/tail-cursor.js';
 import { followFile, rotatedCandidates } from '../../src/pm2/tail-follow.js';
-import { GrepError, compileGrep, type LineFilter } from '../../src/pm2/tail-grep.js';
+import { GrepError, compileGrep, type LineFilter } from '../../src/pm2/line-pattern.js';
 import { interleaveByTime } from '../../src/pm2/tail-time.js';
 
 let dir = '';

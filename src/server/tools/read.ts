@@ -9,7 +9,7 @@ import { inspectStoredLogPath, storedLogPaths } from '../../pm2/log-path.js';
 import { GREP_SCAN_BYTES, tailFile } from '../../pm2/tail.js';
 import { CURSOR_MAX_LENGTH, CursorError, decodeCursor, encodeCursor, pathKey, type FilePosition } from '../../pm2/tail-cursor.js';
 import { followFile, rotatedCandidates } from '../../pm2/tail-follow.js';
-import { GREP_MAX_LENGTH, GrepError, compileGrep, type LineFilter } from '../../pm2/tail-grep.js';
+import { GREP_MAX_LENGTH, GrepError, compileGrep, type LineFilter } from '../../pm2/line-pattern.js';
 import { interleaveByTime } from '../../pm2/tail-time.js';
 import { describe, pmIdOf, summarize, type ProcessSummary } from '../../pm2/views.js';
 import type { CanonicalRequest, LogFileRef, ProcessRef } from '../../model/requests.js';

@@ -1,4 +1,4 @@
-// The `grep` of pm2_tail_logs: which lines a tail keeps, decided before its `lines` bound.
+// Line patterns, as a client gives them wherever it may (pm2_tail_logs grep, a start's readyPattern): which lines match.
 //
 // A client's pattern runs over every line the server reads, so it must not be able to make the
 // server spin: JavaScript's RegExp backtracks (`(a+)+$` over a long line takes exponential
