@@ -7,8 +7,9 @@ import * as daemon from './daemon.js';
 import * as lifecycle from './lifecycle.js';
 import * as logs from './logs.js';
 import * as read from './read.js';
+import * as tail from './tail.js';
 
-const MODULES: readonly Record<string, unknown>[] = [read, lifecycle, logs, daemon];
+const MODULES: readonly Record<string, unknown>[] = [read, tail, lifecycle, logs, daemon];
 
 function isTool(value: unknown): value is AnyTool {
   return typeof value === 'object' && value !== null && 'name' in value && 'execute' in value && 'resolve' in value && 'annotations' in value;
