@@ -1,9 +1,11 @@
 // HTTP throughput: one server process in Streamable HTTP mode (`--transport http --port 0`,
-// a bearer token from PM2_MCP_TOKEN, the audit log on as by default, fsync per record), one pm2
-// daemon holding 10 idle processes, and 1, 8 then 32 SDK clients, each its own MCP session,
-// calling pm2_list_processes in a closed loop: a warm-up, then a fixed measured window. Per level:
-// calls per second over the window and the p50/p99 latency of one call. The audit log must then
-// hold one pm2_list_processes decision record for every call made (warm-up included).
+// a bearer token from PM2_MCP_TOKEN, the audit log on as by default), one pm2 daemon holding 20
+// idle processes, and 1, 8 then 32 SDK clients, each its own MCP session, calling
+// pm2_list_processes in a closed loop; and, in the same run on the same daemon, 32 concurrent
+// callers of pm2's own `list()` (the baseline). The machine is shared and the figures move
+// 10–20 % from one round to the next: each figure is the median of its rounds, and the rounds of
+// every level and of the baseline are interleaved, so that a busy moment weighs on all of them.
+// The audit log must then hold one pm2_list_processes decision record for every call made.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -16,28 +18,37 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { chainFiles } from '../src/audit/files.js';
 import { ROOT, isAlive } from '../test/helpers/harness.js';
 import {
-  IDLE_SCRIPT, builtCli, log, percentile, removeDir, removeHome, round, serverEnv, tempDir, tempHome, type BenchResult,
+  IDLE_SCRIPT, builtCli, log, median, percentile, removeDir, removeHome, round, serverEnv, tempDir, tempHome, type BenchResult,
 } from './common.js';
+import { connectDirect, type DirectPm2 } from './pm2-direct.js';
 
-const PROCESSES = 10;
+const PROCESSES = 20;
 const LEVELS = [1, 8, 32];
+/** Concurrent callers of pm2's own list(), the figure the 32 sessions are held to. */
+const DIRECT_CALLERS = 32;
+const ROUNDS = 5;
 const WARMUP_MS = 1_000;
-const DURATION_MS = 5_000;
+const ROUND_MS = 2_000;
+const P99_TARGET_MS = 100;
 const PM2_BIN = join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2');
 const TOOL = 'pm2_list_processes';
 
-interface Level {
-  sessions: number;
+/** One closed-loop run: how many calls answered, how long each took, what failed. */
+interface Round {
   calls: number;
-  errors: number;
+  latencies: number[];
+  errors: string[];
+  windowMs: number;
+}
+
+interface Figures {
+  /** Medians over the rounds. */
   calls_per_s: number;
   p50_ms: number;
   p99_ms: number;
-  max_ms: number;
-  window_ms: number;
-  warmup_calls: number;
-  audit_decisions: number;
-  audit_matches_calls: boolean;
+  /** Each round's calls/s, to see the spread. */
+  rounds_calls_per_s: number[];
+  errors: number;
   first_errors?: string[];
 }
 
@@ -48,6 +59,8 @@ interface HttpServer {
   auditFile: string | undefined;
   stderr: () => string;
 }
+
+type Session = { client: Client; transport: StreamableHTTPClientTransport };
 
 function runNode(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -85,7 +98,7 @@ async function startHttpServer(home: string, cwd: string, token: string): Promis
   }
 }
 
-/** SIGTERM (the server drains and closes its sessions), SIGKILL to that pid if still up after 15 s. */
+/** SIGTERM (the server drains, flushes its log and closes its sessions), SIGKILL to that pid if still up after 15 s. */
 async function stopHttpServer(s: HttpServer): Promise<void> {
   if (!isAlive(s.pid) || s.child.exitCode !== null) return;
   s.child.kill('SIGTERM');
@@ -94,25 +107,38 @@ async function stopHttpServer(s: HttpServer): Promise<void> {
   if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
 }
 
-async function openSession(url: string, token: string): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+async function openSession(url: string, token: string): Promise<Session> {
   const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } });
   const client = new Client({ name: 'pm2-mcp-bench-http', version: '1.0.0' });
   await client.connect(transport);
   return { client, transport };
 }
 
-async function closeSession(s: { client: Client; transport: StreamableHTTPClientTransport }): Promise<void> {
+async function closeSession(s: Session): Promise<void> {
   await s.transport.terminateSession().catch(() => undefined);
   await s.client.close().catch(() => undefined);
 }
 
+/** Every pm2_list_processes made through the server, counted against the decision records. */
+let toolCalls = 0;
+
 /** Why one call failed, or undefined when it answered the full list. */
 async function listOnce(client: Client): Promise<string | undefined> {
+  toolCalls++;
   try {
     const result = (await client.callTool({ name: TOOL, arguments: {} })) as CallToolResult;
     if (result.isError) return result.content.map((c) => (c.type === 'text' ? c.text : '')).join(' ');
     const count = (result.structuredContent as { count?: number } | undefined)?.count;
     return count === PROCESSES ? undefined : `${TOOL} gave ${String(count)} processes`;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+async function directListOnce(pm2: DirectPm2): Promise<string | undefined> {
+  try {
+    const list = await pm2.list();
+    return list.length === PROCESSES ? undefined : `pm2.list() gave ${list.length} processes`;
   } catch (err) {
     return (err as Error).message;
   }
@@ -136,54 +162,62 @@ async function listDecisions(file: string): Promise<number> {
   return n;
 }
 
-async function runLevel(url: string, token: string, sessions: number, auditFile: string): Promise<Level> {
-  const opened = await Promise.allSettled(Array.from({ length: sessions }, () => openSession(url, token)));
-  const clients = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
-  try {
-    const failed = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-    if (failed) throw new Error(`opening ${sessions} sessions: ${(failed.reason as Error).message}`);
-    const before = await listDecisions(auditFile);
-    const latencies: number[] = [];
-    const errors: string[] = [];
-    let warmupCalls = 0;
-
-    const loop = async (client: Client, until: number, measured: boolean) => {
-      while (performance.now() < until) {
-        const t0 = performance.now();
-        const error = await listOnce(client);
-        const ms = performance.now() - t0;
-        if (!measured) {
-          warmupCalls++;
-          if (error) errors.push(`warm-up: ${error}`);
-        } else if (error) errors.push(error);
-        else latencies.push(ms);
+/** Each worker calls in a loop until `ms` have passed: the same harness for the server and for pm2. */
+async function closedLoop(workers: ReadonlyArray<() => Promise<string | undefined>>, ms: number): Promise<Round> {
+  const latencies: number[] = [];
+  const errors: string[] = [];
+  const t0 = performance.now();
+  const end = t0 + ms;
+  await Promise.all(
+    workers.map(async (once) => {
+      while (performance.now() < end) {
+        const started = performance.now();
+        const error = await once();
+        if (error) errors.push(error);
+        else latencies.push(performance.now() - started);
       }
-    };
-    const warmEnd = performance.now() + WARMUP_MS;
-    await Promise.all(clients.map((c) => loop(c.client, warmEnd, false)));
-    const t0 = performance.now();
-    const end = t0 + DURATION_MS;
-    await Promise.all(clients.map((c) => loop(c.client, end, true)));
-    const windowMs = performance.now() - t0;
+    }),
+  );
+  return { calls: latencies.length + errors.length, latencies, errors, windowMs: performance.now() - t0 };
+}
 
-    const calls = latencies.length + errors.filter((e) => !e.startsWith('warm-up: ')).length;
-    const audited = (await listDecisions(auditFile)) - before;
-    return {
-      sessions,
-      calls,
-      errors: errors.length,
-      calls_per_s: round((calls / windowMs) * 1000, 1),
-      p50_ms: round(percentile(latencies, 50)),
-      p99_ms: round(percentile(latencies, 99)),
-      max_ms: round(Math.max(...latencies)),
-      window_ms: round(windowMs, 1),
-      warmup_calls: warmupCalls,
-      audit_decisions: audited,
-      audit_matches_calls: audited === calls + warmupCalls,
-      ...(errors.length ? { first_errors: errors.slice(0, 3) } : {}),
-    };
-  } finally {
-    await Promise.all(clients.map(closeSession));
+function figures(rounds: Round[]): Figures {
+  const errors = rounds.flatMap((r) => r.errors);
+  return {
+    calls_per_s: round(median(rounds.map((r) => (r.calls / r.windowMs) * 1000)), 1),
+    p50_ms: round(median(rounds.map((r) => percentile(r.latencies, 50)))),
+    p99_ms: round(median(rounds.map((r) => percentile(r.latencies, 99)))),
+    rounds_calls_per_s: rounds.map((r) => round((r.calls / r.windowMs) * 1000, 1)),
+    errors: errors.length,
+    ...(errors.length ? { first_errors: errors.slice(0, 3) } : {}),
+  };
+}
+
+async function startApps(home: string, dir: string): Promise<void> {
+  const names = Array.from({ length: PROCESSES }, (_, i) => `p${i}`);
+  const script = join(dir, 'idle.js');
+  await writeFile(script, IDLE_SCRIPT);
+  const ecosystem = join(dir, 'ecosystem.config.cjs');
+  await writeFile(ecosystem, `module.exports = ${JSON.stringify({ apps: names.map((name) => ({ name, script, cwd: dir, autorestart: false })) })};\n`);
+  const pm2Env = serverEnv(home);
+  delete pm2Env.PM2_MCP_HOME;
+  pm2Env.PM2_HOME = home;
+  log(`http: starting ${PROCESSES} processes with the pm2 CLI`);
+  // In one pm2 CLI call under this home only (which also starts its daemon).
+  const started = await runNode([PM2_BIN, 'start', ecosystem], pm2Env);
+  if (started.code !== 0) throw new Error(`pm2 start exited ${started.code}: ${started.stderr}`);
+}
+
+/** Every app online before anything is timed. */
+async function waitAllOnline(session: Session): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    toolCalls++;
+    const result = (await session.client.callTool({ name: TOOL, arguments: {} })) as CallToolResult;
+    const procs = (result.structuredContent as { processes?: Array<{ status?: string }> } | undefined)?.processes ?? [];
+    if (procs.length === PROCESSES && procs.every((p) => p.status === 'online')) return;
+    if (Date.now() > deadline) throw new Error(`only ${procs.filter((p) => p.status === 'online').length} of ${PROCESSES} processes online`);
+    await sleep(200);
   }
 }
 
@@ -191,70 +225,83 @@ export async function benchHttp(): Promise<BenchResult> {
   const home = await tempHome();
   const dir = await tempDir();
   let server: HttpServer | undefined;
+  let direct: DirectPm2 | undefined;
+  const sessions: Session[] = [];
   // Ctrl-C reaches run.ts, which cleans the homes up and exits: the server goes with us.
   const killOnExit = () => {
     if (server && server.child.exitCode === null) server.child.kill('SIGKILL');
   };
   process.once('exit', killOnExit);
+  toolCalls = 0;
   try {
-    // The apps, in one pm2 CLI call under this home only (which also starts its daemon).
-    const names = Array.from({ length: PROCESSES }, (_, i) => `p${i}`);
-    const script = join(dir, 'idle.js');
-    await writeFile(script, IDLE_SCRIPT);
-    const ecosystem = join(dir, 'ecosystem.config.cjs');
-    await writeFile(ecosystem, `module.exports = ${JSON.stringify({ apps: names.map((name) => ({ name, script, cwd: dir, autorestart: false })) })};\n`);
-    const pm2Env = serverEnv(home);
-    delete pm2Env.PM2_MCP_HOME;
-    pm2Env.PM2_HOME = home;
-    log(`http: starting ${PROCESSES} processes with the pm2 CLI`);
-    const started = await runNode([PM2_BIN, 'start', ecosystem], pm2Env);
-    if (started.code !== 0) throw new Error(`pm2 start exited ${started.code}: ${started.stderr}`);
-
+    await startApps(home, dir);
     const token = randomBytes(32).toString('base64url');
     server = await startHttpServer(home, dir, token);
     const auditFile = server.auditFile ?? join(home, 'pm2-mcp', 'audit.jsonl');
     log(`http: server pid ${server.pid} at ${server.url}, audit log ${auditFile}`);
 
-    // Every app online before anything is timed.
-    const probe = await openSession(server.url, token);
-    try {
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const result = (await probe.client.callTool({ name: TOOL, arguments: {} })) as CallToolResult;
-        const procs = (result.structuredContent as { processes?: Array<{ status?: string }> } | undefined)?.processes ?? [];
-        if (procs.length === PROCESSES && procs.every((p) => p.status === 'online')) break;
-        if (Date.now() > deadline) throw new Error(`only ${procs.filter((p) => p.status === 'online').length} of ${PROCESSES} processes online`);
-        await sleep(200);
-      }
-    } finally {
-      await closeSession(probe);
+    // One set of sessions per level, opened once and kept through every round.
+    const bySize = new Map<number, Session[]>();
+    for (const size of LEVELS) {
+      const opened = await Promise.all(Array.from({ length: size }, () => openSession(server!.url, token)));
+      sessions.push(...opened);
+      bySize.set(size, opened);
     }
+    await waitAllOnline(sessions[0]!);
+    direct = await connectDirect(home);
+    const directWorkers = Array.from({ length: DIRECT_CALLERS }, () => () => directListOnce(direct!));
+    const mcpWorkers = (size: number) => bySize.get(size)!.map((s) => () => listOnce(s.client));
+
+    log(`http: warm-up, ${WARMUP_MS} ms per level and for pm2's list()`);
+    for (const size of LEVELS) await closedLoop(mcpWorkers(size), WARMUP_MS);
+    await closedLoop(directWorkers, WARMUP_MS);
 
     const loadBefore = loadavg()[0]!;
-    const levels: Level[] = [];
-    for (const sessions of LEVELS) {
-      log(`http: ${sessions} session(s), ${WARMUP_MS} ms warm-up then ${DURATION_MS} ms closed loop of ${TOOL}`);
-      levels.push(await runLevel(server.url, token, sessions, auditFile));
+    const mcpRounds = new Map<number, Round[]>(LEVELS.map((size) => [size, []]));
+    const directRounds: Round[] = [];
+    for (let r = 1; r <= ROUNDS; r++) {
+      log(`http: round ${r} of ${ROUNDS}: ${LEVELS.join(', ')} session(s) and ${DIRECT_CALLERS} callers of pm2.list(), ${ROUND_MS} ms each`);
+      for (const size of LEVELS) mcpRounds.get(size)!.push(await closedLoop(mcpWorkers(size), ROUND_MS));
+      directRounds.push(await closedLoop(directWorkers, ROUND_MS));
     }
-    const errors = levels.reduce((n, l) => n + l.errors, 0);
+    const loadAfter = loadavg()[0]!;
+
+    await Promise.all(sessions.splice(0).map(closeSession));
+    // Stopped first: it flushes the log, and every record the calls left is then counted.
+    await stopHttpServer(server);
+    const audited = await listDecisions(auditFile);
+
+    const levels = LEVELS.map((sessions) => ({ sessions, ...figures(mcpRounds.get(sessions)!) }));
+    const pm2List = { callers: DIRECT_CALLERS, ...figures(directRounds) };
+    const at32 = levels.find((l) => l.sessions === 32)!;
+    const errors = levels.reduce((n, l) => n + l.errors, 0) + pm2List.errors;
+    const auditMatches = audited === toolCalls;
     return {
       name: 'http_list_throughput',
       unit: 'calls/s',
       processes: PROCESSES,
       transport: 'Streamable HTTP, one server process, bearer token, one SDK Client per session',
-      audit: 'on (the default), fsync per record, file under the temp PM2_HOME',
+      audit: 'on (the default), file under the temp PM2_HOME',
       warmup_ms: WARMUP_MS,
-      duration_ms: DURATION_MS,
+      round_ms: ROUND_MS,
+      rounds: ROUNDS,
+      figures: 'median over the rounds of each round\'s calls/s, p50 and p99',
       levels,
+      pm2_list: pm2List,
+      ratio_32_sessions_to_pm2_list: round(at32.calls_per_s / pm2List.calls_per_s),
       // Other work on the machine moves these figures: the 1-minute load average around the runs.
       cpus: cpus().length,
-      load_avg_1m: { before: round(loadBefore), after: round(loadavg()[0]!) },
+      load_avg_1m: { before: round(loadBefore), after: round(loadAfter) },
       total_errors: errors,
-      audit_matches_calls: levels.every((l) => l.audit_matches_calls),
-      target: `no errors at ${LEVELS.join(', ')} concurrent sessions`,
-      met: errors === 0,
+      tool_calls: toolCalls,
+      audit_decisions: audited,
+      audit_matches_calls: auditMatches,
+      target: `at 32 sessions, calls/s >= pm2.list() at ${DIRECT_CALLERS} callers and p99 <= ${P99_TARGET_MS} ms; no errors; one decision record per call`,
+      met: errors === 0 && auditMatches && at32.calls_per_s >= pm2List.calls_per_s && at32.p99_ms <= P99_TARGET_MS,
     };
   } finally {
+    await Promise.all(sessions.map(closeSession));
+    await direct?.disconnect();
     if (server) await stopHttpServer(server);
     process.off('exit', killOnExit);
     await removeHome(home);

@@ -5,6 +5,7 @@ import { benchAuditAppend, benchAuditConcurrent } from './audit.js';
 import { benchGate } from './gate.js';
 import { benchHttp } from './http.js';
 import { benchList } from './list.js';
+import { benchPackage } from './package.js';
 import { benchPolicy } from './policy.js';
 import { benchReadiness } from './readiness.js';
 import { benchSizes } from './sizes.js';
@@ -36,6 +37,7 @@ const BENCHMARKS: Array<[string, () => Promise<BenchResult>]> = [
   ['audit_concurrent', benchAuditConcurrent],
   ['http_list_throughput', benchHttp],
   ['readiness_latency', benchReadiness],
+  ['package', benchPackage],
 ];
 
 // BENCH_ONLY=startup,tail runs just those (by name).

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { CLI, builtCli, log, median, removeDir, removeHome, round, serverEnv, tempDir, tempHome, type BenchResult } from './common.js';
 
 const RUNS = 7;
-const TARGET_RATIO = 2.5;
+// Issue 13: 2.0 (it was 2.36 when the issue was written, and 2.5 before that).
+const TARGET_RATIO = 2.0;
 const INITIALIZE = `${JSON.stringify({
   jsonrpc: '2.0',
   id: 1,

@@ -8,6 +8,7 @@ import { explain } from './commands/explain.js';
 import { serve } from './commands/serve.js';
 import { serveUnderPm2 } from './commands/serve-under-pm2.js';
 import type { Io } from './io.js';
+import { launchCommand } from './launch-command.js';
 import { VERSION } from './version.js';
 
 const stderr = (line: string) => process.stderr.write(`${line}\n`);
@@ -18,7 +19,7 @@ async function main(): Promise<number> {
   const options = parseCli(process.argv.slice(2), process.env);
   switch (options.command) {
     case 'help':
-      process.stdout.write(helpText(VERSION));
+      process.stdout.write(helpText(VERSION, launchCommand(process.argv[1])));
       return 0;
     case 'version':
       stdout(VERSION);

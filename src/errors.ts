@@ -30,6 +30,7 @@ export type ToolErrorCode =
   | 'NOT_ONLINE'
   /** A start, restart or reload with waitUntil "ready" whose app was not ready when its wait ended. */
   | 'NOT_READY'
+  | 'PORT_IN_USE'
   | 'INTERNAL';
 
 /** An error a tool call ends with; its message is shown to the client as it is. */

@@ -3,6 +3,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { booleanFlag, parseBooleanEnv, type Env, type FlagDoc, type FlagValues, type OptionGroup } from './env-flags.js';
 import { UsageError } from './errors.js';
+import { FROM_A_CLONE, NPX_COMMAND, shellLine, type LaunchCommand } from './launch-command.js';
 import type { AuditOptions } from './commands/audit.js';
 import type { ExplainOptions } from './commands/explain.js';
 import type { ServeOptions } from './commands/serve.js';
@@ -178,7 +179,8 @@ function oneOf(items: readonly string[]): string {
   return items.length <= 2 ? items.join(' or ') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
 }
 
-export function helpText(version: string): string {
+/** `launch`: how a client starts this server (src/launch-command.ts), for the example. */
+export function helpText(version: string, launch: LaunchCommand = NPX_COMMAND): string {
   const width = Math.max(...FLAGS.map((f) => f.flag.length));
   const lines = FLAGS.map((f) => `  ${f.flag.padEnd(width)}  ${f.text}${f.env ? ` [${f.env}]` : ''}`);
   return [
@@ -192,7 +194,8 @@ export function helpText(version: string): string {
     '  pm2-mcp audit tail [-n N] [--denied] [--json] [FILE]   the recent decisions',
     '',
     'Register it with a client, for example:',
-    '  claude mcp add pm2 -- npx pm2-mcp',
+    `  claude mcp add pm2 -- ${shellLine(launch)}`,
+    ...(launch === NPX_COMMAND ? [] : [`  ${FROM_A_CLONE}`]),
     '',
     'Options (env twin in brackets):',
     ...lines,

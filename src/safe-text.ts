@@ -35,6 +35,17 @@ export function safeJson(json: string): string {
 /** Tabs and line breaks stay: JSON.stringify escapes them inside strings, so outside they are layout. */
 const UNSAFE_BUT_LAYOUT = /(?![\t\n\r])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
 
+const UNSAFE_BUT_TAB = /(?!\t)[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
+
+/**
+ * For one line an app wrote (a log line, an error line), shown as one line of a reply: as
+ * safeReply, and a carriage return inside it escaped too — raw, a terminal would overwrite the
+ * line's start with what follows it, and a client splitting lines at it would count one more.
+ */
+export function safeLine(text: string): string {
+  return text.replace(UNSAFE_BUT_TAB, escapeUnits);
+}
+
 /**
  * For a tool's reply text (an error quoting what the client sent, say): the same characters
  * escaped, tabs and line breaks kept, backslashes left alone so JSON-quoted names read as before.

@@ -11,7 +11,9 @@ import { choosePm2Home, describeFallback } from '../home.js';
 import type { Io } from '../io.js';
 import { CONFIG_DEFAULTS } from '../model/config.js';
 import { createPm2Adapter } from '../pm2/adapter.js';
+import { ProcessHistory } from '../pm2/process-history.js';
 import { registerServer, serverRegistryDir, useServerRegistry } from '../pm2/self.js';
+import { shareReads } from '../pm2/shared-reads.js';
 import { hiddenFor, type CompiledPolicy } from '../policy/compile.js';
 import { scrubEnvironment } from '../scrub-env.js';
 import { CallsInFlight } from '../server/calls-in-flight.js';
@@ -62,10 +64,12 @@ export async function serve(options: ServeOptions, io: Io): Promise<number> {
   useServerRegistry(serverRegistryDir(home.home));
   scrubEnvironment(process.env, policy.start.env.passThrough);
   const live = liveSessions();
-  const pm2 = createPm2Adapter({
+  const connection = createPm2Adapter({
     home: home.home,
     noDaemon: options.noDaemon,
     spawnDaemon: mayChangeProcesses(policy),
+    // What the bus says while the server runs: pm2_diagnose_process and combined tails read it.
+    history: new ProcessHistory(),
     // Otherwise the next list just shows nothing, and the agent never learns its processes died.
     onDaemonReplaced: ({ oldPid, newPid, processes }) => {
       const managed = processes === undefined ? '' : ` (the new one manages ${processes})`;
@@ -74,6 +78,8 @@ export async function serve(options: ServeOptions, io: Io): Promise<number> {
       live.warn(said);
     },
   });
+  // One adapter for every session: their concurrent reads share one pm2 call (src/pm2/shared-reads.ts).
+  const pm2 = shareReads(connection, { maxAgeMs: policy.config.reads?.maxAgeMs ?? CONFIG_DEFAULTS.reads.maxAgeMs });
   // The policy learns where pm2 keeps its files and which files are pm2-mcp's own, so it can
   // refuse them as log files (docs/threat-model.md §T9); a token's preset learns the same.
   const calls = new CallsInFlight();

@@ -3,7 +3,7 @@
 // ConfigError naming the one file it is in. The search looks from the working folder up to its
 // repository's root only, and every file of the chain must be one pm2-mcp can trust
 // (config-trust.ts): a config found above the project, or planted by another user, is none.
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -17,7 +17,6 @@ import { refusedConfigRoot, refusedRoot, rootFacts } from './project-root.js';
 import { isPresetName, presetFile, withPresetTools } from './presets.js';
 import { CONFIG_DEFAULTS, type Pm2McpConfig } from '../model/config.js';
 import { PRESET_NAMES, type PresetName } from '../model/tools.js';
-import { validateConfig } from './validate.js';
 
 export interface LoadedConfig {
   /** The effective, merged config (preset first, then each extending file), without extends/$schema. */
@@ -101,7 +100,7 @@ function guarded(loader: Loader): Loader {
       throw new ConfigError(filepath, [onlyComments ? EMPTY_PROBLEM : '(root): expected an object, got null']);
     }
     const own = isPackage && isObject(data) ? data[MODULE_NAME] : data;
-    if (isObject(own) && Object.hasOwn(own, '$import')) throw new ConfigError(filepath, validateConfig(own, filepath));
+    if (isObject(own) && Object.hasOwn(own, '$import')) throw new ConfigError(filepath, (await import('./validate.js')).validateConfig(own, filepath));
     return data;
   };
 }
@@ -199,15 +198,17 @@ function resultData(result: Awaited<ReturnType<Explorer['load']>>, file: string)
   return defaultExport(result.config);
 }
 
-function checked(data: unknown, file: string): Pm2McpConfig {
-  const problems = validateConfig(data, file);
+// ajv (in validate.js) loads only when there is a file to check: a start with none never parses it.
+async function checked(data: unknown, file: string): Promise<Pm2McpConfig> {
+  const problems = (await import('./validate.js')).validateConfig(data, file);
   if (problems.length > 0) throw new ConfigError(file, problems);
   return data as Pm2McpConfig;
 }
 
 export async function loadPreset(name: PresetName): Promise<{ label: string; config: Pm2McpConfig }> {
   const file = presetFile(name);
-  const text = await readFile(file, 'utf8').catch(() => undefined);
+  // Read synchronously: every start reads one, before it can answer, and a promise read costs a thread-pool round trip.
+  const text = readIfExists(file);
   if (text === undefined) throw new ConfigError(file, [`preset ${name} is missing from this install of pm2-mcp`]);
   // The presets ship with the package and are validated by the test suite (test/unit/config.test.ts);
   // compiling the validator costs ~60 ms, so a start with no config file never pays it.
@@ -314,7 +315,7 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   let data = top.data;
   let preset: PresetName;
   for (;;) {
-    const config = checked(data, file);
+    const config = await checked(data, file);
     layers.unshift({ label: file, config });
     files.push(file);
     reals.push(await real(file));

@@ -1,21 +1,38 @@
 // The built-in presets. They ship as data in policies/ next to package.json, all but their tools:
 // which tools a preset allows is the tool catalog's column (src/model/tools.ts), laid into the
 // preset's config here, so that a new tool is one catalog row and no preset file changes.
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Pm2McpConfig } from '../model/config.js';
 import { PRESET_NAMES, TOOL_CATALOG, type PresetName, type ToolEffect, type ToolName } from '../model/tools.js';
 
 let cachedRoot: string | undefined;
 
 /**
- * The folder of pm2-mcp's own package.json. The package resolves itself by name (its "exports"
- * list ./package.json), which works from the bundle at dist/cli.js and from src/config/ under
- * tsx alike, installed or in a checkout.
+ * The folder of pm2-mcp's own package.json: the nearest one named pm2-mcp above this module,
+ * which works from the bundle (dist/cli.js, dist/chunks/) and from src/config/ under tsx alike,
+ * installed or in a checkout. A few reads, where resolving the package by name through
+ * require.resolve cost a few ms of every start.
  */
 export function packageRoot(): string {
-  cachedRoot ??= dirname(createRequire(import.meta.url).resolve('pm2-mcp/package.json'));
+  cachedRoot ??= findPackageRoot(dirname(fileURLToPath(import.meta.url)));
   return cachedRoot;
+}
+
+function findPackageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (packageName(join(dir, 'package.json')) === 'pm2-mcp') return dir;
+    if (dirname(dir) === dir) throw new Error(`pm2-mcp's package.json is not in any folder above ${from}`);
+  }
+}
+
+function packageName(file: string): unknown {
+  try {
+    return (JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown }).name;
+  } catch {
+    return undefined;
+  }
 }
 
 export function isPresetName(s: unknown): s is PresetName {

@@ -7,7 +7,7 @@
 // Neutral ground: config/ reads files of this shape, policy/ compiles it, and neither imports the
 // other for it. What a key means when no layer of the chain sets it is CONFIG_DEFAULTS, below:
 // every reader of a default takes it from there.
-import { z } from 'zod';
+import * as z from 'zod';
 import { TOOL_EFFECTS, TOOL_NAMES, type PresetName, type ToolEffect, type ToolName } from './tools.js';
 
 const MIB = 1024 * 1024;
@@ -31,6 +31,7 @@ interface ConfigDefaults {
   audit: Required<Omit<Section<'audit'>, 'file'>>;
   /** `allowedHosts` is left out: by default the loopback names and the bound host (src/transport/http-guard.ts). */
   http: Required<Omit<Section<'http'>, 'allowedHosts'>>;
+  reads: Required<Section<'reads'>>;
 }
 
 /** The empty list of strings: nothing matches it. */
@@ -80,6 +81,9 @@ export const CONFIG_DEFAULTS = deepFreeze({
   // sessionReclaimSeconds 60: a client that lost its stream reconnects within seconds (the SDK's
   // client retries after 1 s), so a minute of silence says it is gone.
   http: { tokens: [], allowedOrigins: NONE, sessionIdleSeconds: 1800, maxSessions: 100, maxBodyBytes: 1 * MIB, maxConnections: 256, sessionReclaimSeconds: 60 },
+  // maxAgeMs 250: a quarter of a second is as old as an agent's view may be, and at that age
+  // 32 agents listing at once cost the daemon a few samples a second instead of one each call.
+  reads: { maxAgeMs: 250 },
 });
 
 // --- the shape ------------------------------------------------------------------------------
@@ -196,6 +200,17 @@ export const CONFIG_SHAPE = z
     logs: z.strictObject({ maxLines: z.int().min(1).max(1000).optional().describe('The most lines pm2_tail_logs may return per log file.') }).optional(),
     audit: auditShape.optional().describe('The audit log.'),
     http: httpShape.optional().describe('The Streamable HTTP transport.'),
+    reads: z
+      .strictObject({
+        maxAgeMs: z
+          .int()
+          .min(0)
+          .max(10_000)
+          .optional()
+          .describe(`The oldest pm2 data a list, a describe or a call's view of its targets may be answered with, in milliseconds: concurrent reads share one pm2 call, and its answer serves the next reads until this age, a change made through the server or a process event on pm2's bus (default ${CONFIG_DEFAULTS.reads.maxAgeMs}; 0: every read asks pm2).`),
+      })
+      .optional()
+      .describe('How reads of pm2\'s process list are shared between concurrent calls and sessions.'),
   })
   .meta({
     $id: 'https://github.com/pm2-mcp/pm2-mcp/schemas/pm2-mcp.config.schema.json',

@@ -28,6 +28,7 @@ const BROAD = ['standard', 'permissive'] as const;
 export const TOOL_CATALOG = [
   { name: 'pm2_list_processes', allowedBy: EVERY_PRESET },
   { name: 'pm2_describe_process', allowedBy: EVERY_PRESET },
+  { name: 'pm2_diagnose_process', allowedBy: EVERY_PRESET },
   { name: 'pm2_start_process', allowedBy: CHANGING },
   { name: 'pm2_restart_process', allowedBy: CHANGING },
   { name: 'pm2_reload_process', allowedBy: CHANGING },

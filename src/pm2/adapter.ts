@@ -7,6 +7,7 @@ import { withFileLock } from '../file-lock.js';
 import { Pm2Bus, type BusListener } from './bus.js';
 import { DaemonIdentity, readDaemonPid, type DaemonReplacement } from './daemon-identity.js';
 import { loadPm2, type AxonSocket, type Pm2Api } from './load.js';
+import type { ProcessHistory } from './process-history.js';
 import type { Pm2RawProcess, Pm2StartConfig } from './types.js';
 
 export interface Pm2AdapterOptions {
@@ -24,6 +25,11 @@ export interface Pm2AdapterOptions {
    * failed.
    */
   onDaemonReplaced?: (facts: DaemonReplacement & { processes?: number }) => void;
+  /**
+   * Fed with everything the daemon's bus says from each connection on, for as long as the
+   * connection lasts: the server's own record of exits and output times (diagnose, combined tail).
+   */
+  history?: ProcessHistory;
 }
 
 export interface Pm2Adapter {
@@ -45,6 +51,8 @@ export interface Pm2Adapter {
    * daemon went away, or the adapter was closed); nothing more will come.
    */
   subscribe(onEvent: BusListener, onLost: () => void): Promise<() => void>;
+  /** What the bus said while this server ran, when the server keeps it. */
+  readonly history?: ProcessHistory | undefined;
   close(): Promise<void>;
 }
 
@@ -71,6 +79,7 @@ class Pm2Connection implements Pm2Adapter {
   private readonly spawnDaemon: boolean;
   private readonly callTimeoutMs: number;
   private readonly onDaemonReplaced: Pm2AdapterOptions['onDaemonReplaced'];
+  readonly history: ProcessHistory | undefined;
   private readonly daemon = new DaemonIdentity();
   private session: Session | undefined;
   private connecting: Promise<Session> | undefined;
@@ -85,6 +94,7 @@ class Pm2Connection implements Pm2Adapter {
     this.spawnDaemon = options.spawnDaemon;
     this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.onDaemonReplaced = options.onDaemonReplaced;
+    this.history = options.history;
   }
 
   async isDaemonRunning(): Promise<boolean> {
@@ -226,7 +236,24 @@ class Pm2Connection implements Pm2Adapter {
     this.session = session;
     // In no-daemon mode the daemon is this process: it cannot be replaced under us.
     if (!this.noDaemon) await this.noticeReplacement();
+    this.keepHistory(session);
     return session;
+  }
+
+  /**
+   * Hears the bus for the history as long as this connection lasts; a lost bus is a gap the
+   * history knows of, closed by the next connection. Never delays or fails the call that connected.
+   */
+  private keepHistory(session: Session): void {
+    const history = this.history;
+    if (!history) return;
+    void this.subscribe((e) => history.record(e), () => history.lost()).then(
+      (unsubscribe) => {
+        if (this.session === session) history.began();
+        else unsubscribe();
+      },
+      () => history.lost(),
+    );
   }
 
   /** Says, once, that the daemon just reached is not the one last talked to. */

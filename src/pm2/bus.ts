@@ -14,6 +14,8 @@ export type BusEvent =
       status: string;
       /** When this run of the process was launched (pm2's pm_uptime, epoch ms). */
       launchedAt: number | undefined;
+      /** pm2's unique_id of the process: a pm_id pm2 gives again after a delete is another process. */
+      uniqueId?: string | undefined;
       restarts: number;
       exitCode: number | undefined;
       minUptimeMs: number;
@@ -48,6 +50,7 @@ export function toBusEvent(topic: string, packet: unknown, at = Date.now()): Bus
       name,
       status: typeof proc?.status === 'string' ? proc.status : 'unknown',
       launchedAt: num(proc?.pm_uptime),
+      ...(typeof proc?.unique_id === 'string' ? { uniqueId: proc.unique_id } : {}),
       restarts: num(proc?.restart_time) ?? 0,
       exitCode: num(proc?.exit_code),
       minUptimeMs: num(proc?.min_uptime) ?? PM2_DEFAULT_MIN_UPTIME_MS,
@@ -56,7 +59,9 @@ export function toBusEvent(topic: string, packet: unknown, at = Date.now()): Bus
     };
   }
   if ((topic === 'log:out' || topic === 'log:err') && typeof p?.data === 'string') {
-    return { kind: 'log', stream: topic === 'log:out' ? 'out' : 'err', pmId, name, data: p.data, at };
+    // pm2 stamps a line when it writes it to the file (the daemon's clock, this machine's): the
+    // time a combined tail orders by. Ours, when it sent none.
+    return { kind: 'log', stream: topic === 'log:out' ? 'out' : 'err', pmId, name, data: p.data, at: num(p.at) ?? at };
   }
   if (topic === 'process:msg') return { kind: 'message', pmId, name, raw: p?.raw, at };
   return undefined;

@@ -34,12 +34,21 @@ export async function compileLinePattern(pattern: string, what: string, maxLengt
   const regex = REGEX_FORM.exec(pattern);
   if (!regex) return (line) => line.includes(pattern);
   const [, body = '', flags] = regex;
+  return compileLinearRegex(body, flags === 'i', (message) => new GrepError(`${what}: ${pattern} is not a regular expression the linear-time engine (RE2 syntax) accepts: ${message}`));
+}
+
+/**
+ * A regular expression on the linear-time engine; `refuse` makes the error for one it does not
+ * accept (RE2 syntax: no backreferences, no look-around). Shared by every place a client's
+ * pattern runs: line patterns here, and /regex/ process targets (src/pm2/targets.ts).
+ */
+export async function compileLinearRegex(body: string, caseInsensitive: boolean, refuse: (message: string) => Error): Promise<LineFilter> {
   const { RE2JS } = await import('re2js');
   let compiled: ReturnType<typeof RE2JS.compile>;
   try {
-    compiled = RE2JS.compile(body, flags === 'i' ? RE2JS.CASE_INSENSITIVE : 0);
+    compiled = RE2JS.compile(body, caseInsensitive ? RE2JS.CASE_INSENSITIVE : 0);
   } catch (err) {
-    throw new GrepError(`${what}: ${pattern} is not a regular expression the linear-time engine (RE2 syntax) accepts: ${(err as Error).message}`);
+    throw refuse((err as Error).message);
   }
   return (line) => compiled.matcher(line).find();
 }

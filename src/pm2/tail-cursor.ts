@@ -10,7 +10,7 @@
 // `before` (a digest of the bytes just before the offset) tells a file emptied and written again
 // past the offset from the same file grown.
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export interface FilePosition {
   /** The file the offset is in: the log file itself, or its rotated copy while the tail is still inside it. */

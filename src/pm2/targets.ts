@@ -1,8 +1,8 @@
 // Turns what a client names ("api", 3, "3", "all", "/^web-/", a namespace) into concrete pm_ids,
 // so that pm2 never interprets a target string itself (docs/threat-model.md §T8: pm2 tries a number as a
 // name before an id, and treats a string as a name, a namespace, a script path or a regex).
-import { setFlagsFromString } from 'node:v8';
 import { ToolError } from '../errors.js';
+import { compileLinearRegex } from './line-pattern.js';
 import type { Pm2RawProcess } from './types.js';
 import { pmIdOf, processName, processNamespace } from './views.js';
 
@@ -16,7 +16,7 @@ export interface ResolvedTarget {
 
 const MAX_REGEX_LENGTH = 200;
 
-export function resolveTarget(asked: string | number, list: Pm2RawProcess[]): ResolvedTarget {
+export async function resolveTarget(asked: string | number, list: Pm2RawProcess[]): Promise<ResolvedTarget> {
   const entries = list.map((p) => ({ id: pmIdOf(p), name: processName(p), ns: processNamespace(p) }))
     .filter((e): e is { id: number; name: string; ns: string } => e.id !== undefined);
 
@@ -30,8 +30,8 @@ export function resolveTarget(asked: string | number, list: Pm2RawProcess[]): Re
   if (text === 'all') return { asked, kind: 'all', ids: entries.map((e) => e.id) };
 
   if (text.length > 2 && text.startsWith('/') && text.endsWith('/')) {
-    const re = compileRegex(text.slice(1, -1));
-    const ids = entries.filter((e) => re.test(e.name)).map((e) => e.id);
+    const matches = await compileRegex(text.slice(1, -1));
+    const ids = entries.filter((e) => matches(e.name)).map((e) => e.id);
     if (ids.length) return { asked, kind: 'regex', ids };
     throw notFound(asked, entries.map((e) => e.name));
   }
@@ -50,33 +50,16 @@ export function resolveTarget(asked: string | number, list: Pm2RawProcess[]): Re
   throw notFound(asked, entries.map((e) => e.name));
 }
 
-let linearEngine = false;
-/** The flag of V8's linear-time engine (unknown to linters, hence a name). */
-const LINEAR = 'l';
-
 /**
- * Client regexes run on V8's linear-time engine (the `l` flag): no pattern can backtrack for
- * ever and stall every session this server serves. Patterns it cannot run in linear time
- * (back-references, look-around) are refused.
+ * A client's regex runs on the linear-time engine grep and readyPattern use (re2js, see
+ * src/pm2/line-pattern.ts): no pattern can backtrack for ever and stall every session this
+ * server serves, and no V8 flag is changed for the whole process to get there.
  */
-function compileRegex(source: string): RegExp {
+async function compileRegex(source: string): Promise<(name: string) => boolean> {
   if (source.length > MAX_REGEX_LENGTH) {
     throw new ToolError('INVALID_ARGUMENTS', `A /regex/ target may be at most ${MAX_REGEX_LENGTH} characters long.`);
   }
-  if (!linearEngine) {
-    setFlagsFromString('--enable-experimental-regexp-engine');
-    linearEngine = true;
-  }
-  try {
-    new RegExp(source);
-  } catch (err) {
-    throw new ToolError('INVALID_ARGUMENTS', `The target /${source}/ is not a valid regular expression: ${(err as Error).message}`);
-  }
-  try {
-    return new RegExp(source, LINEAR);
-  } catch {
-    throw new ToolError('INVALID_ARGUMENTS', `The target /${source}/ cannot run in linear time (back-references and look-around are not supported in targets).`);
-  }
+  return compileLinearRegex(source, false, (message) => new ToolError('INVALID_ARGUMENTS', `The target /${source}/ is not a valid regular expression for the linear-time engine (RE2 syntax: no back-references or look-around): ${message}`));
 }
 
 function notFound(asked: string | number, names: string[]): ToolError {

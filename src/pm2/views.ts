@@ -1,6 +1,7 @@
 // Curated views of pm2's process data. pm2's raw entry carries the whole environment twice
 // (pm2_env.env, and flattened into pm2_env itself: docs/threat-model.md §T10), so a view copies only
-// the fields named here and never spreads pm2_env.
+// the fields named here and never spreads pm2_env. A field pm2 has no value for is left out, never
+// null: the output schemas give each field one JSON type (test/unit/schema-portability.test.ts).
 import { REDACTED } from '../safe-text.js';
 import { STARTED_MARKER } from './agent-started.js';
 import type { Pm2RawEnv, Pm2RawProcess } from './types.js';
@@ -10,16 +11,16 @@ export interface ProcessSummary {
   pm_id: number;
   namespace: string;
   status: string;
-  pid: number | null;
-  uptime_ms: number | null;
+  pid?: number;
+  uptime_ms?: number;
   restarts: number;
   cpu: number;
   memory: number;
   exec_mode: string;
   instances: number;
-  script: string | null;
-  cwd: string | null;
-  interpreter: string | null;
+  script?: string;
+  cwd?: string;
+  interpreter?: string;
 }
 
 export interface ProcessDetail extends ProcessSummary {
@@ -27,11 +28,11 @@ export interface ProcessDetail extends ProcessSummary {
   interpreter_args: string[];
   watch: boolean | string[];
   autorestart: boolean;
-  created_at: string | null;
-  started_at: string | null;
+  created_at?: string;
+  started_at?: string;
   unstable_restarts: number;
-  exit_code: number | null;
-  logs: { out: string | null; err: string | null; combined: string | null };
+  exit_code?: number;
+  logs: { out?: string; err?: string; combined?: string };
   /** Names of the app's own variables; values only when the policy lets them show. */
   env: Record<string, string>;
   env_redacted: boolean;
@@ -40,9 +41,15 @@ export interface ProcessDetail extends ProcessSummary {
 /** Keys pm2 adds to every app's env for its own bookkeeping: not the app's variables. */
 const PM2_BOOKKEEPING_ENV = new Set(['unique_id', 'io', 'km_link', 'vizion_running', 'NODE_APP_INSTANCE', 'PM2_USAGE', 'PM2_HOME', 'PM2_JSON_PROCESSING', 'PM2_PROGRAMMATIC', 'PM2_INTERACTOR_PROCESSING', 'PM2_DISCRETE_MODE', 'PM2_NO_INTERACTION', 'pm_id', 'name', 'namespace', STARTED_MARKER]);
 
-const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
 const num = (v: unknown, fallback = 0): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
-const iso = (v: unknown): string | null => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? new Date(v).toISOString() : null);
+const iso = (v: unknown): string | undefined => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? new Date(v).toISOString() : undefined);
+
+/** `view` without its undefined keys: a missing value is left out, key and all (order kept). */
+function present<T extends object>(view: T): T {
+  for (const key of Object.keys(view) as Array<keyof T>) if (view[key] === undefined) delete view[key];
+  return view;
+}
 
 function execMode(env: Pm2RawEnv): string {
   const mode = str(env.exec_mode) ?? 'fork_mode';
@@ -67,14 +74,13 @@ export function summarize(proc: Pm2RawProcess, now = Date.now()): ProcessSummary
   const env = proc.pm2_env ?? {};
   const status = str(env.status) ?? 'unknown';
   const online = status === 'online';
-  const pid = online && typeof proc.pid === 'number' && proc.pid > 0 ? proc.pid : null;
-  return {
+  return present<ProcessSummary>({
     name: processName(proc),
     pm_id: pmIdOf(proc) ?? -1,
     namespace: processNamespace(proc),
     status,
-    pid,
-    uptime_ms: online && typeof env.pm_uptime === 'number' ? Math.max(0, now - env.pm_uptime) : null,
+    pid: online && typeof proc.pid === 'number' && proc.pid > 0 ? proc.pid : undefined,
+    uptime_ms: online && typeof env.pm_uptime === 'number' ? Math.max(0, now - env.pm_uptime) : undefined,
     restarts: num(env.restart_time),
     cpu: num(proc.monit?.cpu),
     memory: num(proc.monit?.memory),
@@ -83,7 +89,7 @@ export function summarize(proc: Pm2RawProcess, now = Date.now()): ProcessSummary
     script: str(env.pm_exec_path),
     cwd: str(env.pm_cwd),
     interpreter: str(env.exec_interpreter),
-  };
+  });
 }
 
 export function appEnvNames(env: Pm2RawEnv): string[] {
@@ -99,7 +105,7 @@ export function describe(proc: Pm2RawProcess, opts: { redactEnv: boolean }, now 
   const shown: Record<string, string> = {};
   for (const name of appEnvNames(env)) shown[name] = opts.redactEnv ? REDACTED : String(appEnv[name] ?? '');
   const args = Array.isArray(env.args) ? env.args.map(String) : typeof env.args === 'string' && env.args ? [env.args] : [];
-  return {
+  return present<ProcessDetail>({
     ...summarize(proc, now),
     args,
     interpreter_args: Array.isArray(env.node_args) ? env.node_args.map(String) : [],
@@ -108,9 +114,9 @@ export function describe(proc: Pm2RawProcess, opts: { redactEnv: boolean }, now 
     created_at: iso(env.created_at),
     started_at: iso(env.pm_uptime),
     unstable_restarts: num(env.unstable_restarts),
-    exit_code: typeof env.exit_code === 'number' ? env.exit_code : null,
-    logs: { out: str(env.pm_out_log_path), err: str(env.pm_err_log_path), combined: str(env.pm_log_path) },
+    exit_code: typeof env.exit_code === 'number' ? env.exit_code : undefined,
+    logs: present({ out: str(env.pm_out_log_path), err: str(env.pm_err_log_path), combined: str(env.pm_log_path) }),
     env: shown,
     env_redacted: opts.redactEnv,
-  };
+  });
 }

@@ -56,7 +56,12 @@ export const EXIT_DRAIN_MS = 150;
 const MAX_LINE = 500;
 const MAX_PARTIAL = 4096;
 
-export type Phase = 'launching' | 'online' | 'stable' | 'ready' | 'draining' | 'exited' | 'timeout' | 'lost';
+/**
+ * `said-ready`: the app said it is ready before it had been up for its min_uptime. It is ready
+ * once it has been (an app that says ready and dies 5 ms later is no ready app): until then an
+ * exit makes it an exit, as for "online".
+ */
+export type Phase = 'launching' | 'online' | 'stable' | 'said-ready' | 'ready' | 'draining' | 'exited' | 'timeout' | 'lost';
 const FINAL: ReadonlySet<Phase> = new Set(['stable', 'ready', 'exited', 'timeout', 'lost']);
 
 interface Instance {
@@ -128,7 +133,7 @@ export class WaitMachine {
   nextDeadline(): number {
     let next = this.plan.deadline;
     for (const i of this.open()) {
-      if (i.phase === 'online' && this.plan.until === 'online' && i.onlineSince !== undefined) next = Math.min(next, i.onlineSince + i.minUptimeMs);
+      if (((i.phase === 'online' && this.plan.until === 'online') || i.phase === 'said-ready') && i.onlineSince !== undefined) next = Math.min(next, i.onlineSince + i.minUptimeMs);
       if (i.phase === 'draining' && i.exitAt !== undefined) next = Math.min(next, i.exitAt + EXIT_DRAIN_MS);
     }
     return next;
@@ -202,7 +207,7 @@ export class WaitMachine {
       i.restartsAtOnline = e.restarts;
       // The ready message may come first: pm2 says "online" after it when the app has wait_ready.
       if (i.readyBy === 'message' && i.readyAt !== undefined) this.ready(i, i.readyAt, 'message');
-    } else if (e.event === 'exit' && (i.phase === 'launching' || i.phase === 'online')) {
+    } else if (e.event === 'exit' && (i.phase === 'launching' || i.phase === 'online' || i.phase === 'said-ready')) {
       i.phase = 'draining';
       i.exitAt = e.at;
       i.exitCode = e.exitCode;
@@ -212,7 +217,7 @@ export class WaitMachine {
 
   private onLog(e: Extract<BusEvent, { kind: 'log' }>): void {
     const i = this.instances.get(e.pmId);
-    if (!i || (i.phase !== 'online' && i.phase !== 'draining') || i.nextRun) return;
+    if (!i || (i.phase !== 'online' && i.phase !== 'said-ready' && i.phase !== 'draining') || i.nextRun) return;
     const text = i.partial[e.stream] + e.data;
     const parts = text.split('\n');
     const rest = parts.pop() ?? '';
@@ -229,7 +234,7 @@ export class WaitMachine {
   private onMessage(e: Extract<BusEvent, { kind: 'message' }>): void {
     if (this.plan.until !== 'ready' || this.plan.ready !== 'message' || e.raw !== 'ready') return;
     const i = this.instances.get(e.pmId);
-    if (!i || FINAL.has(i.phase) || i.phase === 'draining') return;
+    if (!i || FINAL.has(i.phase) || i.phase === 'draining' || i.phase === 'said-ready') return;
     if (i.phase === 'online') this.ready(i, e.at, 'message');
     else {
       // Seen before "online" (pm2's own wait_ready): kept until the online event.
@@ -240,7 +245,7 @@ export class WaitMachine {
 
   private ready(i: Instance, at: number, by: ReadyKind): void {
     if (this.plan.until !== 'ready' || this.plan.ready !== by) return;
-    i.phase = 'ready';
+    i.phase = i.onlineSince !== undefined && at < i.onlineSince + i.minUptimeMs ? 'said-ready' : 'ready';
     i.readyAt = at;
     i.readyBy = by;
   }
@@ -248,6 +253,7 @@ export class WaitMachine {
   private tick(at: number): void {
     for (const i of this.open()) {
       if (i.phase === 'online' && this.plan.until === 'online' && i.onlineSince !== undefined && at >= i.onlineSince + i.minUptimeMs) i.phase = 'stable';
+      else if (i.phase === 'said-ready' && i.onlineSince !== undefined && at >= i.onlineSince + i.minUptimeMs) i.phase = 'ready';
       else if (i.phase === 'draining' && i.exitAt !== undefined && at >= i.exitAt + EXIT_DRAIN_MS) i.phase = 'exited';
     }
     if (at >= this.plan.deadline) {

@@ -15,11 +15,14 @@ export interface InstanceReport {
   result: InstanceOutcome['result'];
   /** pm2's status when the wait ended. */
   status: string;
-  online_since: string | null;
-  ready_after_ms: number | null;
-  exit_code: number | null;
+  // Absent rather than null: one JSON type per field in the output schema.
+  online_since?: string;
+  ready_after_ms?: number;
+  exit_code?: number;
+  /** The signal that killed it, from pm2.log (src/pm2/wait-signals.ts). */
+  exit_signal?: string;
   /** How long the run waited for stayed up before it exited. */
-  up_ms: number | null;
+  up_ms?: number;
   /** Restarts pm2 made during the wait. */
   restarts: number;
   min_uptime_ms: number;
@@ -31,7 +34,7 @@ export interface InstanceReport {
 
 export interface WaitReport {
   until: 'online' | 'ready';
-  ready_by: string | null;
+  ready_by?: string;
   elapsed_ms: number;
   ok: boolean;
   /** The client cancelled the request: the wait ended before every instance had its answer. */
@@ -57,10 +60,10 @@ export function waitReport(wait: WaitRequest & { until: 'online' | 'ready' }, fo
       name: o.name || (proc ? processName(proc) : ''),
       result: o.result,
       status,
-      online_since: o.onlineSince !== undefined ? new Date(o.onlineSince).toISOString() : null,
-      ready_after_ms: o.readyAfterMs ?? null,
-      exit_code: o.exitCode ?? null,
-      up_ms: o.upMs ?? null,
+      ...(o.onlineSince !== undefined && { online_since: new Date(o.onlineSince).toISOString() }),
+      ...(o.readyAfterMs !== undefined && { ready_after_ms: o.readyAfterMs }),
+      ...(o.exitCode !== undefined && { exit_code: o.exitCode }),
+      ...(o.upMs !== undefined && { up_ms: o.upMs }),
       restarts,
       min_uptime_ms: o.minUptimeMs,
       next: nextWords(o, status),
@@ -68,7 +71,7 @@ export function waitReport(wait: WaitRequest & { until: 'online' | 'ready' }, fo
     };
   });
   const want = wait.until === 'online' ? 'online' : 'ready';
-  return { until: wait.until, ready_by: wait.until === 'ready' ? readyWords(wait) : null, elapsed_ms: found.elapsedMs, ok: instances.every((i) => i.result === want), cancelled: found.cancelled, instances };
+  return { until: wait.until, ...(wait.until === 'ready' && { ready_by: readyWords(wait) }), elapsed_ms: found.elapsedMs, ok: instances.every((i) => i.result === want), cancelled: found.cancelled, instances };
 }
 
 function nextWords(o: InstanceOutcome, status: string): string {
@@ -95,13 +98,13 @@ function instanceText(i: InstanceReport, report: WaitReport, wait: WaitRequest):
     case 'ready':
       return `${who}: ready after ${i.ready_after_ms} ms (${readyWords(wait)}), online since ${i.online_since}.`;
     case 'exited': {
-      const code = i.exit_code === null ? 'exited' : `exited with code ${i.exit_code}`;
-      const up = i.up_ms === null ? '' : ` after ${i.up_ms} ms${i.up_ms < i.min_uptime_ms ? `, before its min_uptime (${i.min_uptime_ms} ms)` : ''}`;
+      const code = i.exit_signal !== undefined ? `was killed by ${i.exit_signal}` : i.exit_code === undefined ? 'exited' : `exited with code ${i.exit_code}`;
+      const up = i.up_ms === undefined ? '' : ` after ${i.up_ms} ms${i.up_ms < i.min_uptime_ms ? `, before its min_uptime (${i.min_uptime_ms} ms)` : ''}`;
       return `${who}: ${code}${up}; ${i.restarts} restart${i.restarts === 1 ? '' : 's'} during the wait; ${i.next}; pm2 status now: ${i.status}.${lines(i)}`;
     }
     case 'timeout': {
       if (report.cancelled) return `${who}: the client cancelled the request, so the wait ended after ${report.elapsed_ms} ms; pm2 has it ${i.status}.`;
-      const where = i.online_since === null ? 'never came online' : report.until === 'ready' ? `online since ${i.online_since}, but ${readyWords(wait)} did not happen` : `online since ${i.online_since}, but not yet for its min_uptime (${i.min_uptime_ms} ms)`;
+      const where = i.online_since === undefined ? 'never came online' : report.until === 'ready' ? `online since ${i.online_since}, but ${readyWords(wait)} did not happen` : `online since ${i.online_since}, but not yet for its min_uptime (${i.min_uptime_ms} ms)`;
       return `${who}: not ${report.until} within ${wait.timeoutMs} ms: ${where}; ${i.restarts} restart${i.restarts === 1 ? '' : 's'} during the wait; ${i.next}.${lines(i)}`;
     }
     case 'lost':

@@ -1,6 +1,7 @@
 // Runs an action (start, restart, reload) and waits, driven by pm2's event bus, until its
 // instances are online and stable, or ready, or exited, or time is up: whichever comes first ends
 // the wait at once. Every wait is bounded by its timeoutMs; nothing here keeps the process alive.
+import { ToolError } from '../errors.js';
 import type { WaitRequest } from '../model/requests.js';
 import type { Pm2Adapter } from './adapter.js';
 import { toBusEvent, type BusEvent } from './bus.js';
@@ -25,8 +26,6 @@ export interface WaitOutcome {
   ids: number[];
   outcomes: InstanceOutcome[];
   elapsedMs: number;
-  /** A readyPort that already accepted before a start: its answer says nothing about the app. */
-  portBusyBefore: boolean;
   /** The client cancelled the request: the wait ended early (what was done stays done). */
   cancelled: boolean;
 }
@@ -46,7 +45,11 @@ export async function runAndWait(pm2: Pm2Adapter, wait: WaitRequest & { until: '
     () => feed('lost'),
   );
   try {
-    const portBusyBefore = port !== undefined && 'names' in who ? await portAccepts(port) : false;
+    // A start creates its app: a port that accepts before it belongs to another process, and
+    // would say "ready" of an app that never listened. Nothing is started.
+    if (port !== undefined && 'names' in who && (await portAccepts(port))) {
+      throw new ToolError('PORT_IN_USE', `Nothing was started: port ${port} already accepts connections on the loopback, so it cannot tell when ${who.names.join(', ')} is ready. Another process listens on it: free the port, give the app another one, or wait with readyPattern or readyMessage.`, { port });
+    }
     const startedAt = Date.now();
     const plan: WaitPlan = {
       until: wait.until,
@@ -77,7 +80,7 @@ export async function runAndWait(pm2: Pm2Adapter, wait: WaitRequest & { until: '
     }
     await until(machine, port, hooks.signal, (w) => (wake = w));
     reporter(machine.phases());
-    return { ids, outcomes: machine.outcomes(), elapsedMs: Date.now() - startedAt, portBusyBefore, cancelled: hooks.signal?.aborted === true && !machine.done() };
+    return { ids, outcomes: machine.outcomes(), elapsedMs: Date.now() - startedAt, cancelled: hooks.signal?.aborted === true && !machine.done() };
   } finally {
     unsubscribe();
   }
@@ -128,6 +131,7 @@ const PHASE_WORDS: Partial<Record<Phase, string>> = {
   launching: 'launching',
   online: 'online',
   stable: 'online and stable',
+  'said-ready': 'said it is ready; waiting for its min_uptime',
   ready: 'ready',
   draining: 'exited',
   timeout: 'timed out',

@@ -1,15 +1,17 @@
-// Wires the gate to an MCP server: tools, resources, completion and logging. Every handler that
+// Wires the gate to an MCP server: tools, resources, prompts, completion and logging. Every handler that
 // touches process data goes through dispatch().
 import { randomUUID } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
-  CallToolRequestSchema, CompleteRequestSchema, ErrorCode, ListResourcesRequestSchema, ListResourceTemplatesRequestSchema,
-  ListToolsRequestSchema, McpError, ReadResourceRequestSchema, type CallToolResult, type ProgressToken, type ServerNotification, type Tool,
+  CallToolRequestSchema, CompleteRequestSchema, ErrorCode, GetPromptRequestSchema, ListPromptsRequestSchema, ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema, ListToolsRequestSchema, McpError, ReadResourceRequestSchema, type CallToolResult, type ProgressToken, type ServerNotification, type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { CallerInfo } from '../audit/auditor.js';
 import type { ToolError } from '../errors.js';
 import type { ProcessRef } from '../model/requests.js';
 import { dispatch, type Gate } from './dispatch.js';
+import { NO_ELICITATION } from './no-elicitation.js';
+import { PROMPT_ARGUMENT_MAX, visiblePrompts } from './prompts.js';
 import { listProcessResources, PROCESS_TEMPLATE, PROCESSES_URI, processIdOf, processUri, readProcess, readProcesses } from './resources.js';
 import type { AnyTool } from './operation.js';
 import { TOOLS } from './tools/index.js';
@@ -31,12 +33,12 @@ export interface ServerOptions {
 
 const INSTRUCTIONS =
   'pm2-mcp manages processes through PM2. Find processes with pm2_list_processes; name them by pm_id or name. ' +
-  'Read output with pm2_tail_logs. Calls may be refused by the owner\'s policy: the refusal says which rule and which config key would allow it.';
+  'Read output with pm2_tail_logs (give back its cursor to follow); find out why a process crashed, restarts or is silent with pm2_diagnose_process. Calls may be refused by the owner\'s policy: the refusal says which rule and which config key would allow it.';
 
 export function createMcpServer(options: ServerOptions): Server {
   const server = new Server(
     { name: options.name, version: options.version },
-    { capabilities: { tools: { listChanged: false }, resources: { listChanged: false }, logging: {}, completions: {} }, instructions: INSTRUCTIONS },
+    { capabilities: { tools: { listChanged: false }, resources: { listChanged: false }, prompts: { listChanged: false }, logging: {}, completions: {} }, instructions: INSTRUCTIONS, jsonSchemaValidator: NO_ELICITATION },
   );
   const tools = new Map<string, AnyTool>(TOOLS.map((t) => [t.name, t]));
   let wire: Tool[] | undefined;
@@ -131,13 +133,34 @@ export function createMcpServer(options: ServerOptions): Server {
     return { contents: [{ uri, mimeType: 'application/json', text: outcome.result.text }] };
   });
 
+  // A prompt runs nothing: its steps are tool calls, each through the gate.
+  const prompts = visiblePrompts(options.hidden);
+  server.setRequestHandler(ListPromptsRequestSchema, async () => (requireInitialized(), {
+    prompts: prompts.map((p) => ({ name: p.name, title: p.title, description: p.description, arguments: [{ name: 'process', description: 'The process: its pm_id, its name, a namespace, or "all".', required: true }] })),
+  }));
+
+  server.setRequestHandler(GetPromptRequestSchema, async (request) => {
+    requireInitialized();
+    const prompt = prompts.find((p) => p.name === request.params.name);
+    if (!prompt) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${shortName(request.params.name)}. Prompts are ${prompts.map((p) => p.name).join(', ') || 'none under this policy'}.`);
+    const process = request.params.arguments?.process;
+    if (typeof process !== 'string' || process.length === 0 || process.length > PROMPT_ARGUMENT_MAX) {
+      throw new McpError(ErrorCode.InvalidParams, `The prompt ${prompt.name} needs the argument "process": a pm_id or a name of 1 to ${PROMPT_ARGUMENT_MAX} characters.`);
+    }
+    return { description: prompt.description, messages: [{ role: 'user', content: { type: 'text', text: safeReply(prompt.text(process)) } }] };
+  });
+
   server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
     requireInitialized();
     const { ref, argument } = request.params;
-    if (ref.type !== 'ref/resource' || ref.uri !== PROCESS_TEMPLATE || argument.name !== 'id') return { completion: { values: [] } };
+    const forResource = ref.type === 'ref/resource' && ref.uri === PROCESS_TEMPLATE && argument.name === 'id';
+    const forPrompt = ref.type === 'ref/prompt' && prompts.some((p) => p.name === ref.name) && argument.name === 'process';
+    if (!forResource && !forPrompt) return { completion: { values: [] } };
     const outcome = await dispatch(options.gate, listProcessResources, {}, caller(extra.sessionId), extra.signal);
-    const ids = outcome.ok ? (outcome.result.structured as ProcessRef[]).map((r) => String(r.pm_id)) : [];
-    const values = ids.filter((v) => v.startsWith(argument.value)).slice(0, 100);
+    const refs = outcome.ok ? (outcome.result.structured as ProcessRef[]) : [];
+    // A prompt takes a name as readily as a pm_id: names first, each once.
+    const all = forResource ? refs.map((r) => String(r.pm_id)) : [...new Set([...refs.map((r) => r.name), ...refs.map((r) => String(r.pm_id))])];
+    const values = all.filter((v) => v.startsWith(argument.value)).slice(0, 100);
     return { completion: { values, total: values.length, hasMore: false } };
   });
 

@@ -1,7 +1,7 @@
 // The gate: every tool call and every resource read passes here, and only here reaches pm2.
 //   parse → resolve → evaluate → audit (decision) → execute → audit (outcome)
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ToolError, errorMessage } from '../errors.js';
 import type { AuditEffect, Auditor, CallerInfo, DecisionEntry } from '../audit/auditor.js';
 import type { CompiledPolicy } from '../policy/compile.js';

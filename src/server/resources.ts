@@ -1,6 +1,6 @@
 // Resources: the process list, and one resource per process keyed by pm_id (names repeat across
 // the instances of a cluster app, pm_ids do not). Reads pass the same gate as tools.
-import { z } from 'zod';
+import * as z from 'zod';
 import { describe, pmIdOf, summarize } from '../pm2/views.js';
 import type { AnyOperation } from './operation.js';
 import { refOf, resolveProcesses } from './tools/targets.js';

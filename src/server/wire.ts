@@ -1,5 +1,5 @@
 // The public surface of each tool as MCP lists it: JSON Schemas made once from the zod schemas.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { AnyTool } from './operation.js';
 

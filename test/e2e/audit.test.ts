@@ -197,7 +197,7 @@ describe('every call leaves one decision, written before anything runs', () => {
     assert.equal(ok.isError, undefined, textOf(ok));
     const online = await waitFor(async () => {
       const l = await tool('pm2_describe_process', { process: 'secretive' });
-      const p = (l.structuredContent as { processes: Array<{ status: string; pid: number | null }> }).processes[0];
+      const p = (l.structuredContent as { processes: Array<{ status: string; pid?: number }> }).processes[0];
       return p?.status === 'online' && p.pid ? p : undefined;
     }, 'secretive online');
     // The value did reach the app: it is only the log that must not hold it.
@@ -541,7 +541,7 @@ describe('mode audit writes would_deny', () => {
     const ids = (r.structuredContent as { started: Array<{ pm_id: number }> }).started.map((p) => p.pm_id);
     const listed = await waitFor(async () => {
       const l = await call(s.client, 'pm2_list_processes');
-      return (l.structuredContent as { processes: Array<{ name: string; status: string; pid: number | null }> }).processes.find((p) => p.name === 'audited' && p.status === 'online');
+      return (l.structuredContent as { processes: Array<{ name: string; status: string; pid?: number }> }).processes.find((p) => p.name === 'audited' && p.status === 'online');
     }, 'the audited app online');
     assert.ok(listed.pid && isAlive(listed.pid));
     const file = join(home, 'pm2-mcp', 'audit.jsonl');

@@ -2,13 +2,16 @@
 // PM2_HOME fallback told to the client.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { CLI, connect, destroyHome, makeTempDir, ROOT, textOf, call } from '../helpers/harness.js';
 
 const run = promisify(execFile);
+// From this clone (not under node_modules) the texts name the entry file; the package test
+// (test/e2e/package.test.ts) sees `npx pm2-mcp` from an install.
+const fromClone = () => `claude mcp add pm2 -- node ${realpathSync(CLI)}`;
 const pkg = JSON.parse(await import('node:fs').then((fs) => fs.readFileSync(join(ROOT, 'package.json'), 'utf8'))) as { version: string };
 
 async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -34,7 +37,7 @@ describe('pm2-mcp on the command line', () => {
   test('--help lists every flag with its env twin and how to register the server', async () => {
     const { code, stdout } = await cli(['--help']);
     assert.equal(code, 0);
-    for (const text of ['--pm2-home DIR', 'PM2_MCP_HOME', '--no-daemon', 'PM2_MCP_NO_DAEMON', '--transport', 'PM2_MCP_TRANSPORT', 'claude mcp add pm2 -- npx pm2-mcp']) {
+    for (const text of ['--pm2-home DIR', 'PM2_MCP_HOME', '--no-daemon', 'PM2_MCP_NO_DAEMON', '--transport', 'PM2_MCP_TRANSPORT', fromClone(), 'installed from npm, by `npx pm2-mcp`']) {
       assert.ok(stdout.includes(text), `--help does not mention ${text}`);
     }
   });
@@ -70,7 +73,8 @@ describe('pm2-mcp on the command line', () => {
     while (!out.includes('Press Ctrl-C') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     child.kill('SIGTERM');
     assert.match(out, /waiting for an MCP client/);
-    assert.match(out, /claude mcp add pm2 -- npx pm2-mcp/);
+    assert.ok(out.includes(fromClone()), `the note does not say ${fromClone()}`);
+    assert.ok(out.includes(JSON.stringify({ command: 'node', args: [realpathSync(CLI)] })), 'the Cursor line does not name the entry file');
     assert.match(out, /codex mcp add pm2/);
     assert.match(out, /Cursor/);
   });

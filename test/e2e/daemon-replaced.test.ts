@@ -36,7 +36,7 @@ describe('a replaced pm2 daemon', () => {
       assert.equal(started.isError, undefined, textOf(started));
       const appPid = await waitFor(async () => {
         const r = await call(s.client, 'pm2_list_processes');
-        return (r.structuredContent as { processes: Array<{ name: string; pid: number | null }> }).processes.find((p) => p.name === 'before')?.pid ?? undefined;
+        return (r.structuredContent as { processes: Array<{ name: string; pid?: number }> }).processes.find((p) => p.name === 'before')?.pid ?? undefined;
       }, 'the app pid');
       orphans.push(appPid);
       const oldPid = Number(readFileSync(join(home, 'pm2.pid'), 'utf8'));

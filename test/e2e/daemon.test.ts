@@ -94,7 +94,7 @@ describe('the pm2 daemon', () => {
     const listOnce = async () => {
       const id = nextId++;
       send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'pm2_list_processes', arguments: {} } });
-      return ((await response(id)).result!.structuredContent as { processes: Array<{ name: string; pid: number | null }> }).processes;
+      return ((await response(id)).result!.structuredContent as { processes: Array<{ name: string; pid?: number }> }).processes;
     };
     const proc = await waitFor(async () => (await listOnce()).find((p) => p.name === 'inproc' && p.pid), 'the app pid');
     const pid = proc.pid!;

@@ -4,11 +4,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { call, connect, destroyHome, isAlive, makeTempDir, ROOT, textOf, waitFor, type Session } from '../helpers/harness.js';
+import { tailRuns } from '../helpers/tail-runs.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures');
 const APP = join(FIXTURES, 'app.js');
 
-type Summary = { name: string; pm_id: number; status: string; pid: number | null; restarts: number; exec_mode: string; script: string | null };
+type Summary = { name: string; pm_id: number; status: string; pid?: number; restarts: number; exec_mode: string; script?: string };
 
 describe('a process\'s whole life over MCP', () => {
   let home: string;
@@ -66,6 +67,33 @@ describe('a process\'s whole life over MCP', () => {
     assert.ok(!JSON.stringify(r).includes('bonjour'), 'an env value reached the output');
   });
 
+  test('describe\'s text: `key: value` lines, at most 500 bytes for a process with 10 env names in all', async () => {
+    // The standard preset passes some of the server's variables through (PATH, HOME …): the
+    // start gives the rest, so that the app has 10 names in all whatever this machine's env.
+    const standard = JSON.parse(readFileSync(join(ROOT, 'policies', 'standard.json'), 'utf8')) as { start: { env: { passThrough: string[] } } };
+    const inherited = standard.start.env.passThrough.filter((n) => process.env[n] !== undefined);
+    const names = ['NODE_ENV', 'PORT', 'HOST', 'LOG_LEVEL', 'DATABASE_URL', 'REDIS_URL', 'API_BASE_URL', 'APP_REGION', 'CACHE_TTL', 'WORKER_COUNT'].slice(0, Math.max(0, 10 - inherited.length));
+    const env = Object.fromEntries(names.map((n, i) => [n, `value-${i}-${'v'.repeat(12)}`]));
+    const started = await call(s.client, 'pm2_start_process', { script: 'app.js', name: 'compact', env });
+    assert.equal(started.isError, undefined, textOf(started));
+    const online = await waitFor(async () => (await byName('compact')).find((p) => p.status === 'online' && p.pid), 'compact online');
+    pids.push(online.pid!);
+    const r = await call(s.client, 'pm2_describe_process', { process: 'compact' });
+    assert.equal(r.isError, undefined, textOf(r));
+    const [d] = (r.structuredContent as { processes: Array<{ env: Record<string, string> }> }).processes;
+    assert.equal(Object.keys(d!.env).length, 10, `env names: ${Object.keys(d!.env).join(', ')}`);
+    const text = textOf(r);
+    assert.ok(Buffer.byteLength(text) <= 500, `describe's text is ${Buffer.byteLength(text)} bytes:\n${text}`);
+    const lines = text.split('\n');
+    for (const line of lines) assert.match(line, /^[a-z][a-z ]*: \S/, `not a key: value line: ${JSON.stringify(line)}`);
+    const keys = lines.map((l) => l.slice(0, l.indexOf(':')));
+    for (const key of ['process', 'namespace', 'status', 'pid', 'uptime', 'restarts', 'script', 'cwd', 'interpreter', 'mode', 'watch', 'autorestart', 'started', 'out log', 'err log', 'env']) assert.ok(keys.includes(key), `no ${key} line:\n${text}`);
+    assert.ok(lines.includes(`script: ${APP}`), text);
+    assert.ok(lines.includes(`env: ${Object.keys(d!.env).join(', ')} (values redacted)`), text);
+    assert.ok(!text.includes('value-'), 'an env value reached the text');
+    await call(s.client, 'pm2_delete_process', { process: 'compact' });
+  });
+
   test('tail shows what the process printed, multibyte text intact', async () => {
     const out = await waitFor(async () => {
       const r = await call(s.client, 'pm2_tail_logs', { process: 'web', lines: 10 });
@@ -76,7 +104,7 @@ describe('a process\'s whole life over MCP', () => {
     const err = await call(s.client, 'pm2_tail_logs', { process: 'web', type: 'err' });
     assert.match(textOf(err), /warn web/);
     const both = await call(s.client, 'pm2_tail_logs', { process: 'web', type: 'combined' });
-    const runs = (both.structuredContent as { logs: Array<{ stream: string; lines: string[] }> }).logs;
+    const runs = tailRuns(both);
     assert.ok(runs.some((r) => r.stream === 'out' && r.lines.some((l) => l.startsWith('ready web'))));
     assert.ok(runs.some((r) => r.stream === 'err' && r.lines.includes('warn web')));
     assert.match(textOf(both), /==> web\[\d+\] err <==\n(?:.*\n)*?warn web/);
@@ -109,7 +137,7 @@ describe('a process\'s whole life over MCP', () => {
     reloaded.forEach((p) => pids.push(p.pid!));
     const tail = await waitFor(async () => {
       const t = await call(s.client, 'pm2_tail_logs', { process: 'api', lines: 50 });
-      const ids = new Set((t.structuredContent as { logs: Array<{ pm_id: number; lines: string[] }> }).logs.filter((r) => r.lines.some((l) => l.startsWith('ready api'))).map((r) => r.pm_id));
+      const ids = new Set(tailRuns(t).filter((r) => r.lines.some((l) => l.startsWith('ready api'))).map((r) => r.pm_id));
       return ids.size === 2 ? ids : undefined;
     }, 'lines of both instances');
     assert.equal(tail.size, 2);
@@ -132,7 +160,7 @@ describe('a process\'s whole life over MCP', () => {
     assert.equal(r.isError, undefined, textOf(r));
     const [p] = await byName('eco-web');
     assert.equal(p!.status, 'stopped');
-    assert.equal(p!.pid, null);
+    assert.ok(!('pid' in p!), 'a stopped process has no pid key');
   });
 
   test('flush empties the log files of one process and leaves the others', async () => {
@@ -183,7 +211,7 @@ describe('a process\'s whole life over MCP', () => {
 
   test('kill_daemon stops every process and the daemon; the next call starts afresh', async () => {
     const daemonPid = Number(readFileSync(join(home, 'pm2.pid'), 'utf8'));
-    const appPids = (await list()).processes.map((p) => p.pid).filter((p): p is number => p !== null);
+    const appPids = (await list()).processes.map((p) => p.pid).filter((p): p is number => p !== undefined);
     const r = await call(s.client, 'pm2_kill_daemon');
     assert.equal(r.isError, undefined, textOf(r));
     await waitFor(() => !isAlive(daemonPid) || undefined, 'the daemon to exit');

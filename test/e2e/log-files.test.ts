@@ -9,13 +9,14 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { call, CLI, connect, destroyHome, makeTempDir, ROOT, textOf, waitFor, type Session } from '../helpers/harness.js';
+import { tailRuns } from '../helpers/tail-runs.js';
 import { assertRefused as refused } from '../helpers/fixtures.js';
 import { hasMkfifo } from '../helpers/fifo.js';
 
 const PM2_BIN = join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2');
 
 type Summary = { name: string; pm_id: number; status: string };
-interface TailResult { logs: Array<{ lines: string[] }>; refused_files: Array<{ path: string; reason: string }> }
+interface TailResult { refused_files: Array<{ path: string; reason: string }> }
 interface FlushResult { flushed: Array<{ name: string; files: string[] }>; refused_files: Array<{ path: string; reason: string }> }
 
 function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
@@ -56,7 +57,7 @@ describe('log files as a weapon, names that are not names', () => {
     const r = await call(s.client, 'pm2_tail_logs', { process, lines: 50 });
     assert.equal(r.isError, undefined, textOf(r));
     const result = r.structuredContent as unknown as TailResult;
-    return { r, result: { ...result, lines: result.logs.flatMap((run) => run.lines.map((text) => ({ text }))) } };
+    return { r, result: { ...result, lines: tailRuns(r).flatMap((run) => run.lines.map((text) => ({ text }))) } };
   };
 
   before(async () => {

@@ -18,7 +18,7 @@ const SNAPSHOT = join(SNAPSHOTS, 'tools-by-preset.json');
 
 const sorted = (names: readonly string[]) => [...names].sort();
 
-type Summary = { name: string; pm_id: number; status: string; pid: number | null; restarts: number };
+type Summary = { name: string; pm_id: number; status: string; pid?: number; restarts: number };
 
 // ---------------------------------------------------------------------------------------------
 // Helpers: child processes with a clean environment (no PM2_* of the test runner leaks in).

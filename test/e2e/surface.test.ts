@@ -49,7 +49,7 @@ describe('the tool surface', () => {
       assert.ok(tool.description && tool.description.length > 20);
     }
     const readOnly = tools.filter((t) => t.annotations!.readOnlyHint).map((t) => t.name).sort();
-    assert.deepEqual(readOnly, ['pm2_describe_process', 'pm2_list_processes', 'pm2_tail_logs']);
+    assert.deepEqual(readOnly, ['pm2_describe_process', 'pm2_diagnose_process', 'pm2_list_processes', 'pm2_tail_logs']);
     const destructive = tools.filter((t) => t.annotations!.destructiveHint).map((t) => t.name).sort();
     assert.deepEqual(destructive, ['pm2_delete_process', 'pm2_flush_logs', 'pm2_kill_daemon']);
   });
@@ -58,6 +58,8 @@ describe('the tool surface', () => {
     { tool: 'pm2_list_processes', args: { verbose: true }, message: /unknown argument "verbose"/ },
     { tool: 'pm2_describe_process', args: {}, message: /process: / },
     { tool: 'pm2_describe_process', args: { process: 'x', pm2_env: {} }, message: /unknown argument "pm2_env"/ },
+    { tool: 'pm2_diagnose_process', args: {}, message: /process: / },
+    { tool: 'pm2_diagnose_process', args: { process: 'x', lines: 5 }, message: /unknown argument "lines"/ },
     { tool: 'pm2_start_process', args: { script: 'a.js', exec: 'evil.sh' }, message: /unknown argument "exec"/ },
     { tool: 'pm2_start_process', args: { script: 'a.js', node_args: ['--require', '/tmp/x.js'] }, message: /unknown argument "node_args"/ },
     { tool: 'pm2_start_process', args: { script: 'a.js', jsonConfigFile: 'e.json' }, message: /exactly one of script or jsonConfigFile/ },

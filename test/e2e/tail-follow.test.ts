@@ -9,11 +9,12 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { call, connect, destroyHome, makeTempDir, textOf, waitFor, type Session } from '../helpers/harness.js';
+import { tailRuns, type TailRun } from '../helpers/tail-runs.js';
 
 const BATCH = 40;
 
 interface Tail {
-  logs: Array<{ pm_id: number; name: string; stream: 'out' | 'err'; lines: string[] }>;
+  logs: TailRun[];
   cursor: string;
   more: boolean;
   lost: Array<{ path: string; reason: string }>;
@@ -59,7 +60,7 @@ describe('pm2_tail_logs with a cursor follows the logs of a real daemon', () => 
   const tail = async (args: Record<string, unknown>): Promise<{ text: string; result: Tail }> => {
     const r = await call(s.client, 'pm2_tail_logs', { process: 'follow', type: 'combined', ...args });
     assert.equal(r.isError, undefined, textOf(r));
-    return { text: textOf(r), result: r.structuredContent as unknown as Tail };
+    return { text: textOf(r), result: { ...(r.structuredContent as unknown as Tail), logs: tailRuns(r) } };
   };
 
   before(async () => {

@@ -15,9 +15,9 @@ interface InstanceReport {
   name: string;
   result: string;
   status: string;
-  online_since: string | null;
-  ready_after_ms: number | null;
-  exit_code: number | null;
+  online_since?: string;
+  ready_after_ms?: number;
+  exit_code?: number;
   restarts: number;
   next: string;
   last_lines: string[];
@@ -152,5 +152,28 @@ describe('a start, restart or reload waits for its app and says what happened', 
     assert.match(textOf(long), /POLICY_DENIED: Denied by rule start\.maxWaitMs: .*600000 ms.*120000 ms.*raise start\.maxWaitMs/);
     const list = (await call(s.client, 'pm2_list_processes')).structuredContent as { processes: Array<{ name: string }> };
     assert.ok(!list.processes.some((p) => p.name === 'x'));
+  });
+  test('an app that says ready and dies 5 ms later is NOT_READY, with its exit', async () => {
+    const r = await call(s.client, 'pm2_start_process', { script: 'wait/ready-then-exit.js', name: 'flaky-ready', waitUntil: 'ready', readyMessage: true, timeoutMs: 8000 });
+    assert.equal(r.isError, true, textOf(r));
+    assert.match(textOf(r), /^NOT_READY: /);
+    assert.match(textOf(r), /exited with code 1/);
+    assert.equal(errorMeta(r).wait!.instances[0]!.result, 'exited');
+    await call(s.client, 'pm2_delete_process', { process: 'flaky-ready' });
+  });
+
+  test('a start whose readyPort another process already holds starts nothing: PORT_IN_USE', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as { port: number };
+    try {
+      const r = await call(s.client, 'pm2_start_process', { script: 'wait/listen-late.js', name: 'port-taken', env: { PORT: String(port), DELAY_MS: '100' }, waitUntil: 'ready', readyPort: port });
+      assert.equal(r.isError, true, textOf(r));
+      assert.match(textOf(r), /^PORT_IN_USE: Nothing was started: port \d+ already accepts connections/);
+      const list = await call(s.client, 'pm2_list_processes');
+      assert.ok(!textOf(list).includes('port-taken'), textOf(list));
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
   });
 });

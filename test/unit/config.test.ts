@@ -21,7 +21,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SNAPSHOT = join(ROOT, 'test', 'snapshots', 'config-errors.txt');
 const TYPES_URL = new URL('../../src/model/config.js', import.meta.url).href;
 
-const TOP_KEYS = '$schema, extends, mode, tools, start, processes, output, logs, audit, http';
+const TOP_KEYS = '$schema, extends, mode, tools, start, processes, output, logs, audit, http, reads';
 const START_KEYS = 'scripts, scriptsExclude, cwd, interpreters, interpreterArgs, ecosystemFiles, env, logFiles, maxInstances, maxWaitMs, watch, runWith';
 
 let tmp = '';

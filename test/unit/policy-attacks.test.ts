@@ -712,24 +712,24 @@ describe('THREATS 8: targets', () => {
     proc(4, 'jobs', '/srv/jobs', 'jobs'),
     proc(5, 'cron', '/srv/jobs', 'jobs'),
   ];
-  const target = (asked: string | number): TargetRef => {
-    const r = resolveTarget(asked, LIST);
+  const target = async (asked: string | number): Promise<TargetRef> => {
+    const r = await resolveTarget(asked, LIST);
     const ids = new Set(r.ids);
     return { asked, kind: r.kind, processes: LIST.filter((p) => ids.has(p.pm_id ?? -1)).map(refOf) };
   };
 
-  test('the string "0" is the process NAMED "0"', () => {
-    const t = target('0');
+  test('the string "0" is the process NAMED "0"', async () => {
+    const t = await target('0');
     assert.equal(t.kind, 'name');
     assert.deepEqual(t.processes.map((p) => p.pm_id), [1]);
   });
-  test('the number 0 is pm_id 0', () => {
-    const t = target(0);
+  test('the number 0 is pm_id 0', async () => {
+    const t = await target(0);
     assert.equal(t.kind, 'id');
     assert.deepEqual(t.processes.map((p) => p.name), ['api']);
   });
-  test('" all " (padded) is still all, and denied under strict', () => {
-    const t = target(' all ');
+  test('" all " (padded) is still all, and denied under strict', async () => {
+    const t = await target(' all ');
     assert.equal(t.kind, 'all');
     assert.deepEqual(decided({ kind: 'operate', operation: R, target: t, updateEnv: false }, STRICT), { effect: 'deny', ruleId: 'processes.allowAll' });
   });
@@ -746,12 +746,12 @@ describe('THREATS 8: targets', () => {
     { asked: 'all', policy: STANDARD, effect: 'deny', ruleId: 'processes.allowAll' },
   ];
   for (const c of resolved) {
-    test(`resolved target ${JSON.stringify(c.asked)} (${c.policy.preset}) → ${c.effect} (${c.ruleId})`, () => {
-      assert.deepEqual(decided({ kind: 'operate', operation: R, target: target(c.asked), updateEnv: false }, c.policy), { effect: c.effect, ruleId: c.ruleId });
+    test(`resolved target ${JSON.stringify(c.asked)} (${c.policy.preset}) → ${c.effect} (${c.ruleId})`, async () => {
+      assert.deepEqual(decided({ kind: 'operate', operation: R, target: await target(c.asked), updateEnv: false }, c.policy), { effect: c.effect, ruleId: c.ruleId });
     });
   }
-  test('a regex target names the out-of-scope process in the reason', () => {
-    const d = evaluate({ kind: 'operate', operation: R, target: target('/^api/'), updateEnv: false }, STRICT);
+  test('a regex target names the out-of-scope process in the reason', async () => {
+    const d = evaluate({ kind: 'operate', operation: R, target: await target('/^api/'), updateEnv: false }, STRICT);
     assert.match(d.reason, /api-evil \(pm_id 3\)/);
     assert.ok(!d.reason.includes('api (pm_id 0)'));
   });
@@ -856,7 +856,7 @@ describe('tools, limits and the engine', () => {
       case 'pm2_start_process': return startRequest(LEGIT, STRICT);
       case 'pm2_restart_process': case 'pm2_reload_process': case 'pm2_stop_process': case 'pm2_delete_process': case 'pm2_flush_logs':
         return operate(tool, 'name', [apiRef()]);
-      case 'pm2_list_processes': case 'pm2_describe_process': case 'pm2_tail_logs':
+      case 'pm2_list_processes': case 'pm2_describe_process': case 'pm2_diagnose_process': case 'pm2_tail_logs':
         return { kind: 'read', operation: tool, targets: [apiRef()] };
       default: return { kind: 'daemon', operation: tool };
     }

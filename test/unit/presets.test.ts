@@ -123,7 +123,7 @@ test('redactEnv defaults to true and allowAll to false when a config says nothin
 
 test('a preset lists its tools from the most widely allowed to the least: reads first, pm2_kill_daemon last', () => {
   assert.deepEqual(Object.keys(presetTools('standard')), [
-    'pm2_list_processes', 'pm2_describe_process', 'pm2_tail_logs',
+    'pm2_list_processes', 'pm2_describe_process', 'pm2_diagnose_process', 'pm2_tail_logs',
     'pm2_start_process', 'pm2_restart_process', 'pm2_reload_process', 'pm2_stop_process',
     'pm2_delete_process', 'pm2_flush_logs', 'pm2_reload_logs', 'pm2_dump',
     'pm2_kill_daemon',

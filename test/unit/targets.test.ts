@@ -26,7 +26,7 @@ const LIST: Pm2RawProcess[] = [
 
 const ALL_IDS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 
-test('resolveTarget: a table of targets that resolve', () => {
+test('resolveTarget: a table of targets that resolve', async () => {
   const cases: { name: string; input: string | number; expected: ResolvedTarget }[] = [
     { name: 'number → id', input: 1, expected: { asked: 1, kind: 'id', ids: [1] } },
     { name: 'number 0 → id 0', input: 0, expected: { asked: 0, kind: 'id', ids: [0] } },
@@ -47,13 +47,13 @@ test('resolveTarget: a table of targets that resolve', () => {
     { name: 'regex matching every instance of a cluster', input: '/^w/', expected: { asked: '/^w/', kind: 'regex', ids: [2, 4, 5, 6] } },
     { name: 'regex with a class and an alternation', input: '/^(api|db-[a-z]+)$/', expected: { asked: '/^(api|db-[a-z]+)$/', kind: 'regex', ids: [1, 3] } },
   ];
-  for (const c of cases) assert.deepEqual(resolveTarget(c.input, LIST), c.expected, c.name);
+  for (const c of cases) assert.deepEqual(await resolveTarget(c.input, LIST), c.expected, c.name);
 });
 
-function assertToolError(fn: () => unknown, code: string, includes: string[], label: string): ToolError {
+async function assertToolError(fn: () => unknown, code: string, includes: string[], label: string): Promise<ToolError> {
   let caught: unknown;
   try {
-    fn();
+    await fn();
   } catch (err) {
     caught = err;
   }
@@ -63,7 +63,7 @@ function assertToolError(fn: () => unknown, code: string, includes: string[], la
   return caught;
 }
 
-test('resolveTarget: invalid or over-long regexes → INVALID_ARGUMENTS', () => {
+test('resolveTarget: invalid or over-long regexes → INVALID_ARGUMENTS', async () => {
   const cases: { name: string; input: string; includes: string[] }[] = [
     { name: 'unclosed group', input: '/(abc/', includes: ['/(abc/', 'not a valid regular expression'] },
     { name: 'unclosed class', input: '/[a-/', includes: ['not a valid regular expression'] },
@@ -72,26 +72,26 @@ test('resolveTarget: invalid or over-long regexes → INVALID_ARGUMENTS', () => 
     { name: '201 characters', input: `/${'a'.repeat(201)}/`, includes: ['at most 200 characters'] },
     { name: 'a ReDoS-shaped long pattern', input: `/${'(a+)+'.repeat(40)}$/`, includes: ['at most 200 characters'] },
   ];
-  for (const c of cases) assertToolError(() => resolveTarget(c.input, LIST), 'INVALID_ARGUMENTS', c.includes, c.name);
+  for (const c of cases) await assertToolError(() => resolveTarget(c.input, LIST), 'INVALID_ARGUMENTS', c.includes, c.name);
 });
 
-test('resolveTarget: a regex of exactly 200 characters is compiled', () => {
+test('resolveTarget: a regex of exactly 200 characters is compiled', async () => {
   const source = 'x'.repeat(196) + '|api';
   assert.equal(source.length, 200);
-  assert.deepEqual(resolveTarget(`/${source}/`, LIST).ids, [1, 10]);
+  assert.deepEqual((await resolveTarget(`/${source}/`, LIST)).ids, [1, 10]);
 });
 
-test('resolveTarget: strings that only look like a regex are names', () => {
+test('resolveTarget: strings that only look like a regex are names', async () => {
   const list = [proc(0, '/'), proc(1, '//'), proc(2, '/tmp/x.js')];
-  assert.deepEqual(resolveTarget('/', list), { asked: '/', kind: 'name', ids: [0] });
-  assert.deepEqual(resolveTarget('//', list), { asked: '//', kind: 'name', ids: [1] });
+  assert.deepEqual(await resolveTarget('/', list), { asked: '/', kind: 'name', ids: [0] });
+  assert.deepEqual(await resolveTarget('//', list), { asked: '//', kind: 'name', ids: [1] });
   // A script path is not a target: "/tmp/x.js" does not end with "/", so it is a name.
-  assert.deepEqual(resolveTarget('/tmp/x.js', list), { asked: '/tmp/x.js', kind: 'name', ids: [2] });
+  assert.deepEqual(await resolveTarget('/tmp/x.js', list), { asked: '/tmp/x.js', kind: 'name', ids: [2] });
   // And the same script path against processes that run it but are named otherwise: not found.
-  assertToolError(() => resolveTarget('/tmp/x.js', [proc(0, 'x')]), 'PROCESS_NOT_FOUND', ['"/tmp/x.js"'], 'script path');
+  await assertToolError(() => resolveTarget('/tmp/x.js', [proc(0, 'x')]), 'PROCESS_NOT_FOUND', ['"/tmp/x.js"'], 'script path');
 });
 
-test('resolveTarget: unknown targets → PROCESS_NOT_FOUND naming the value and the nearest names', () => {
+test('resolveTarget: unknown targets → PROCESS_NOT_FOUND naming the value and the nearest names', async () => {
   const cases: { name: string; input: string | number; includes: string[]; nearest: string[] }[] = [
     { name: '"ap" → api', input: 'ap', includes: ['No process matches "ap".', 'Nearest existing names: api, 3, api-v2.'], nearest: ['api', '3', 'api-v2'] },
     { name: 'typo "wokrer"', input: 'wokrer', includes: ['"wokrer"', 'worker'], nearest: ['worker'] },
@@ -105,41 +105,41 @@ test('resolveTarget: unknown targets → PROCESS_NOT_FOUND naming the value and 
     { name: 'injection-looking name', input: 'api; rm -rf /', includes: ['"api; rm -rf /"'], nearest: ['api'] },
   ];
   for (const c of cases) {
-    const err = assertToolError(() => resolveTarget(c.input, LIST), 'PROCESS_NOT_FOUND', c.includes, c.name);
+    const err = await assertToolError(() => resolveTarget(c.input, LIST), 'PROCESS_NOT_FOUND', c.includes, c.name);
     assert.deepEqual(err.details, { asked: c.input, nearest: c.nearest }, c.name);
     if (c.nearest.length === 0) assert.ok(!err.message.includes('Nearest'), c.name);
   }
 });
 
-test('resolveTarget: "ap" names api among the nearest', () => {
-  const err = assertToolError(() => resolveTarget('ap', [proc(0, 'api'), proc(1, 'worker')]), 'PROCESS_NOT_FOUND', ['"ap"'], 'ap');
+test('resolveTarget: "ap" names api among the nearest', async () => {
+  const err = await assertToolError(() => resolveTarget('ap', [proc(0, 'api'), proc(1, 'worker')]), 'PROCESS_NOT_FOUND', ['"ap"'], 'ap');
   assert.equal(err.message, 'No process matches "ap". Nearest existing names: api.');
 });
 
-test('resolveTarget: an empty list says nothing is managed', () => {
+test('resolveTarget: an empty list says nothing is managed', async () => {
   const cases: (string | number)[] = ['api', 0, '0', '/x/', 'default'];
   for (const input of cases) {
-    const err = assertToolError(() => resolveTarget(input, []), 'PROCESS_NOT_FOUND', [], String(input));
+    const err = await assertToolError(() => resolveTarget(input, []), 'PROCESS_NOT_FOUND', [], String(input));
     assert.equal(err.message, `No process matches ${JSON.stringify(input)}. No process is managed by pm2 right now.`);
   }
 });
 
-test('resolveTarget: "all" over an empty list is an empty set, not an error', () => {
-  assert.deepEqual(resolveTarget('all', []), { asked: 'all', kind: 'all', ids: [] });
+test('resolveTarget: "all" over an empty list is an empty set, not an error', async () => {
+  assert.deepEqual(await resolveTarget('all', []), { asked: 'all', kind: 'all', ids: [] });
 });
 
-test('resolveTarget: entries without a numeric pm_id are ignored', () => {
+test('resolveTarget: entries without a numeric pm_id are ignored', async () => {
   const list: Pm2RawProcess[] = [{ name: 'ghost' }, { name: 'stringy', pm_id: '4' as unknown as number }, proc(1, 'real')];
-  assert.deepEqual(resolveTarget('all', list).ids, [1]);
-  assertToolError(() => resolveTarget('ghost', list), 'PROCESS_NOT_FOUND', ['"ghost"'], 'ghost');
-  assertToolError(() => resolveTarget(4, list), 'PROCESS_NOT_FOUND', ['4'], 'stringy id');
+  assert.deepEqual((await resolveTarget('all', list)).ids, [1]);
+  await assertToolError(() => resolveTarget('ghost', list), 'PROCESS_NOT_FOUND', ['"ghost"'], 'ghost');
+  await assertToolError(() => resolveTarget(4, list), 'PROCESS_NOT_FOUND', ['4'], 'stringy id');
 });
 
-test('resolveTarget: name and namespace come from pm2_env when missing at the top', () => {
+test('resolveTarget: name and namespace come from pm2_env when missing at the top', async () => {
   const list: Pm2RawProcess[] = [{ pm2_env: { pm_id: 5, name: 'inner', namespace: 'ns1' } }, { pm_id: 6, pm2_env: {} }];
-  assert.deepEqual(resolveTarget('inner', list), { asked: 'inner', kind: 'name', ids: [5] });
-  assert.deepEqual(resolveTarget('ns1', list), { asked: 'ns1', kind: 'namespace', ids: [5] });
-  assert.deepEqual(resolveTarget('default', list), { asked: 'default', kind: 'namespace', ids: [6] });
+  assert.deepEqual(await resolveTarget('inner', list), { asked: 'inner', kind: 'name', ids: [5] });
+  assert.deepEqual(await resolveTarget('ns1', list), { asked: 'ns1', kind: 'namespace', ids: [5] });
+  assert.deepEqual(await resolveTarget('default', list), { asked: 'default', kind: 'namespace', ids: [6] });
 });
 
 test('nearestNames: a table', () => {

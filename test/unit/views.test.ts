@@ -163,45 +163,50 @@ test('summarize: no secret value (nor env name) appears in the serialized summar
 });
 
 test('summarize: a table of statuses, modes and odd shapes', () => {
-  const base = (over: Partial<ProcessSummary>): ProcessSummary => ({ ...TYPICAL_SUMMARY, ...over });
+  // `absent`: keys the view must leave out (a missing value is no key at all, never null).
+  const base = (over: Partial<ProcessSummary>, ...absent: Array<keyof ProcessSummary>): ProcessSummary => {
+    const view: ProcessSummary = { ...TYPICAL_SUMMARY, ...over };
+    for (const key of absent) delete view[key];
+    return view;
+  };
   const cases: { name: string; input: Pm2RawProcess; expected: ProcessSummary }[] = [
-    { name: 'stopped: pid and uptime null', input: rawProcess({ status: 'stopped', pid: 0 }), expected: base({ status: 'stopped', pid: null, uptime_ms: null }) },
-    { name: 'stopped with a stale pid: pid null', input: rawProcess({ status: 'stopped', pid: 999 }), expected: base({ status: 'stopped', pid: null, uptime_ms: null }) },
-    { name: 'errored', input: rawProcess({ status: 'errored' }), expected: base({ status: 'errored', pid: null, uptime_ms: null }) },
-    { name: 'launching', input: rawProcess({ status: 'launching' }), expected: base({ status: 'launching', pid: null, uptime_ms: null }) },
-    { name: 'stopping', input: rawProcess({ status: 'stopping' }), expected: base({ status: 'stopping', pid: null, uptime_ms: null }) },
-    { name: 'online with pid 0: pid null', input: rawProcess({ pid: 0 }), expected: base({ pid: null }) },
-    { name: 'online with a negative pid: pid null', input: rawProcess({ pid: -1 }), expected: base({ pid: null }) },
+    { name: 'stopped: no pid, no uptime', input: rawProcess({ status: 'stopped', pid: 0 }), expected: base({ status: 'stopped' }, 'pid', 'uptime_ms') },
+    { name: 'stopped with a stale pid: no pid', input: rawProcess({ status: 'stopped', pid: 999 }), expected: base({ status: 'stopped' }, 'pid', 'uptime_ms') },
+    { name: 'errored', input: rawProcess({ status: 'errored' }), expected: base({ status: 'errored' }, 'pid', 'uptime_ms') },
+    { name: 'launching', input: rawProcess({ status: 'launching' }), expected: base({ status: 'launching' }, 'pid', 'uptime_ms') },
+    { name: 'stopping', input: rawProcess({ status: 'stopping' }), expected: base({ status: 'stopping' }, 'pid', 'uptime_ms') },
+    { name: 'online with pid 0: no pid', input: rawProcess({ pid: 0 }), expected: base({}, 'pid') },
+    { name: 'online with a negative pid: no pid', input: rawProcess({ pid: -1 }), expected: base({}, 'pid') },
     { name: 'cluster_mode → cluster', input: rawProcess({ execMode: 'cluster_mode' }), expected: base({ exec_mode: 'cluster' }) },
     { name: 'fork_mode → fork', input: rawProcess({ execMode: 'fork_mode' }), expected: base({ exec_mode: 'fork' }) },
     { name: 'empty exec_mode → fork', input: rawProcess({ execMode: '' }), expected: base({ exec_mode: 'fork' }) },
     { name: 'uptime in the future clamps to 0', input: rawProcess({ extra: { pm_uptime: NOW + 5000 } }), expected: base({ uptime_ms: 0 }) },
-    { name: 'pm_uptime not a number: uptime null', input: rawProcess({ extra: { pm_uptime: String(STARTED) } }), expected: base({ uptime_ms: null }) },
+    { name: 'pm_uptime not a number: no uptime', input: rawProcess({ extra: { pm_uptime: String(STARTED) } }), expected: base({}, 'uptime_ms') },
     { name: 'instances as a string', input: rawProcess({ extra: { instances: '4' } }), expected: base({ instances: 4 }) },
     { name: 'instances "max" → 1', input: rawProcess({ extra: { instances: 'max' } }), expected: base({ instances: 1 }) },
     { name: 'restart_time not a number → 0', input: rawProcess({ extra: { restart_time: 'x' } }), expected: base({ restarts: 0 }) },
-    { name: 'empty status → unknown, no pid', input: rawProcess({ status: '' }), expected: base({ status: 'unknown', pid: null, uptime_ms: null }) },
+    { name: 'empty status → unknown, no pid', input: rawProcess({ status: '' }), expected: base({ status: 'unknown' }, 'pid', 'uptime_ms') },
     { name: 'custom namespace', input: rawProcess({ extra: { namespace: 'dev' } }), expected: base({ namespace: 'dev' }) },
-    { name: 'empty paths → null', input: rawProcess({ extra: { pm_exec_path: '', pm_cwd: '', exec_interpreter: '' } }), expected: base({ script: null, cwd: null, interpreter: null }) },
+    { name: 'empty paths: left out', input: rawProcess({ extra: { pm_exec_path: '', pm_cwd: '', exec_interpreter: '' } }), expected: base({}, 'script', 'cwd', 'interpreter') },
     {
       name: 'entirely empty entry: safe defaults',
       input: {},
-      expected: { name: '', pm_id: -1, namespace: 'default', status: 'unknown', pid: null, uptime_ms: null, restarts: 0, cpu: 0, memory: 0, exec_mode: 'fork', instances: 1, script: null, cwd: null, interpreter: null },
+      expected: { name: '', pm_id: -1, namespace: 'default', status: 'unknown', restarts: 0, cpu: 0, memory: 0, exec_mode: 'fork', instances: 1 },
     },
     {
       name: 'pm2_env empty object',
       input: { pm2_env: {}, pid: 5 },
-      expected: { name: '', pm_id: -1, namespace: 'default', status: 'unknown', pid: null, uptime_ms: null, restarts: 0, cpu: 0, memory: 0, exec_mode: 'fork', instances: 1, script: null, cwd: null, interpreter: null },
+      expected: { name: '', pm_id: -1, namespace: 'default', status: 'unknown', restarts: 0, cpu: 0, memory: 0, exec_mode: 'fork', instances: 1 },
     },
     {
       name: 'name and pm_id only inside pm2_env',
       input: { pm2_env: { name: 'worker', pm_id: 7, status: 'online', pm_uptime: NOW - 10 }, pid: 42, monit: { cpu: Number.NaN, memory: Number.POSITIVE_INFINITY } },
-      expected: { name: 'worker', pm_id: 7, namespace: 'default', status: 'online', pid: 42, uptime_ms: 10, restarts: 0, cpu: 0, memory: 0, exec_mode: 'fork', instances: 1, script: null, cwd: null, interpreter: null },
+      expected: { name: 'worker', pm_id: 7, namespace: 'default', status: 'online', pid: 42, uptime_ms: 10, restarts: 0, cpu: 0, memory: 0, exec_mode: 'fork', instances: 1 },
     },
     {
       name: 'wrongly typed fields fall back',
       input: { name: 42 as unknown as string, pm_id: '3' as unknown as number, pid: '12' as unknown as number, pm2_env: { status: 'online', pm_uptime: NOW } as Pm2RawEnv },
-      expected: { name: '', pm_id: -1, namespace: 'default', status: 'online', pid: null, uptime_ms: 0, restarts: 0, cpu: 0, memory: 0, exec_mode: 'fork', instances: 1, script: null, cwd: null, interpreter: null },
+      expected: { name: '', pm_id: -1, namespace: 'default', status: 'online', uptime_ms: 0, restarts: 0, cpu: 0, memory: 0, exec_mode: 'fork', instances: 1 },
     },
   ];
   for (const c of cases) assert.deepEqual(summarize(c.input, NOW), c.expected, c.name);
@@ -279,16 +284,17 @@ test('describe: the detail fields of a typical process, exact', () => {
     created_at: new Date(CREATED).toISOString(),
     started_at: new Date(STARTED).toISOString(),
     unstable_restarts: 0,
-    exit_code: null,
-    logs: { out: '/home/user/.pm2/logs/api-out.log', err: '/home/user/.pm2/logs/api-error.log', combined: null },
+    logs: { out: '/home/user/.pm2/logs/api-out.log', err: '/home/user/.pm2/logs/api-error.log' },
     env_redacted: true,
   });
 });
 
 test('describe: a table of detail fields', () => {
   type Detail = ReturnType<typeof describeProcess>;
-  const pick = (d: Detail) => ({ args: d.args, interpreter_args: d.interpreter_args, watch: d.watch, autorestart: d.autorestart, created_at: d.created_at, started_at: d.started_at, exit_code: d.exit_code, logs: d.logs, unstable_restarts: d.unstable_restarts });
-  const defaults = { args: [], interpreter_args: [], watch: false, autorestart: true, created_at: null, started_at: null, exit_code: null, logs: { out: null, err: null, combined: null }, unstable_restarts: 0 };
+  // The detail keys only; a missing value must be no key at all (deepEqual tells {k: undefined} from {}).
+  const SUMMARY_KEYS = new Set(Object.keys(TYPICAL_SUMMARY));
+  const pick = (d: Detail) => Object.fromEntries(Object.entries(d).filter(([k]) => !SUMMARY_KEYS.has(k) && k !== 'env' && k !== 'env_redacted'));
+  const defaults = { args: [], interpreter_args: [], watch: false, autorestart: true, logs: {}, unstable_restarts: 0 };
   const cases: { name: string; input: Pm2RawEnv; expected: ReturnType<typeof pick> }[] = [
     { name: 'empty pm2_env: safe defaults', input: {}, expected: defaults },
     { name: 'args as a string', input: { args: '--flag value' }, expected: { ...defaults, args: ['--flag value'] } },
@@ -302,7 +308,7 @@ test('describe: a table of detail fields', () => {
     { name: 'exit code 0 kept', input: { exit_code: 0 }, expected: { ...defaults, exit_code: 0 } },
     { name: 'exit code 1', input: { exit_code: 1 }, expected: { ...defaults, exit_code: 1 } },
     { name: 'timestamps', input: { created_at: 1_000, pm_uptime: 2_000 }, expected: { ...defaults, created_at: '1970-01-01T00:00:01.000Z', started_at: '1970-01-01T00:00:02.000Z' } },
-    { name: 'zero timestamps → null', input: { created_at: 0, pm_uptime: 0 }, expected: defaults },
+    { name: 'zero timestamps: left out', input: { created_at: 0, pm_uptime: 0 }, expected: defaults },
     { name: 'all three log paths', input: { pm_out_log_path: '/l/o', pm_err_log_path: '/l/e', pm_log_path: '/l/c' }, expected: { ...defaults, logs: { out: '/l/o', err: '/l/e', combined: '/l/c' } } },
     { name: 'unstable restarts', input: { unstable_restarts: 3 }, expected: { ...defaults, unstable_restarts: 3 } },
   ];
@@ -314,7 +320,8 @@ test('describe: an entry without pm2_env gives an empty env and safe defaults', 
   assert.deepEqual(d.env, {});
   assert.equal(d.env_redacted, true);
   assert.equal(d.pm_id, -1);
-  assert.equal(d.pid, null);
+  assert.ok(!('pid' in d));
+  assert.deepEqual(d.logs, {});
 });
 
 test('describe: a typical process serializes to at most 1000 bytes', () => {

@@ -37,6 +37,33 @@ describe('the wait machine', () => {
     assert.equal(o!.onlineSince, T0 + 5);
   });
 
+  test('"ready" said before its min_uptime is ready only once the app has been up that long; an exit before is an exit', () => {
+    const ready = plan({ until: 'ready', ready: 'message' });
+    const dies = new WaitMachine(ready);
+    dies.feed(proc('online', T0 + 10));
+    dies.feed({ kind: 'message', pmId: 0, name: 'api', raw: 'ready', at: T0 + 100 });
+    assert.equal(dies.done(), false, 'said ready 95 ms after its launch: not yet');
+    assert.equal(dies.nextDeadline(), T0 + 5 + 1000);
+    dies.feed(proc('exit', T0 + 105, { exitCode: 1 }));
+    dies.feed({ kind: 'tick', at: T0 + 105 + EXIT_DRAIN_MS });
+    assert.equal(dies.done(), true);
+    assert.equal(dies.outcomes()[0]!.result, 'exited');
+    assert.equal(dies.outcomes()[0]!.exitCode, 1);
+
+    const lives = new WaitMachine(ready);
+    lives.feed(proc('online', T0 + 10));
+    lives.feed({ kind: 'message', pmId: 0, name: 'api', raw: 'ready', at: T0 + 100 });
+    lives.feed({ kind: 'tick', at: T0 + 1005 });
+    assert.equal(lives.done(), true);
+    assert.equal(lives.outcomes()[0]!.result, 'ready');
+    assert.equal(lives.outcomes()[0]!.readyAfterMs, 100, 'ready after: when it said so');
+
+    const late = new WaitMachine(ready);
+    late.feed(proc('online', T0 + 10));
+    late.feed({ kind: 'message', pmId: 0, name: 'api', raw: 'ready', at: T0 + 2000 });
+    assert.equal(late.done(), true, 'said ready after its min_uptime: ready at once');
+  });
+
   test('the first exit ends it, after the trailing output, with the exit code and the error lines', () => {
     const m = new WaitMachine(plan());
     m.feed(proc('online', T0 + 10));

@@ -1,6 +1,6 @@
 // Daemon-wide tools: save the process list, kill the daemon.
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineTool } from '../operation.js';
 import { empty } from './schemas.js';
 import { listIfRunning, refOf } from './targets.js';

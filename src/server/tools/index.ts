@@ -4,12 +4,13 @@
 import { TOOL_NAMES } from '../../model/tools.js';
 import type { AnyTool } from '../operation.js';
 import * as daemon from './daemon.js';
+import * as diagnose from './diagnose.js';
 import * as lifecycle from './lifecycle.js';
 import * as logs from './logs.js';
 import * as read from './read.js';
 import * as tail from './tail.js';
 
-const MODULES: readonly Record<string, unknown>[] = [read, tail, lifecycle, logs, daemon];
+const MODULES: readonly Record<string, unknown>[] = [read, diagnose, tail, lifecycle, logs, daemon];
 
 function isTool(value: unknown): value is AnyTool {
   return typeof value === 'object' && value !== null && 'name' in value && 'execute' in value && 'resolve' in value && 'annotations' in value;

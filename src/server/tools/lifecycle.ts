@@ -1,5 +1,5 @@
 // Tools that change processes: start, restart, reload, stop, delete.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ToolError } from '../../errors.js';
 import type { Pm2Adapter } from '../../pm2/adapter.js';
 import { sharedLogRefusal } from '../../pm2/log-claims.js';
@@ -13,9 +13,10 @@ import type { Pm2RawProcess } from '../../pm2/types.js';
 import { join } from 'node:path';
 import { withFileLock } from '../../file-lock.js';
 import type { StartApp, TargetRef, WaitRequest } from '../../model/requests.js';
-import { runAndWait, type WaitOutcome } from '../../pm2/wait.js';
+import { runAndWait } from '../../pm2/wait.js';
 import { compileReadyPattern } from '../../pm2/wait-pattern.js';
 import { LOOPBACK_HOSTS } from '../../pm2/wait-port.js';
+import { withExitSignals } from '../../pm2/wait-signals.js';
 import { waitReport, waitText, type WaitReport } from '../../pm2/wait-report.js';
 import type { CompiledPolicy } from '../../policy/compile.js';
 import { NAME_MAX_LENGTH, NAME_PATTERN } from '../../model/names.js';
@@ -77,10 +78,11 @@ const instanceReportSchema = z.object({
   name: z.string(),
   result: z.enum(['online', 'ready', 'exited', 'timeout', 'lost']),
   status: z.string().describe('pm2\'s status when the wait ended.'),
-  online_since: z.string().nullable(),
-  ready_after_ms: z.number().nullable(),
-  exit_code: z.number().nullable(),
-  up_ms: z.number().nullable(),
+  online_since: z.string().optional(),
+  ready_after_ms: z.number().optional(),
+  exit_code: z.number().optional(),
+  exit_signal: z.string().optional().describe('The signal that killed it (from pm2.log).'),
+  up_ms: z.number().optional(),
   restarts: z.number().describe('Restarts pm2 made during the wait.'),
   min_uptime_ms: z.number(),
   next: z.string().describe('What pm2 does with it now.'),
@@ -90,7 +92,7 @@ const instanceReportSchema = z.object({
 const waitReportSchema = z
   .object({
     until: z.enum(['online', 'ready']),
-    ready_by: z.string().nullable(),
+    ready_by: z.string().optional(),
     elapsed_ms: z.number(),
     ok: z.boolean(),
     cancelled: z.boolean().describe('The client cancelled the request: the wait ended early.'),
@@ -102,10 +104,6 @@ const waitReportSchema = z
 function waitFailure(lead: string, report: WaitReport, wait: WaitRequest, extra: Record<string, unknown>): ToolError {
   const code = report.until === 'ready' ? 'NOT_READY' : 'NOT_ONLINE';
   return new ToolError(code, `${lead}, but not every instance is ${report.until}:\n${waitText(report, wait)}`, { wait: report, ...extra });
-}
-
-function portNote(found: WaitOutcome, wait: WaitRequest): string {
-  return found.portBusyBefore && wait.ready?.kind === 'port' ? `\nNote: port ${wait.ready.port} already accepted connections before the start: another process may be listening on it.` : '';
 }
 
 export const startProcess = defineTool({
@@ -165,10 +163,10 @@ async function startAndWait(apps: StartApp[], wait: WaitRequest, ctx: ServerCont
   const found = await runAndWait(ctx.pm2, { ...wait, until }, { names: apps.map((a) => a.name) }, startLocked, hooks);
   const after = await ctx.pm2.list();
   const started = summariesFrom(after, found.ids);
-  const report = waitReport({ ...wait, until }, found, after);
+  const report = await withExitSignals(waitReport({ ...wait, until }, found, after), ctx.pm2.home);
   // A cancelled wait is no failure of the app: what was started stays started, and is recorded so.
   if (!report.ok && !report.cancelled) throw waitFailure(`Started ${started.map((p) => `${p.name} (pm_id ${p.pm_id})`).join(', ')}`, report, wait, { started: found.ids });
-  return { structured: { started, wait: report }, text: `${startedText(started)}\n${waitText(report, wait)}${portNote(found, wait)}`, affected: found.ids };
+  return { structured: { started, wait: report }, text: `${startedText(started)}\n${waitText(report, wait)}`, affected: found.ids };
 }
 
 function startedText(started: ProcessSummary[]): string {
@@ -256,7 +254,7 @@ async function actOn(pm2: Pm2Adapter, action: Action, target: TargetRef, updateE
   }
   const found = await runAndWait(pm2, { ...wait, until }, { ids }, act, hooks);
   const list = await pm2.list();
-  const report = waitReport({ ...wait, until }, found, list);
+  const report = await withExitSignals(waitReport({ ...wait, until }, found, list), pm2.home);
   if (!report.ok && !report.cancelled) throw waitFailure(`${PAST[action]} ${names}`, report, wait, {});
   return { structured: { action, target: target.asked, processes: summariesFrom(list, ids), wait: report }, text: `${PAST[action]} ${names}.\n${waitText(report, wait)}`, affected: ids };
 }

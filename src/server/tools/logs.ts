@@ -1,6 +1,6 @@
 // Log housekeeping: flush (truncate) and reload (reopen) log files.
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ToolError } from '../../errors.js';
 import { inspectStoredLogPath, openLogFile, storedLogFileRefusal, storedLogPaths } from '../../pm2/log-path.js';
 import type { Pm2RawProcess } from '../../pm2/types.js';

@@ -20,7 +20,7 @@ export function refOf(proc: Pm2RawProcess): ProcessRef {
 
 export async function resolveProcesses(pm2: Pm2Adapter, asked: string | number): Promise<{ target: TargetRef; list: Pm2RawProcess[] }> {
   const list = await pm2.list();
-  const resolved = resolveTarget(asked, list);
+  const resolved = await resolveTarget(asked, list);
   const ids = new Set(resolved.ids);
   const processes = list.filter((p) => ids.has(pmIdOf(p) ?? -1)).map(refOf);
   return { target: { asked, kind: resolved.kind, processes }, list };
