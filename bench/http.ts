@@ -6,8 +6,11 @@
 // 10–20 % from one round to the next: each figure is the median of its rounds, and the rounds of
 // every level and of the baseline are interleaved, so that a busy moment weighs on all of them.
 // The audit log must then hold one pm2_list_processes decision record for every call made.
+// Each figure also says what one call cost in CPU, in the server, in pm2's daemon and in this
+// process (the clients): on a shared machine calls/s moves with the load, the cost moves less.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -33,12 +36,26 @@ const P99_TARGET_MS = 100;
 const PM2_BIN = join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2');
 const TOOL = 'pm2_list_processes';
 
-/** One closed-loop run: how many calls answered, how long each took, what failed. */
+/** One closed-loop run: how many calls answered, how long each took, what failed, the CPU it took. */
 interface Round {
   calls: number;
   latencies: number[];
   errors: string[];
   windowMs: number;
+  cpuMs: CpuMs;
+}
+
+/** CPU time in ms: the server process, pm2's daemon, this process (the clients). */
+interface CpuMs {
+  server: number;
+  daemon: number;
+  clients: number;
+}
+
+/** The processes whose CPU a round counts. */
+interface Probe {
+  serverPid: number;
+  daemonPid: number;
 }
 
 interface Figures {
@@ -48,6 +65,8 @@ interface Figures {
   p99_ms: number;
   /** Each round's calls/s, to see the spread. */
   rounds_calls_per_s: number[];
+  /** CPU time per call over all rounds, in ms (from /proc: 10 ms resolution per round for the server and the daemon). */
+  cpu_ms_per_call: CpuMs;
   errors: number;
   first_errors?: string[];
 }
@@ -162,10 +181,27 @@ async function listDecisions(file: string): Promise<number> {
   return n;
 }
 
+/** CPU time a process has used, in ms: utime + stime of /proc/<pid>/stat, in USER_HZ (100 a second on Linux). */
+function cpuMsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function cpuNow(probe: Probe): CpuMs {
+  const own = process.cpuUsage();
+  return { server: cpuMsOf(probe.serverPid), daemon: cpuMsOf(probe.daemonPid), clients: (own.user + own.system) / 1000 };
+}
+
 /** Each worker calls in a loop until `ms` have passed: the same harness for the server and for pm2. */
-async function closedLoop(workers: ReadonlyArray<() => Promise<string | undefined>>, ms: number): Promise<Round> {
+async function closedLoop(workers: ReadonlyArray<() => Promise<string | undefined>>, ms: number, probe: Probe): Promise<Round> {
   const latencies: number[] = [];
   const errors: string[] = [];
+  const cpu0 = cpuNow(probe);
   const t0 = performance.now();
   const end = t0 + ms;
   await Promise.all(
@@ -178,7 +214,10 @@ async function closedLoop(workers: ReadonlyArray<() => Promise<string | undefine
       }
     }),
   );
-  return { calls: latencies.length + errors.length, latencies, errors, windowMs: performance.now() - t0 };
+  const windowMs = performance.now() - t0;
+  const cpu1 = cpuNow(probe);
+  const cpuMs = { server: cpu1.server - cpu0.server, daemon: cpu1.daemon - cpu0.daemon, clients: cpu1.clients - cpu0.clients };
+  return { calls: latencies.length + errors.length, latencies, errors, windowMs, cpuMs };
 }
 
 function figures(rounds: Round[]): Figures {
@@ -188,9 +227,16 @@ function figures(rounds: Round[]): Figures {
     p50_ms: round(median(rounds.map((r) => percentile(r.latencies, 50)))),
     p99_ms: round(median(rounds.map((r) => percentile(r.latencies, 99)))),
     rounds_calls_per_s: rounds.map((r) => round((r.calls / r.windowMs) * 1000, 1)),
+    cpu_ms_per_call: perCall(rounds),
     errors: errors.length,
     ...(errors.length ? { first_errors: errors.slice(0, 3) } : {}),
   };
+}
+
+function perCall(rounds: Round[]): CpuMs {
+  const calls = rounds.reduce((n, r) => n + r.calls, 0);
+  const sum = (key: keyof CpuMs) => round(rounds.reduce((n, r) => n + r.cpuMs[key], 0) / calls, 3);
+  return { server: sum('server'), daemon: sum('daemon'), clients: sum('clients') };
 }
 
 async function startApps(home: string, dir: string): Promise<void> {
@@ -253,16 +299,17 @@ export async function benchHttp(): Promise<BenchResult> {
     const mcpWorkers = (size: number) => bySize.get(size)!.map((s) => () => listOnce(s.client));
 
     log(`http: warm-up, ${WARMUP_MS} ms per level and for pm2's list()`);
-    for (const size of LEVELS) await closedLoop(mcpWorkers(size), WARMUP_MS);
-    await closedLoop(directWorkers, WARMUP_MS);
+    const probe: Probe = { serverPid: server.pid, daemonPid: Number((await readFile(join(home, 'pm2.pid'), 'utf8')).trim()) };
+    for (const size of LEVELS) await closedLoop(mcpWorkers(size), WARMUP_MS, probe);
+    await closedLoop(directWorkers, WARMUP_MS, probe);
 
     const loadBefore = loadavg()[0]!;
     const mcpRounds = new Map<number, Round[]>(LEVELS.map((size) => [size, []]));
     const directRounds: Round[] = [];
     for (let r = 1; r <= ROUNDS; r++) {
       log(`http: round ${r} of ${ROUNDS}: ${LEVELS.join(', ')} session(s) and ${DIRECT_CALLERS} callers of pm2.list(), ${ROUND_MS} ms each`);
-      for (const size of LEVELS) mcpRounds.get(size)!.push(await closedLoop(mcpWorkers(size), ROUND_MS));
-      directRounds.push(await closedLoop(directWorkers, ROUND_MS));
+      for (const size of LEVELS) mcpRounds.get(size)!.push(await closedLoop(mcpWorkers(size), ROUND_MS, probe));
+      directRounds.push(await closedLoop(directWorkers, ROUND_MS, probe));
     }
     const loadAfter = loadavg()[0]!;
 

@@ -4,6 +4,7 @@ import { ConfigError, UsageError, errorMessage } from './errors.js';
 import { helpText, parseCli } from './options.js';
 import { audit } from './commands/audit.js';
 import { check } from './commands/check.js';
+import { doctor } from './commands/doctor.js';
 import { explain } from './commands/explain.js';
 import { serve } from './commands/serve.js';
 import { serveUnderPm2 } from './commands/serve-under-pm2.js';
@@ -30,6 +31,13 @@ async function main(): Promise<number> {
       return explain(options, stdout);
     case 'audit':
       return audit(options, stdout);
+    case 'doctor':
+      return doctor(options, stdout);
+    // Loaded only when asked for: what they need (the tests file's parser, the project scan) is no serve's.
+    case 'test':
+      return (await import('./commands/test.js')).runPolicyTests(options, stdout);
+    case 'init':
+      return (await import('./commands/init.js')).init(options, { out: stdout, err: stderr });
     case 'serve':
       return serve(options, io());
     case 'serve-under-pm2':

@@ -50,13 +50,17 @@ export function errorMessage(err: unknown): string {
   return String(err);
 }
 
-/** A config file (or a --policy value) that can't be used: one header naming it, one bullet per problem. */
+/**
+ * A config file (or a --policy value) that can't be used: one header naming it, one bullet per
+ * problem. `what` names another file read the same way (a tests file).
+ */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   constructor(
     readonly file: string,
     readonly problems: string[],
+    what = 'config',
   ) {
-    super(`Invalid config ${file}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(`Invalid ${what} ${file}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
 }

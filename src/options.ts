@@ -3,10 +3,14 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { booleanFlag, parseBooleanEnv, type Env, type FlagDoc, type FlagValues, type OptionGroup } from './env-flags.js';
 import { UsageError } from './errors.js';
+import { PRESET_NAMES, type PresetName } from './model/tools.js';
 import { FROM_A_CLONE, NPX_COMMAND, shellLine, type LaunchCommand } from './launch-command.js';
 import type { AuditOptions } from './commands/audit.js';
+import type { DoctorOptions } from './commands/doctor.js';
 import type { ExplainOptions } from './commands/explain.js';
+import type { InitOptions } from './commands/init.js';
 import type { ServeOptions } from './commands/serve.js';
+import type { TestOptions } from './commands/test.js';
 import { UNDER_PM2_OPTIONS, type ServeUnderPm2Options } from './commands/serve-under-pm2.js';
 import { isTransportName, readTransport, TRANSPORTS, TRANSPORT_NAMES, type TransportChoice, type TransportName } from './commands/transports.js';
 
@@ -16,7 +20,7 @@ export interface CheckOptions {
   policy?: string;
 }
 
-export type CliOptions = { command: 'help' } | { command: 'version' } | ServeOptions | ServeUnderPm2Options | CheckOptions | ExplainOptions | AuditOptions;
+export type CliOptions = { command: 'help' } | { command: 'version' } | ServeOptions | ServeUnderPm2Options | CheckOptions | ExplainOptions | AuditOptions | DoctorOptions | TestOptions | InitOptions;
 
 /** Flags every command reads (and checks), though each uses only its own. */
 const COMMON_DOCS: readonly FlagDoc[] = [
@@ -43,7 +47,7 @@ export const FLAGS: readonly FlagDoc[] = [
   { flag: '--version, -v', env: '', text: 'print the version' },
 ];
 
-const COMMANDS = new Set(['serve', 'check', 'explain', 'audit']);
+const COMMANDS = new Set(['serve', 'check', 'explain', 'audit', 'doctor', 'test', 'init']);
 
 /** What parseArgs accepts: the common flags, the transports', and audit tail's. */
 const ARGS: NonNullable<ParseArgsConfig['options']> = {
@@ -60,6 +64,7 @@ const ARGS: NonNullable<ParseArgsConfig['options']> = {
   lines: { type: 'string', short: 'n' },
   denied: { type: 'boolean' },
   json: { type: 'boolean' },
+  preset: { type: 'string' },
 };
 
 export function parseCli(argv: string[], env: Env): CliOptions {
@@ -107,6 +112,12 @@ export function parseCli(argv: string[], env: Env): CliOptions {
       return { ...own, ...homeChoice, ...policyChoice };
     case 'audit':
       return { ...own, ...homeChoice, ...policyChoice, ...auditFileChoice };
+    case 'doctor':
+      return { ...own, noDaemon, ...homeChoice, ...policyChoice, ...auditFileChoice };
+    case 'test':
+      return { ...own, ...homeChoice, ...policyChoice, ...auditFileChoice };
+    case 'init':
+      return own;
     case 'serve':
       if (underPm2.pm2 && transport.name === 'http') {
         return { command: 'serve-under-pm2', http: transport.options, processName: underPm2.processName, ...homeChoice, ...policyChoice };
@@ -118,6 +129,9 @@ export function parseCli(argv: string[], env: Env): CliOptions {
 type CommandArguments =
   | { command: 'serve' }
   | { command: 'check' }
+  | { command: 'doctor' }
+  | Pick<TestOptions, 'command' | 'file'>
+  | InitOptions
   | Pick<ExplainOptions, 'command' | 'tool' | 'toolArgs'>
   | Pick<AuditOptions, 'command' | 'action' | 'file' | 'lines' | 'denied' | 'json'>;
 
@@ -132,6 +146,13 @@ function commandArguments(command: string, rest: string[], values: FlagValues): 
     return { command, action, lines, denied: values.denied === true, json: values.json === true, ...(file !== undefined ? { file } : {}) };
   }
   if (values.lines !== undefined || values.denied !== undefined || values.json !== undefined) throw new UsageError('-n, --denied and --json go with pm2-mcp audit tail.');
+  if (command === 'init') return initArguments(rest, values.preset as string | undefined);
+  if (values.preset !== undefined) throw new UsageError('--preset goes with pm2-mcp init.');
+  if (command === 'test') {
+    const [file, extra] = rest;
+    if (extra !== undefined) throw new UsageError(`Unexpected argument "${extra}": pm2-mcp test takes one tests file.`);
+    return { command, ...(file !== undefined ? { file } : {}) };
+  }
   if (command === 'explain') {
     const [tool, toolArgs] = rest;
     if (!tool) throw new UsageError('explain needs a tool name: pm2-mcp explain <tool> \'<json arguments>\'.');
@@ -139,7 +160,15 @@ function commandArguments(command: string, rest: string[], values: FlagValues): 
     return { command, tool, ...(toolArgs !== undefined ? { toolArgs } : {}) };
   }
   if (rest.length) throw new UsageError(`Unexpected argument "${rest[0]}". See pm2-mcp --help.`);
+  if (command === 'doctor') return { command };
   return { command: command === 'check' ? 'check' : 'serve' };
+}
+
+function initArguments(rest: string[], preset: string | undefined): InitOptions {
+  if (rest.length) throw new UsageError(`Unexpected argument "${rest[0]}": pm2-mcp init writes into the working folder.`);
+  if (preset === undefined) return { command: 'init' };
+  if (!(PRESET_NAMES as readonly string[]).includes(preset)) throw new UsageError(`--preset must be ${oneOf(PRESET_NAMES)} (got "${preset}").`);
+  return { command: 'init', preset: preset as PresetName };
 }
 
 /**
@@ -192,6 +221,9 @@ export function helpText(version: string, launch: LaunchCommand = NPX_COMMAND): 
     '  pm2-mcp explain <tool> \'<json arguments>\'     the decision the server would make for that call',
     '  pm2-mcp audit verify [FILE]                   check the audit log\'s hash chain (exit 0 intact, 1 broken, 2 unreadable)',
     '  pm2-mcp audit tail [-n N] [--denied] [--json] [FILE]   the recent decisions',
+    '  pm2-mcp doctor                                check the setup: ✓ fine, ! a warning, ✗ broken (exit 1)',
+    '  pm2-mcp test [FILE]                           decide the cases of pm2-mcp.tests.json, no daemon (exit 0 all hold, 1 one fails, 2 invalid)',
+    '  pm2-mcp init [--preset P]                     write a starter pm2-mcp.config.json and pm2-mcp.tests.json (never overwrites)',
     '',
     'Register it with a client, for example:',
     `  claude mcp add pm2 -- ${shellLine(launch)}`,

@@ -1,24 +1,18 @@
 // The audit log: one JSON line per decision, appended (and by default fsynced) BEFORE the action
 // runs, one per outcome after it, chained by hashes, safe to share between processes, rotated at
-// maxBytes. When a record cannot be written, the caller refuses the call.
+// maxBytes (chain-writer.ts writes them). When a record cannot be written, the caller refuses the call.
 import { hostname } from 'node:os';
-import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { dirname } from 'node:path';
 import { redactRequest } from '../policy/redact-request.js';
 import { REDACTED } from '../safe-text.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import type { CanonicalRequest } from '../model/requests.js';
 import type { Auditor, DecisionEntry, OutcomeEntry } from './auditor.js';
 import { canonicalJson } from './canonical-json.js';
-import { GENESIS, seal } from './chain.js';
-import { lastLineSync, rotatedFilesSync } from './files.js';
-import { LOCK_WAIT_MS, LockError, withFileLock } from '../file-lock.js';
+import { ChainWriter } from './chain-writer.js';
 import { osUserName } from '../os-user.js';
-import { statOrUndefined } from '../real-path.js';
 import { outOfBoundsSummary, valueBoundsProblem } from '../bounded-value.js';
-import type { DecisionRecord, OutcomeRecord, PolicyRecord, ServerRecord } from './records.js';
+import type { DecisionRecord, OutcomeRecord, PolicyChangeRecord, PolicyRecord, ServerRecord } from './records.js';
 
 export interface AuditLogOptions {
   file: string;
@@ -77,13 +71,12 @@ const SUMMARY_ITEMS = 5;
 const SUMMARY_CHARS = 256;
 
 export class AuditLog implements Auditor {
-  private cache: { ino: number; size: number; hash: string } | undefined;
-  private fd: number | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
-  private folderReady = false;
   private readonly osUser = osUserName();
+  private readonly writer: ChainWriter;
 
-  constructor(private readonly options: AuditLogOptions) {}
+  constructor(private readonly options: AuditLogOptions) {
+    this.writer = new ChainWriter({ file: options.file, maxBytes: options.maxBytes, ...(options.lockWaitMs === undefined ? {} : { lockWaitMs: options.lockWaitMs }) });
+  }
 
   get file(): string {
     return this.options.file;
@@ -112,7 +105,17 @@ export class AuditLog implements Auditor {
       server: this.options.server,
     };
     const acts = entry.effect !== 'deny' && entry.request !== null && entry.request.kind !== 'read';
-    await this.append(record as unknown as Record<string, unknown>, this.options.fsync === true || (this.options.fsync === 'actions' && acts));
+    await this.writer.append(record as unknown as Record<string, unknown>, { sync: this.options.fsync === true || (this.options.fsync === 'actions' && acts), keep: false });
+  }
+
+  /**
+   * The policy changed while the server runs: the chain says so, with both policies' sha256 and
+   * files, before any decision names the new one.
+   */
+  async policyChanged(before: PolicyRecord, after: PolicyRecord): Promise<void> {
+    this.options.policy = after;
+    const record: PolicyChangeRecord = { kind: 'policy', timestamp: new Date().toISOString(), before, after, server: this.options.server };
+    await this.writer.append(record as unknown as Record<string, unknown>, { sync: this.options.fsync !== false, keep: false });
   }
 
   async outcome(entry: OutcomeEntry): Promise<void> {
@@ -125,181 +128,23 @@ export class AuditLog implements Auditor {
       duration_ms: Math.round(entry.durationMs * 1000) / 1000,
       affected: entry.affected,
       ...(entry.ended ? { ended: entry.ended } : {}),
+      ...(entry.asked ? { asked: { action: entry.asked.action, approved: entry.asked.approved } } : {}),
     };
-    // After the reply: nothing waits for an outcome record, so it yields to the I/O that does.
-    try {
-      await this.append(record as unknown as Record<string, unknown>, this.options.fsync === true, true);
-    } catch (err) {
-      // The action ran: its outcome must reach the log. Kept, and written with the next record
-      // or at the flush before exit (each try has its own wait for the lock).
-      this.unwritten.push(record as unknown as Record<string, unknown>);
-      throw err;
-    }
-  }
-
-  /** Outcomes whose append failed (the lock held too long, a full disk): written as soon as the log takes records again. */
-  private unwritten: Array<Record<string, unknown>> = [];
-
-  /** Retries the outcomes that could not be written; those that still fail stay for the next try. */
-  private async retryUnwritten(): Promise<void> {
-    const pending = this.unwritten;
-    this.unwritten = [];
-    for (const [i, body] of pending.entries()) {
-      try {
-        await this.appendNow(body, this.options.fsync === true, Date.now() + (this.options.lockWaitMs ?? LOCK_WAIT_MS));
-      } catch {
-        this.unwritten.push(...pending.slice(i));
-        return;
-      }
-    }
-  }
-
-  /** Appends one after the other within this process; the file lock orders them across processes. */
-  private append(body: Record<string, unknown>, sync: boolean, later = false): Promise<void> {
-    // One deadline for the call, from now: a record queued behind others does not wait for the lock anew.
-    const deadline = Date.now() + (this.options.lockWaitMs ?? LOCK_WAIT_MS);
-    const next = this.queue
-      .then(() => (later ? new Promise<void>((r) => setImmediate(r)) : undefined))
-      .then(() => (this.unwritten.length ? this.retryUnwritten() : undefined))
-      .then(() => this.appendNow(body, sync, deadline));
-    this.queue = next.catch(() => undefined);
-    return next;
-  }
-
-  private async appendNow(body: Record<string, unknown>, sync: boolean, deadline: number): Promise<void> {
-    if (!this.folderReady) await this.makeFolder();
-    try {
-      await this.appendLocked(body, sync, deadline);
-    } catch (err) {
-      // The folder was removed while serving (the lock cannot be made in it): made again, once.
-      if (!(err instanceof LockError && err.code === 'ENOENT')) throw err;
-      await this.makeFolder();
-      await this.appendLocked(body, sync, deadline);
-    }
-  }
-
-  private async makeFolder(): Promise<void> {
-    const folder = dirname(this.options.file);
-    await mkdir(folder, { recursive: true, mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
-      const why = err.code === 'EEXIST' || err.code === 'ENOTDIR' ? 'a part of that path is a file' : (err.code ?? err.message);
-      throw Object.assign(new Error(`cannot create the folder ${folder} for the audit log (${why})`), { code: err.code });
-    });
-    this.folderReady = true;
-  }
-
-  private async appendLocked(body: Record<string, unknown>, sync: boolean, deadline: number): Promise<void> {
-    const { file } = this.options;
-    // Inside the lock everything is a synchronous system call: no thread-pool round trips
-    // between reading the chain's end and appending to it, and ~µs instead of ~0.1 ms each.
-    await withFileLock(`${file}.lock`, () => {
-      let fd = this.openLog();
-      let info = fstatSync(fd);
-      if (info.size > 0 && info.size >= this.options.maxBytes) {
-        this.closeLog();
-        this.rotate();
-        fd = this.openLog();
-        info = fstatSync(fd);
-      }
-      const record = seal(body, this.prevHash(info.ino, info.size));
-      // After a torn write (a crash mid-append) the file ends mid-line: start on a line of our
-      // own, so this record stays readable and verify reports the fragment.
-      const torn = info.size > 0 && !(this.cache && this.cache.ino === info.ino && this.cache.size === info.size) && !endsWithNewline(fd, info.size);
-      const line = Buffer.from(`${torn ? '\n' : ''}${JSON.stringify(record)}\n`);
-      appendWhole(fd, line, info.size, sync);
-      this.cache = { ino: info.ino, size: info.size + line.length, hash: record.hash };
-    }, { what: 'the audit log lock', deadline });
-  }
-
-  /** The log stays open between appends; reopened when another process rotated it away. */
-  private openLog(): number {
-    const { file } = this.options;
-    if (this.fd !== undefined) {
-      const onDisk = statOrUndefined(file);
-      if (onDisk && onDisk.ino === fstatSync(this.fd).ino) return this.fd;
-      this.closeLog();
-    }
-    // The lock lives in the same folder: while it is held, the folder exists (appendNow makes it again).
-    this.fd = openSync(file, 'a+', 0o600); // a+: appends, and reads the last byte after a torn write
-    return this.fd;
-  }
-
-  private closeLog(): void {
-    if (this.fd === undefined) return;
-    try {
-      closeSync(this.fd);
-    } catch {
-      // Already closed.
-    }
-    this.fd = undefined;
+    // The action ran: its outcome must reach the log. One that cannot be written is kept, and
+    // written with the next record or at the flush before exit (each try has its own wait for
+    // the lock). Nothing waits for it: it goes after the reply (chain-writer.ts).
+    await this.writer.append(record as unknown as Record<string, unknown>, { sync: this.options.fsync === true, keep: true });
   }
 
   /** Waits for every record already handed to the log, then closes the file. */
-  async flush(): Promise<void> {
-    await this.queue;
-    if (this.unwritten.length) await this.retryUnwritten();
-    this.closeLog();
+  flush(): Promise<void> {
+    return this.writer.flush();
   }
 
   /** Outcomes still not written (for the server to name at exit). */
   get unwrittenOutcomes(): number {
-    return this.unwritten.length;
+    return this.writer.keptCount;
   }
-
-  /** The hash of the last record of the chain: remembered when this process wrote it last. */
-  private prevHash(ino: number, size: number): string {
-    if (this.cache && this.cache.ino === ino && this.cache.size === size) return this.cache.hash;
-    if (size > 0) return hashOfLine(lastLineSync(this.options.file));
-    const rotated = rotatedFilesSync(this.options.file);
-    const newest = rotated[rotated.length - 1];
-    return newest ? hashOfLine(lastLineSync(newest)) : GENESIS;
-  }
-
-  /** FILE becomes FILE.<n+1>; the chain goes on in a new FILE. */
-  private rotate(): void {
-    const rotated = rotatedFilesSync(this.options.file);
-    const last = rotated[rotated.length - 1];
-    const n = last ? Number(last.slice(last.lastIndexOf('.') + 1)) + 1 : 1;
-    renameSync(this.options.file, `${this.options.file}.${n}`);
-  }
-}
-
-/**
- * All or nothing: one write (with O_APPEND the line lands at the end of the file); when it fails
- * half way (ENOSPC, EIO) or cannot be synced, the file is cut back to where it was, so a full
- * disk never leaves a fragment that verify would have to call a torn write.
- */
-function appendWhole(fd: number, line: Buffer, sizeBefore: number, sync: boolean): void {
-  try {
-    let off = 0;
-    while (off < line.length) off += writeSync(fd, line, off, line.length - off);
-    if (sync) fdatasyncSync(fd);
-  } catch (err) {
-    try {
-      ftruncateSync(fd, sizeBefore);
-    } catch {
-      // The cut failed too: the next append starts on a line of its own, verify names the fragment.
-    }
-    throw err;
-  }
-}
-
-function endsWithNewline(fd: number, size: number): boolean {
-  const last = Buffer.alloc(1);
-  readSync(fd, last, 0, 1, size - 1);
-  return last[0] === 0x0a;
-}
-
-
-/** A line that is not a record still anchors the chain (verify reports it); it never stops the log. */
-function hashOfLine(line: string | undefined): string {
-  if (line === undefined) return GENESIS;
-  try {
-    const parsed = JSON.parse(line) as { hash?: unknown };
-    if (typeof parsed.hash === 'string') return parsed.hash;
-  } catch {
-    // fall through
-  }
-  return createHash('sha256').update(line).digest('hex');
 }
 
 /**

@@ -3,7 +3,7 @@
 import type { CanonicalRequest, Decision } from '../model/requests.js';
 
 /** What happened to the call: would_deny is a denial that ran because the policy is in audit mode. */
-export type AuditEffect = 'allow' | 'deny' | 'would_deny';
+export type AuditEffect = 'allow' | 'deny' | 'would_deny' | 'ask';
 
 export interface DecisionEntry {
   decisionId: string;
@@ -25,6 +25,8 @@ export interface OutcomeEntry {
   affected: number[];
   /** The action did not end by itself: the client cancelled it before it ran, or shutdown gave up on it. */
   ended?: 'cancelled' | 'abandoned';
+  /** For an "ask" decision: what the person (or the client) answered. */
+  asked?: { action: string; approved: boolean };
 }
 
 export interface CallerInfo {

@@ -49,6 +49,18 @@ export interface OutcomeRecord {
   affected: number[];
   /** Present when the action did not end by itself: cancelled by the client before it ran, or abandoned at shutdown. */
   ended?: 'cancelled' | 'abandoned';
+  /** For an "ask" decision: what was answered (accept, decline, cancel, timeout, no_capability, failed) and whether that approved the call. */
+  asked?: { action: string; approved: boolean };
 }
 
+/** The policy was reloaded while the server ran: later decisions name `after`. */
+export interface PolicyChangeRecord {
+  kind: 'policy';
+  timestamp: string;
+  before: PolicyRecord;
+  after: PolicyRecord;
+  server: ServerRecord;
+}
+
+/** A decision or an outcome, as written (a policy change is a line of the chain too: PolicyChangeRecord). */
 export type AuditRecord = (DecisionRecord | OutcomeRecord) & { prev: string; hash: string };

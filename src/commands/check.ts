@@ -4,6 +4,8 @@
 import { ConfigError } from '../errors.js';
 import { loadConfig, type LoadOptions } from '../config/load.js';
 import { globWarnings } from '../config/warnings.js';
+import { LIMIT_DEFAULTS } from '../model/config.js';
+import { limitText } from '../server/limits.js';
 
 export async function check(opts: LoadOptions, out: (s: string) => void): Promise<number> {
   let loaded;
@@ -25,6 +27,12 @@ export async function check(opts: LoadOptions, out: (s: string) => void): Promis
   for (const source of loaded.sources) out(`  - ${source}`);
   out('Effective policy:');
   out(JSON.stringify(loaded.config, null, 2));
+  // The limits in words, when there are any: the JSON above says them only as numbers.
+  const limits = Object.entries(loaded.config.limits ?? {}).filter(([, limit]) => limit !== undefined);
+  if (limits.length > 0) {
+    out('Limits (counted across every session of a server):');
+    for (const [tool, limit] of limits) out(`  - ${tool}: ${limitText({ ...limit, per: limit.per ?? LIMIT_DEFAULTS.per })}`);
+  }
   if (warnings.length === 0) {
     out('Warnings: none');
   } else {

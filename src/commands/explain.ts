@@ -6,8 +6,9 @@ import { choosePm2Home } from '../home.js';
 import { createPm2Adapter } from '../pm2/adapter.js';
 import { redactRequest } from '../policy/redact-request.js';
 import { decide } from '../server/dispatch.js';
+import { limitText } from '../server/limits.js';
 import { TOOLS } from '../server/tools/index.js';
-import { gateFactory } from './gate.js';
+import { gateFactory, servedFacts } from './gate.js';
 import { loadPolicy } from './load-policy.js';
 
 export interface ExplainOptions {
@@ -36,8 +37,10 @@ export async function explain(options: ExplainOptions, out: (text: string) => vo
   // Explaining never starts a daemon: targets resolve against the one that runs, if any.
   const pm2 = createPm2Adapter({ home: home.home, noDaemon: false, spawnDaemon: false });
   try {
-    // Stages 1-3 only: nothing runs, so nothing is audited.
-    const gate = gateFactory({ pm2, policy, auditor: NO_AUDIT, onAuditFailure: () => undefined });
+    // Stages 1-3 only: nothing runs, so nothing is audited. The facts are the server's (its home,
+    // its audit log): without them a restart's default log files would read as outside the policy.
+    const facts = servedFacts({ policy, home: home.home, env: process.env, cwd: process.cwd() });
+    const gate = gateFactory({ pm2, policy, facts, auditor: NO_AUDIT, onAuditFailure: () => undefined });
     const decided = await decide(gate(), tool, args);
     if (!decided.ok) {
       out(`Error: ${decided.error.code}: ${decided.error.message}`);
@@ -49,6 +52,9 @@ export async function explain(options: ExplainOptions, out: (text: string) => vo
     out(`Reason: ${decision.reason}`);
     if (decision.hint) out(`Hint: ${decision.hint}`);
     out(`Policy: ${policy.preset}${policy.configFile ? ` (${policy.configFile})` : ''}, mode ${policy.mode}`);
+    // explain is one call of its own: it counts nothing, so it says the limit a server would count against.
+    const limit = Object.hasOwn(policy.limits, tool.name) ? policy.limits[tool.name as keyof typeof policy.limits] : undefined;
+    if (limit) out(`Limit: ${limitText(limit)} (limits.${tool.name}; the server counts calls across its sessions, explain counts none)`);
     const refused = policy.rootRefused;
     if (refused) out(`Root refused: ${refused}`);
     out(`Request: ${JSON.stringify(redactRequest(request), null, 2)}`);

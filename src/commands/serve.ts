@@ -17,12 +17,15 @@ import { shareReads } from '../pm2/shared-reads.js';
 import { hiddenFor, type CompiledPolicy } from '../policy/compile.js';
 import { scrubEnvironment } from '../scrub-env.js';
 import { CallsInFlight } from '../server/calls-in-flight.js';
-import { createMcpServer } from '../server/create-server.js';
+import { CallLimiter } from '../server/limits.js';
+import { createMcpServer, policyChanged } from '../server/create-server.js';
 import { TOOLS } from '../server/tools/index.js';
 import type { SessionFactory } from '../transport/types.js';
 import { NAME, VERSION } from '../version.js';
 import { gateFactory, realFile, serverFacts } from './gate.js';
 import { loadPolicy } from './load-policy.js';
+import { LivePolicy } from './live-policy.js';
+import { tokenNarrowings } from './tokens.js';
 import { openTransport, type TransportChoice } from './transports.js';
 
 export interface ServeOptions {
@@ -84,16 +87,43 @@ export async function serve(options: ServeOptions, io: Io): Promise<number> {
   // refuse them as log files (docs/threat-model.md §T9); a token's preset learns the same.
   const calls = new CallsInFlight();
   const drain = () => calls.drain(DRAIN_MS);
-  const gate = gateFactory({
+  const parts = {
     pm2,
-    policy,
     facts: serverFacts(home.home, auditor instanceof AuditLog ? [auditor.file] : []),
     auditor,
-    onAuditFailure: (message) => io.stderr(`pm2-mcp: ${message}`),
+    onAuditFailure: (message: string) => io.stderr(`pm2-mcp: ${message}`),
     calls,
-  });
-  const sessions: SessionFactory = ({ principal, narrowing }) =>
-    live.add(createMcpServer({ name: NAME, version: VERSION, transport: options.transport.name, principal, notices, hidden: hiddenFor(policy, narrowing), gate: gate(narrowing) }));
+    // One for the server's whole life: the gates of a new policy keep counting where the old ones
+    // were (a reload must not reset a limit), with the new policy's numbers.
+    limiter: new CallLimiter(),
+  };
+  // The policy can change while the server runs (src/commands/live-policy.ts): each call takes
+  // the gate of the policy current when it begins.
+  let gate = gateFactory({ ...parts, policy });
+  let narrowings = new Map<string, CompiledPolicy | undefined>();
+  const livePolicy = new LivePolicy(policy, { cwd: process.cwd(), configFile: options.configFile, policy: options.policy }, {
+    changed: async ({ before, after }) => {
+      // The tokens the server accepts stay (http.* is read at start); their presets follow.
+      const tokens = options.transport.name === 'http' ? await tokenNarrowings(after).catch(() => narrowings) : narrowings;
+      gate = gateFactory({ ...parts, policy: after });
+      narrowings = tokens;
+      const said = `the policy changed (${describePolicy(after)}): calls from now on are decided by it`;
+      io.stderr(`pm2-mcp: ${said}`);
+      live.say('info', said);
+      live.policyChanged();
+      await policyRecorded(auditor, before, after, io);
+    },
+    invalid: (message) => {
+      const said = `the config changed but does not load, so the last good policy stays: ${message}`;
+      io.stderr(`pm2-mcp: ${said}`);
+      live.say('warning', said);
+    },
+  }, (a, b) => policyRecord(a).sha256 === policyRecord(b).sha256 && a.mode === b.mode && a.preset === b.preset);
+  const sessions: SessionFactory = ({ principal, narrowing }) => {
+    // A token's preset as the policy now gives it (reloaded), else as the transport began with it.
+    const narrowed = () => (narrowings.has(principal) ? narrowings.get(principal) : narrowing);
+    return live.add(createMcpServer({ name: NAME, version: VERSION, transport: options.transport.name, principal, notices, hidden: () => hiddenFor(livePolicy.policy, narrowed()), gate: () => gate(narrowed()) }));
+  };
 
   const transport = await openTransport(options.transport, { policy, home: home.home, io });
   const listening = new AbortController();
@@ -106,6 +136,7 @@ export async function serve(options: ServeOptions, io: Io): Promise<number> {
     await transport.stop(why, drain);
   } finally {
     listening.abort();
+    livePolicy.close();
   }
   // Calls answered at shutdown may still be writing their decision and outcome (behind the audit
   // lock): the log is flushed after them, within the lock's own bound.
@@ -134,10 +165,17 @@ function liveSessions() {
     },
     /** A logging notification to each initialized session; a session that cannot take it misses it. */
     warn(data: string) {
+      this.say('warning', data);
+    },
+    say(level: 'info' | 'warning', data: string) {
       for (const server of servers) {
         if (server.getClientCapabilities() === undefined) continue;
-        void server.sendLoggingMessage({ level: 'warning', logger: 'pm2-mcp', data }).catch(() => undefined);
+        void server.sendLoggingMessage({ level, logger: 'pm2-mcp', data }).catch(() => undefined);
       }
+    },
+    /** Each session whose visible tools changed is told. */
+    policyChanged() {
+      for (const server of servers) policyChanged(server);
     },
   };
 }
@@ -168,7 +206,21 @@ function createAuditor(options: ServeOptions, policy: CompiledPolicy, home: stri
   });
 }
 
-/** A policy that can only read never spawns a pm2 daemon as a side effect. */
-function mayChangeProcesses(policy: CompiledPolicy): boolean {
+function describePolicy(policy: CompiledPolicy): string {
+  return `${policy.preset}${policy.configFile ? ` from ${policy.configFile}` : ''}, ${policy.mode}`;
+}
+
+/** The audit log says when the policy its later records name came in, and from which files. */
+async function policyRecorded(auditor: Auditor, before: CompiledPolicy, after: CompiledPolicy, io: Io): Promise<void> {
+  if (!(auditor instanceof AuditLog)) return;
+  try {
+    await auditor.policyChanged(policyRecord(before), policyRecord(after));
+  } catch (err) {
+    io.stderr(`pm2-mcp: the policy change could not be recorded in the audit log: ${(err as Error).message}`);
+  }
+}
+
+/** A policy that can only read never spawns a pm2 daemon as a side effect (doctor says which). */
+export function mayChangeProcesses(policy: CompiledPolicy): boolean {
   return policy.mode === 'audit' || TOOLS.some((t) => !t.annotations.readOnlyHint && policy.tools[t.name] === 'allow');
 }

@@ -1,6 +1,7 @@
 // The bearer tokens a server accepts: the principal each one's calls are recorded under and the
 // preset that narrows it, and the check of an Authorization header against them. Any transport
 // that carries an Authorization header uses both (today: Streamable HTTP).
+import { resolve } from 'node:path';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { loadPreset } from '../config/load.js';
 import { isPresetName } from '../config/presets.js';
@@ -61,6 +62,21 @@ export async function accessTokens(policy: CompiledPolicy, env: NodeJS.ProcessEn
   const tokens: Token[] = [];
   for (const t of configured) tokens.push({ name: t.name, digest: t.digest, ...(t.extends ? { narrowing: await narrowingPolicy(t.extends, policy) } : {}) });
   return { tokens, ...(generated !== undefined ? { generated } : {}) };
+}
+
+/**
+ * Each configured token's narrowing policy, by the token's name (undefined: it has none): what a
+ * policy reloaded while the server runs gives the tokens the server already accepts.
+ */
+export async function tokenNarrowings(policy: CompiledPolicy): Promise<Map<string, CompiledPolicy | undefined>> {
+  const out = new Map<string, CompiledPolicy | undefined>();
+  for (const t of policy.config.http?.tokens ?? []) out.set(t.name, t.extends ? await narrowingPolicy(t.extends, policy) : undefined);
+  return out;
+}
+
+/** The files of the tokens' own presets (an `extends` that is a path), for the server to watch. */
+export function tokenPresetFiles(policy: CompiledPolicy): string[] {
+  return (policy.config.http?.tokens ?? []).flatMap((t) => (t.extends && !isPresetName(t.extends) ? [resolve(policy.root, t.extends)] : []));
 }
 
 /**

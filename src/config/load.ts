@@ -34,6 +34,8 @@ export interface LoadedConfig {
   sources: string[];
   /** The preset at the bottom of the chain. */
   preset: PresetName;
+  /** That preset's config as it ships: whose deny patterns no config removes. */
+  presetConfig: Pm2McpConfig;
 }
 
 export interface LoadOptions {
@@ -289,7 +291,7 @@ async function withoutConfigFile(cwd: string, policy: PresetName | undefined): P
   const refused = refusedRoot(facts, policy);
   const preset = refused === undefined ? (policy ?? CONFIG_DEFAULTS.extends) : 'readonly';
   const base = await loadPreset(preset);
-  const loaded: LoadedConfig = { config: mergeConfigs({}, base.config), root: facts.realCwd, sources: [base.label], preset };
+  const loaded: LoadedConfig = { config: mergeConfigs({}, base.config), root: facts.realCwd, sources: [base.label], preset, presetConfig: base.config };
   return refused === undefined ? loaded : { ...loaded, rootRefused: refused };
 }
 
@@ -353,5 +355,6 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
     configFile: top.file,
     sources: layers.map((l) => l.label),
     preset,
+    presetConfig: layers[0]!.config,
   };
 }

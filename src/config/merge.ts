@@ -3,6 +3,8 @@
 // `"scripts": ["apps/*.js"]` means exactly those, not those plus whatever the base allowed.
 // Deny lists are the exception: they accumulate, so extending a preset never drops one of its
 // refusals (a config listing `"deny": ["*_TOKEN"]` keeps the preset's NODE_OPTIONS, LD_* …).
+// A tool's limit is the other: one rate, replaced whole, so that a file's `{ calls, perSeconds }`
+// means what it says (its `per` is the default) and not that plus the preset's `per`.
 import type { Pm2McpConfig } from '../model/config.js';
 
 /** Keys that describe a file, not the policy: never carried into a merged config. */
@@ -17,6 +19,8 @@ function isPlainObject(v: unknown): v is Plain {
 }
 
 const ACCUMULATING = new Set(['start.env.deny', 'start.scriptsExclude']);
+/** Objects an extending file replaces whole: `limits.<tool>`. */
+const WHOLE = /^limits\.[^.]+$/;
 
 function mergeObjects(base: Plain, over: Plain, path = ''): Plain {
   // A deep copy, so the result shares nothing with its inputs. (structuredClone makes an own
@@ -27,7 +31,7 @@ function mergeObjects(base: Plain, over: Plain, path = ''): Plain {
     const prev = out[key];
     const at = path ? `${path}.${key}` : key;
     if (ACCUMULATING.has(at) && Array.isArray(prev) && Array.isArray(value)) out[key] = [...new Set([...prev, ...value])];
-    else out[key] = isPlainObject(prev) && isPlainObject(value) ? mergeObjects(prev, value, at) : structuredClone(value);
+    else out[key] = isPlainObject(prev) && isPlainObject(value) && !WHOLE.test(at) ? mergeObjects(prev, value, at) : structuredClone(value);
   }
   return out;
 }

@@ -116,7 +116,8 @@ function schemaAt(schemaPath: string): unknown {
   return cur;
 }
 
-function kind(v: unknown): string {
+/** What a value is, for "expected …, got …". */
+export function kind(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (Number.isInteger(v)) return 'an integer';
@@ -147,7 +148,7 @@ const ARTICLE: Record<string, string> = {
 };
 
 /** A value quoted for a message, cut short so one bad line can't flood the output. */
-function quote(v: unknown): string {
+export function quote(v: unknown): string {
   const s = JSON.stringify(v) ?? String(v);
   return s.length > 80 ? `${s.slice(0, 77)}…` : s;
 }

@@ -32,6 +32,8 @@ interface ConfigDefaults {
   /** `allowedHosts` is left out: by default the loopback names and the bound host (src/transport/http-guard.ts). */
   http: Required<Omit<Section<'http'>, 'allowedHosts'>>;
   reads: Required<Section<'reads'>>;
+  /** No tool is limited until a layer says so; the keys of one limit default by LIMIT_DEFAULTS. */
+  limits: Section<'limits'>;
 }
 
 /** The empty list of strings: nothing matches it. */
@@ -68,6 +70,7 @@ export const CONFIG_DEFAULTS = deepFreeze({
     // Two minutes: a build-then-listen dev server is ready well within it, and no call hangs longer.
     maxWaitMs: 120_000,
     watch: false,
+    ask: false,
     runWith: {} as Record<string, string[]>,
   },
   processes: { names: NONE, namespaces: NONE, inRoot: false, allowAll: false, updateEnv: false, max: 0 },
@@ -84,7 +87,11 @@ export const CONFIG_DEFAULTS = deepFreeze({
   // maxAgeMs 250: a quarter of a second is as old as an agent's view may be, and at that age
   // 32 agents listing at once cost the daemon a few samples a second instead of one each call.
   reads: { maxAgeMs: 250 },
+  limits: {},
 });
+
+/** The default of a key inside each tool's limit (`limits.<tool>.per`): the tool's calls counted together. */
+export const LIMIT_DEFAULTS = deepFreeze({ per: 'tool' } as const);
 
 // --- the shape ------------------------------------------------------------------------------
 
@@ -133,6 +140,7 @@ const startShape = z.strictObject({
     .optional()
     .describe(`The longest a start, restart or reload may wait for its app to be online or ready (its timeoutMs), in milliseconds (default ${CONFIG_DEFAULTS.start.maxWaitMs}).`),
   watch: z.boolean().optional().describe('May a start turn on watch mode?'),
+  ask: z.boolean().optional().describe('A start the rules above would refuse is asked of a person instead (MCP elicitation), unless the refusal is a hard one.'),
   runWith: z
     .record(z.string().min(1).max(4096), z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/)).min(1))
     .optional()
@@ -188,6 +196,26 @@ const httpShape = z.strictObject({
     .describe(`A session with no request or stream open, quiet this long, is closed when its event stream (GET) has ended, or when a new session needs its place at maxSessions, oldest first (default ${CONFIG_DEFAULTS.http.sessionReclaimSeconds}).`),
 });
 
+/**
+ * One tool's limit: a rate, written whole (a file that sets it replaces the limit it extends,
+ * src/config/merge.ts). At most `calls` timestamps are kept per counted key, so the bound on
+ * calls bounds the limiter's memory (src/server/limits.ts). Named, so that the schema holds it
+ * once and each tool refers to it.
+ */
+const limitShape = z
+  .strictObject({
+    calls: z.int().min(1).max(1000).describe('The most calls allowed within perSeconds.'),
+    perSeconds: z.int().min(1).max(86_400).describe('The length of the sliding window, in seconds (at most a day).'),
+    per: z
+      .enum(['tool', 'process'])
+      .optional()
+      .describe(`"tool": every call of the tool counts together. "process": each target pm_id counts on its own (a restart storm on one app); a call that names no process counts under the tool (default "${LIMIT_DEFAULTS.per}").`),
+  })
+  .meta({ id: 'limit', description: 'At most `calls` calls of this tool within any `perSeconds` seconds, across every session of the server.' });
+
+/** Built from the tool catalog, as `tools` is: a limit's key is a tool name. */
+const limitsShape = Object.fromEntries(TOOL_NAMES.map((name) => [name, limitShape.optional()])) as Record<ToolName, z.ZodOptional<typeof limitShape>>;
+
 export const CONFIG_SHAPE = z
   .strictObject({
     $schema: z.string().optional().describe('Editor hint: the path or URL of this schema.'),
@@ -211,6 +239,10 @@ export const CONFIG_SHAPE = z
       })
       .optional()
       .describe('How reads of pm2\'s process list are shared between concurrent calls and sessions.'),
+    limits: z
+      .strictObject(limitsShape)
+      .optional()
+      .describe('Limits of calls per tool, counted across every session of the server: over one, a call is denied (rule limits.<tool>) with when to retry.'),
   })
   .meta({
     $id: 'https://github.com/pm2-mcp/pm2-mcp/schemas/pm2-mcp.config.schema.json',

@@ -152,7 +152,8 @@ export type CanonicalRequest =
       files?: LogFileRef[];
     };
 
-export type Effect = 'allow' | 'deny';
+/** ask: a person must approve this exact call before it runs (src/server/ask.ts). */
+export type Effect = 'allow' | 'deny' | 'ask';
 
 export interface Decision {
   effect: Effect;

@@ -9,7 +9,8 @@
 export type PresetName = 'readonly' | 'strict' | 'standard' | 'permissive';
 export const PRESET_NAMES: readonly PresetName[] = ['readonly', 'strict', 'standard', 'permissive'];
 
-export const TOOL_EFFECTS = ['allow', 'deny'] as const;
+/** ask: the call runs only once a person approved it, through the client (MCP elicitation). */
+export const TOOL_EFFECTS = ['allow', 'deny', 'ask'] as const;
 export type ToolEffect = (typeof TOOL_EFFECTS)[number];
 
 interface ToolRow {

@@ -2,7 +2,7 @@
 // was read (pm2's stored fields, pm2.log, the server's own bus history, a log file), and the
 // next step an operator would take follows from the findings, never from a guess or a score.
 // Pure: the tool (src/server/tools/diagnose.ts) gathers the inputs.
-import type { DaemonLogRead } from './daemon-log.js';
+import type { DaemonLogRead, LoggedExit } from './daemon-log.js';
 import { headline, type ErrorEntry } from './error-groups.js';
 import type { HeardEvent, HistoryCoverage } from './process-history.js';
 import { PM2_DEFAULT_MIN_UPTIME_MS } from './bus.js';
@@ -67,12 +67,13 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
   const status = typeof env.status === 'string' ? env.status : 'unknown';
   const minUptime = typeof env.min_uptime === 'number' ? env.min_uptime : PM2_DEFAULT_MIN_UPTIME_MS;
   // pm2.log names a process by name and pm_id only, and pm2 gives both again after a delete:
-  // what it wrote before this process was created is another process's.
+  // what it wrote before this process was created is another process's. pm2.log is to the
+  // second, so the second it was created in is left out too: a fact missed rather than a false one.
   const createdAt = typeof env.created_at === 'number' ? Math.floor(env.created_at / 1000) * 1000 : undefined;
-  const mine = <T extends { at: number }>(list: readonly T[]) => (createdAt === undefined ? [...list] : list.filter((x) => x.at >= createdAt));
+  const mine = <T extends { at: number }>(list: readonly T[]) => (createdAt === undefined ? [...list] : list.filter((x) => x.at > createdAt));
   const all = 'facts' in input.daemonLog ? input.daemonLog.facts : undefined;
   const logged = all && { exits: mine(all.exits), memoryRestarts: mine(all.memoryRestarts), gaveUp: mine(all.gaveUp) };
-  const exits = exitsOf(input, logged?.exits ?? []);
+  const exits = exitsOf(input, logged?.exits ?? [], all?.exits ?? []);
   const recent = exits.filter((e) => now - Date.parse(e.at) <= RECENT_MS);
   const findings: Finding[] = [];
   const steps: Array<{ step: string; because: string }> = [];
@@ -168,7 +169,7 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
  * The exits, oldest first: pm2.log's for the time before the server heard the bus, the bus's
  * since (with the run's up time), each bus exit given the signal pm2.log wrote for it.
  */
-function exitsOf(input: DiagnosisInput, logged: readonly { at: number; code?: number; signal?: string }[]): Exit[] {
+function exitsOf(input: DiagnosisInput, logged: readonly LoggedExit[], anyLogged: readonly LoggedExit[]): Exit[] {
   const since = input.heard?.coverage.since;
   // Heard before a gap in the history: pm2.log has it too, and tells it for the whole time before.
   const heard = (input.heard?.events ?? []).filter((e) => e.event === 'exit' && (since === undefined || e.at >= since));
@@ -176,7 +177,9 @@ function exitsOf(input: DiagnosisInput, logged: readonly { at: number; code?: nu
   // before, and an exit it wrote in the second the history began may be a heard one.
   const before = logged.filter((l) => since === undefined || l.at < Math.floor(since / 1000) * 1000);
   const out: Exit[] = before.map((l) => ({ at: new Date(l.at).toISOString(), ...(l.code !== undefined ? { code: l.code } : {}), ...(l.signal ? { signal: l.signal } : {}), source: 'pm2.log' as const }));
-  const unused = logged.filter((l) => !before.includes(l));
+  // A heard exit is this process's (its unique_id): the line pm2.log wrote for it, at that second
+  // with that code, gives its signal, whatever second the process was created in.
+  const unused = anyLogged.filter((l) => !before.includes(l));
   for (const e of heard) {
     const second = Math.floor(e.at / 1000) * 1000;
     const match = unused.findIndex((l) => l.at >= second - 1000 && l.at <= second + 1000 && l.code === e.exitCode);

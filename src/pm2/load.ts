@@ -1,4 +1,5 @@
 // Loads pm2 only when the first call needs it: answering `initialize` must not wait for it.
+import { mkdirSync } from 'node:fs';
 import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Pm2RawProcess, Pm2StartConfig } from './types.js';
@@ -52,6 +53,13 @@ export function loadPm2(home: string): Promise<Pm2Module> {
     process.env.PM2_PROGRAMMATIC = 'true';
     process.env.PM2_NO_INTERACTION = 'true';
     process.env.PM2_DISCRETE_MODE = 'true';
+    // pm2 makes PM2_HOME (and its logs/, pids/, modules/) as it loads, with the default mode:
+    // 0755, readable by every user. A home that does not exist yet is made private first.
+    try {
+      mkdirSync(home, { recursive: true, mode: 0o700 });
+    } catch {
+      // pm2 says what is wrong with the home when it tries to use it.
+    }
     mod = import('pm2').then((m) => (m as unknown as { default: Pm2Module }).default);
     loaded.set(home, mod);
   }

@@ -24,6 +24,9 @@ export const HISTORY_LIMITS = {
   lineBytes: 4096,
 } as const;
 
+/** Processes whose forgetting is remembered, each by its own time. */
+const FORGOTTEN_KEPT = 1024;
+
 export interface HeardEvent {
   event: string;
   at: number;
@@ -66,6 +69,10 @@ export class ProcessHistory {
   private readonly tracks = new Map<number, Track>();
   private listening = false;
   private since: number | undefined;
+  /** When a process's track was last forgotten to make room: what it heard before is lost. */
+  private readonly forgotten = new Map<number, number>();
+  /** Past FORGOTTEN_KEPT of those, when the oldest forgotten one went: every process's history may be short until then. */
+  private forgottenAll: number | undefined;
 
   /** The bus is heard from now on (first subscription, or after a gap). */
   began(at = Date.now()): void {
@@ -79,8 +86,14 @@ export class ProcessHistory {
     this.listening = false;
   }
 
-  coverage(): HistoryCoverage {
-    return this.since === undefined ? { listening: this.listening } : { listening: this.listening, since: this.since };
+  /**
+   * Since when the history has heard everything (of one process, when given: a process whose
+   * track was forgotten to make room is covered only since then).
+   */
+  coverage(pmId?: number): HistoryCoverage {
+    if (this.since === undefined) return { listening: this.listening };
+    const lost = pmId === undefined ? undefined : Math.max(this.forgotten.get(pmId) ?? 0, this.forgottenAll ?? 0);
+    return { listening: this.listening, since: Math.max(this.since, lost ?? 0) };
   }
 
   record(e: BusEvent): void {
@@ -133,7 +146,7 @@ export class ProcessHistory {
     if (t && t.name !== name) t = undefined;
     if (!t) {
       t = { name, events: [], lines: { out: [], err: [] }, bytes: { out: 0, err: 0 }, partial: { out: undefined, err: undefined }, heardAt: at };
-      if (this.tracks.size >= HISTORY_LIMITS.processes && !this.tracks.has(pmId)) this.forgetQuietest();
+      if (this.tracks.size >= HISTORY_LIMITS.processes && !this.tracks.has(pmId)) this.forgetQuietest(at);
     }
     // Re-inserted: the Map's order is the order of last hearing.
     this.tracks.delete(pmId);
@@ -142,9 +155,17 @@ export class ProcessHistory {
     return t;
   }
 
-  private forgetQuietest(): void {
+  private forgetQuietest(at: number): void {
     const first = this.tracks.keys().next();
-    if (!first.done) this.tracks.delete(first.value);
+    if (first.done) return;
+    this.tracks.delete(first.value);
+    this.forgotten.delete(first.value);
+    this.forgotten.set(first.value, at);
+    if (this.forgotten.size > FORGOTTEN_KEPT) {
+      const oldest = this.forgotten.entries().next().value!;
+      this.forgotten.delete(oldest[0]);
+      this.forgottenAll = Math.max(this.forgottenAll ?? 0, oldest[1]);
+    }
   }
 
   private addOutput(t: Track, stream: Stream, data: string, at: number): void {

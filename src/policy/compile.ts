@@ -1,7 +1,7 @@
 // From the effective config (presets merged) to matchers built once. Pure: interpreter names
 // arrive resolved to real paths by the caller (it does the I/O, before compiling).
 import { isAbsolute, resolve } from 'node:path';
-import { CONFIG_DEFAULTS as DEFAULTS, type Pm2McpConfig } from '../model/config.js';
+import { CONFIG_DEFAULTS as DEFAULTS, LIMIT_DEFAULTS, type Pm2McpConfig } from '../model/config.js';
 import { TOOL_NAMES, type PresetName, type ToolEffect, type ToolName } from '../model/tools.js';
 import { nameMatcher, pathMatcher, type Matcher } from './globs.js';
 import type { ServerFacts } from '../model/requests.js';
@@ -18,6 +18,16 @@ export interface PolicyInput {
   configFiles?: readonly string[] | undefined;
   /** Facts of the running server; none for `check` and `explain` before a home is chosen. */
   server?: ServerFacts | undefined;
+  /** The preset at the bottom of the chain as it ships: hints say which deny patterns are its own. */
+  presetConfig?: Pm2McpConfig | undefined;
+}
+
+/** A tool's limit of calls: at most `calls` within any `perSeconds` seconds (src/server/limits.ts counts them). */
+export interface CallLimit {
+  calls: number;
+  perSeconds: number;
+  /** "process": each target pm_id counts on its own. */
+  per: 'tool' | 'process';
 }
 
 export interface CompiledPolicy {
@@ -43,13 +53,19 @@ export interface CompiledPolicy {
     /** The longest timeoutMs a start, restart or reload may wait for its app. */
     maxWaitMs: number;
     watch: boolean;
+    /** A soft refusal of a start is asked of a person instead. */
+    ask: boolean;
     /** Script globs the config pairs with interpreters the extension would not allow. */
     runWith: ReadonlyArray<{ scripts: Matcher; interpreters: readonly string[] }>;
   };
   processes: { names: Matcher; namespaces: Matcher; inRoot: boolean; allowAll: boolean; updateEnv: boolean; max: number };
   output: { redactEnv: boolean };
   logs: { maxLines: number };
+  /** The tools this policy limits, and how. */
+  limits: Readonly<Partial<Record<ToolName, CallLimit>>>;
   server: ServerFacts;
+  /** The deny patterns the preset brings: extending it never removes them (src/config/merge.ts), as hints say. */
+  fromPreset: { envDeny: ReadonlySet<string>; scriptsExclude: ReadonlySet<string> };
   /** Why the working folder could not be the root, when it could not (the policy is then readonly). */
   rootRefused?: string | undefined;
 }
@@ -122,6 +138,7 @@ export function compilePolicy(input: PolicyInput, interpreterPaths: ReadonlyMap<
       maxInstances: start.maxInstances ?? DEFAULTS.start.maxInstances,
       maxWaitMs: start.maxWaitMs ?? DEFAULTS.start.maxWaitMs,
       watch: start.watch ?? DEFAULTS.start.watch,
+      ask: start.ask ?? DEFAULTS.start.ask,
       runWith: Object.entries(start.runWith ?? DEFAULTS.start.runWith).map(([glob, names]) => ({ scripts: pathMatcher([glob], root), interpreters: names })),
     },
     processes: {
@@ -135,9 +152,21 @@ export function compilePolicy(input: PolicyInput, interpreterPaths: ReadonlyMap<
     },
     output: { redactEnv: config.output?.redactEnv ?? DEFAULTS.output.redactEnv },
     logs: { maxLines: config.logs?.maxLines ?? DEFAULTS.logs.maxLines },
+    limits: compileLimits(config.limits ?? DEFAULTS.limits),
     server: input.server ?? { ...NO_SERVER, ownFiles: input.configFiles ?? [] },
+    fromPreset: presetDenyLists(input),
     ...(input.rootRefused !== undefined ? { rootRefused: input.rootRefused } : {}),
   };
+}
+
+/** Each limit complete: a key no file set takes its default. Keys are the catalog's tools (the schema holds no other). */
+function compileLimits(limits: NonNullable<Pm2McpConfig['limits']>): CompiledPolicy['limits'] {
+  const out: Partial<Record<ToolName, CallLimit>> = {};
+  for (const tool of TOOL_NAMES) {
+    const limit = limits[tool];
+    if (limit) out[tool] = { calls: limit.calls, perSeconds: limit.perSeconds, per: limit.per ?? LIMIT_DEFAULTS.per };
+  }
+  return out;
 }
 
 /**
@@ -152,4 +181,10 @@ export function hiddenTools(policy: CompiledPolicy): Set<string> {
 /** What a session does not list: what the server's policy denies outright, and what a token's narrowing one does. */
 export function hiddenFor(policy: CompiledPolicy, narrowing?: CompiledPolicy): Set<string> {
   return new Set([...hiddenTools(policy), ...(narrowing ? hiddenTools(narrowing) : [])]);
+}
+
+/** Not told the preset's own config, a policy without a config file is its preset as it ships (no file found, a token's preset). */
+function presetDenyLists(input: PolicyInput): CompiledPolicy['fromPreset'] {
+  const preset = input.presetConfig ?? (input.configFile === undefined ? input.config : {});
+  return { envDeny: new Set(preset.start?.env?.deny ?? []), scriptsExclude: new Set(preset.start?.scriptsExclude ?? []) };
 }

@@ -22,6 +22,10 @@ export function relativeTo(root: string, path: string): string {
   return rel === '' ? '.' : rel.startsWith('..') ? path : rel;
 }
 
+/**
+ * The file a hint tells the owner to edit: the top config file of the chain (the one that wins
+ * over what it extends). With none, the one to make, and how.
+ */
 export function configName(policy: CompiledPolicy): string {
-  return policy.configFile ?? 'pm2-mcp.config.json';
+  return policy.configFile ?? `a pm2-mcp.config.json (none is found from ${policy.root}: \`pm2-mcp init\` writes one)`;
 }

@@ -22,7 +22,7 @@ export function evaluate(request: CanonicalRequest, policy: CompiledPolicy): Dec
   try {
     return decide(request, policy);
   } catch (err) {
-    return { effect: 'deny', ruleId: 'engine.error', reason: `the policy could not decide: ${(err as Error).message}`, hard: true };
+    return { effect: 'deny', ruleId: 'engine.error', reason: `the policy could not decide: ${(err as Error).message}`, hint: 'a fault of pm2-mcp, not of the policy: no config key changes it; report it with this reason', hard: true };
   }
 }
 
@@ -33,11 +33,16 @@ function decide(request: CanonicalRequest, policy: CompiledPolicy): Decision {
     // Fail closed by construction (docs/threat-model.md §T18): a tool the policy has no rule for never runs, not even in audit mode.
     return hard(deny('tools.unknown', `${op} is not an operation this policy knows`, 'no config allows it: every tool must be named by the policy'));
   }
-  if (effect !== 'allow') {
+  if (effect !== 'allow' && effect !== 'ask') {
     const off = deny(`tools.${op}`, `${op} is turned off by the ${policy.preset} policy`, `set "tools": { "${op}": "allow" } in ${configName(policy)}`);
     // A dry run cannot take back stopping every process of the daemon (the server with it).
     return request.kind === 'daemon' && request.destructive === true ? hard(off) : off;
   }
+  return asked(byKind(request, policy), request, policy, effect === 'ask');
+}
+
+function byKind(request: CanonicalRequest, policy: CompiledPolicy): Decision {
+  const op = request.operation;
   switch (request.kind) {
     case 'read':
       return firstRefusal(READ_RULES, request, policy, undefined) ?? filesRefusal(request.files, policy, 'tail') ?? allow('read', `${op} only reads`);
@@ -48,6 +53,21 @@ function decide(request: CanonicalRequest, policy: CompiledPolicy): Decision {
     case 'start':
       return decideStart(request, policy);
   }
+}
+
+/**
+ * Where a person decides: a tool whose effect is "ask" asks once every rule allowed the call (a
+ * denial is never turned into a question by it), and `start.ask` asks about a start a rule
+ * refused. A hard refusal is never asked about (docs/threat-model.md §T20).
+ */
+function asked(decision: Decision, request: CanonicalRequest, policy: CompiledPolicy, toolAsks: boolean): Decision {
+  const op = request.operation;
+  if (decision.effect === 'deny') {
+    if (decision.hard || request.kind !== 'start' || !policy.start.ask) return decision;
+    return { effect: 'ask', ruleId: decision.ruleId, reason: `${decision.reason}; start.ask in ${configName(policy)} makes this a question for a person rather than a refusal` };
+  }
+  if (!toolAsks) return decision;
+  return { effect: 'ask', ruleId: `tools.${op}`, reason: `${op} runs only once a person approves it ("tools": { "${op}": "ask" } in ${configName(policy)})` };
 }
 
 /**
@@ -85,7 +105,7 @@ const START_REQUEST_RULES: readonly Rule<Request<'start'>>[] = [
     id: 'start.ecosystemFiles',
     refuses: (r, policy) => (r.ecosystemFile === undefined ? undefined : ecosystemFileRefusal(policy, r.ecosystemFile)),
   },
-  { id: 'start', refuses: (r) => (r.apps.length === 0 ? { reason: 'the start names no app' } : undefined) },
+  { id: 'start', refuses: (r) => (r.apps.length === 0 ? { reason: 'the start names no app', hint: 'name a script, or an ecosystem file with apps; no config key is involved' } : undefined) },
   WAIT_RULE,
 ];
 
@@ -121,7 +141,7 @@ const OPERATE_RULES: readonly Rule<Request<'operate'> & { target: NonNullable<Re
     refuses: (r) => {
       const servers = r.target.processes.filter((p) => p.server === true);
       if (!servers.length) return undefined;
-      return { reason: `${named(servers)} ${servers.length > 1 ? 'are pm2-mcp servers' : 'is a pm2-mcp server'}, which serves other clients too: ${r.operation} may not touch it`, hint: 'manage the pm2-mcp server from a shell' };
+      return { reason: `${named(servers)} ${servers.length > 1 ? 'are pm2-mcp servers' : 'is a pm2-mcp server'}, which serves other clients too: ${r.operation} may not touch it`, hint: 'manage the pm2-mcp server from a shell; no config lets an agent touch it' };
     },
   },
   {
@@ -151,7 +171,7 @@ const OPERATE_RULES: readonly Rule<Request<'operate'> & { target: NonNullable<Re
 
 function decideOperate(request: Request<'operate'>, policy: CompiledPolicy): Decision {
   const target = request.target;
-  if (!target) return deny('processes.scope', `${request.operation} names no process`);
+  if (!target) return deny('processes.scope', `${request.operation} names no process`, 'name the process by its name or pm_id; no config key is involved');
   const refused = firstRefusal(OPERATE_RULES, { ...request, target }, policy, undefined);
   if (refused) return refused;
   // docs/threat-model.md §T7: a restart or reload starts the stored config again; today's policy must allow it.
@@ -169,7 +189,7 @@ function decideDaemon(request: Request<'daemon'>, policy: CompiledPolicy): Decis
   const op = request.operation;
   // docs/threat-model.md §T21: stopping every process stops a pm2-mcp server that pm2 manages.
   const servers = (request.affects ?? []).filter((p) => p.server === true);
-  if (servers.length) return hard(deny('processes.server', `${op} would stop ${named(servers)}, a pm2-mcp server`, 'stop the pm2-mcp server from a shell first'));
+  if (servers.length) return hard(deny('processes.server', `${op} would stop ${named(servers)}, a pm2-mcp server`, 'stop the pm2-mcp server from a shell first; no config lets an agent stop it'));
   // §T9: pm2 reopens every log file by its name, following links: each must still be one it may write.
   for (const ref of request.files ?? []) {
     const refused = logFileRefusal(ref, policy, 'restart');

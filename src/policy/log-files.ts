@@ -18,7 +18,7 @@ export function logFileRefusal(ref: LogFileRef, policy: CompiledPolicy, use: Log
   const path = ref.path;
   const what = `the ${ref.stream} log file ${JSON.stringify(path)}`;
   if (!normalizedAbsolute(path)) {
-    return hardDeny('logs.path', `${what} is not a normalized absolute path (no "..", ".", "//" or NUL), so it cannot be checked`, 'name the file by its plain absolute path');
+    return hardDeny('logs.path', `${what} is not a normalized absolute path (no "..", ".", "//" or NUL), so it cannot be checked`, 'name the file by its plain absolute path; no config allows another spelling');
   }
   const own = ownFileOf(path, policy.server.ownFiles);
   if (own !== undefined) {

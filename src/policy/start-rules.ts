@@ -5,6 +5,7 @@ import { basename } from 'node:path';
 import type { LogFileRef, StartApp } from '../model/requests.js';
 import type { CompiledPolicy } from './compile.js';
 import { configName, relativeTo } from './decision.js';
+import { envDenyHint, scriptsExcludeHint } from './deny-list-hints.js';
 import { ecosystemFileRefusal } from './ecosystem-files.js';
 import { envFamilyOf } from './env-families.js';
 import { misfit } from './interpreter-fit.js';
@@ -24,7 +25,7 @@ export const HARD_RULES: readonly StartRule[] = [
     hard: true,
     refuses: (app) =>
       app.serverEntry === true
-        ? { reason: `${app.script} is pm2-mcp itself: an agent never starts a pm2-mcp server (one with --no-auth would hand pm2 to anyone on the machine)`, hint: 'start pm2-mcp servers from a shell' }
+        ? { reason: `${app.script} is pm2-mcp itself: an agent never starts a pm2-mcp server (one with --no-auth would hand pm2 to anyone on the machine)`, hint: 'start pm2-mcp servers from a shell; no config lets an agent start one' }
         : undefined,
   },
   {
@@ -74,7 +75,7 @@ const PATH_RULES: readonly StartRule[] = [
   },
   {
     id: 'start.scriptsExclude',
-    refuses: (app, policy) => (!policy.start.scriptsExclude.test(app.script) ? undefined : { reason: `the script ${app.script} is excluded (dependencies in node_modules and dot files are not the project's scripts)`, hint: `remove the pattern matching it from start.scriptsExclude in ${configName(policy)} (a preset's exclusions cannot be removed by extending it)` }),
+    refuses: (app, policy) => (!policy.start.scriptsExclude.test(app.script) ? undefined : { reason: `the script ${app.script} is excluded (dependencies in node_modules and dot files are not the project's scripts)`, hint: scriptsExcludeHint(app.script, policy) }),
   },
   {
     id: 'start.interpreters',
@@ -108,7 +109,7 @@ export const START_RULES: readonly StartRule[] = [
     id: 'start.env.deny',
     refuses: (app, policy) => {
       const name = Object.keys(app.env).find((n) => policy.start.env.deny.test(n));
-      return name === undefined ? undefined : { reason: `the env variable ${name} is denied by start.env.deny`, hint: `remove the pattern matching ${name} from start.env.deny in ${configName(policy)}` };
+      return name === undefined ? undefined : { reason: `the env variable ${name} is denied by start.env.deny`, hint: envDenyHint(name, policy) };
     },
   },
   {

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
-  CallToolRequestSchema, CompleteRequestSchema, ErrorCode, GetPromptRequestSchema, ListPromptsRequestSchema, ListResourcesRequestSchema,
+  CallToolRequestSchema, CompleteRequestSchema, ElicitResultSchema, ErrorCode, GetPromptRequestSchema, ListPromptsRequestSchema, ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema, ListToolsRequestSchema, McpError, ReadResourceRequestSchema, type CallToolResult, type ProgressToken, type ServerNotification, type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { CallerInfo } from '../audit/auditor.js';
@@ -12,6 +12,7 @@ import type { ProcessRef } from '../model/requests.js';
 import { dispatch, type Gate } from './dispatch.js';
 import { NO_ELICITATION } from './no-elicitation.js';
 import { PROMPT_ARGUMENT_MAX, visiblePrompts } from './prompts.js';
+import { APPROVAL_SCHEMA, ASK_TIMEOUT_MS, questionText, readAnswer, type AskPerson } from './ask.js';
 import { listProcessResources, PROCESS_TEMPLATE, PROCESSES_URI, processIdOf, processUri, readProcess, readProcesses } from './resources.js';
 import type { AnyTool } from './operation.js';
 import { TOOLS } from './tools/index.js';
@@ -19,7 +20,8 @@ import { safeReply } from '../safe-text.js';
 import { toWire } from './wire.js';
 
 export interface ServerOptions {
-  gate: Gate;
+  /** The gate, or how to get the current one: a call takes it once, as it begins (a policy reloaded meanwhile applies to the next call). */
+  gate: Gate | (() => Gate);
   name: string;
   version: string;
   transport: CallerInfo['transport'];
@@ -28,7 +30,25 @@ export interface ServerOptions {
   /** Said once to the client, as a logging notification, after it initialized. */
   notices: string[];
   /** Tools the policy denies outright: not listed (calls to them are still checked and refused). */
-  hidden: ReadonlySet<string>;
+  hidden: ReadonlySet<string> | (() => ReadonlySet<string>);
+}
+
+/** What each session lists now, so that a policy change says so only to the sessions whose list it changed. */
+const listed = new WeakMap<Server, { hidden: () => ReadonlySet<string>; key: string }>();
+const keyOf = (hidden: ReadonlySet<string>) => [...hidden].sort().join(',');
+
+/**
+ * The policy changed: a session whose visible tools (and so prompts) changed is told
+ * (notifications/tools/list_changed, prompts/list_changed); the others hear nothing.
+ */
+export function policyChanged(server: Server): void {
+  const entry = listed.get(server);
+  if (!entry || server.getClientCapabilities() === undefined) return;
+  const key = keyOf(entry.hidden());
+  if (key === entry.key) return;
+  entry.key = key;
+  void server.sendToolListChanged().catch(() => undefined);
+  void server.sendPromptListChanged().catch(() => undefined);
 }
 
 const INSTRUCTIONS =
@@ -38,10 +58,13 @@ const INSTRUCTIONS =
 export function createMcpServer(options: ServerOptions): Server {
   const server = new Server(
     { name: options.name, version: options.version },
-    { capabilities: { tools: { listChanged: false }, resources: { listChanged: false }, prompts: { listChanged: false }, logging: {}, completions: {} }, instructions: INSTRUCTIONS, jsonSchemaValidator: NO_ELICITATION },
+    { capabilities: { tools: { listChanged: true }, resources: { listChanged: false }, prompts: { listChanged: true }, logging: {}, completions: {} }, instructions: INSTRUCTIONS, jsonSchemaValidator: NO_ELICITATION },
   );
+  const gateNow: () => Gate = typeof options.gate === 'function' ? options.gate : ((g) => () => g)(options.gate);
+  const hiddenNow: () => ReadonlySet<string> = typeof options.hidden === 'function' ? options.hidden : ((h) => () => h)(options.hidden);
+  listed.set(server, { hidden: hiddenNow, key: keyOf(hiddenNow()) });
   const tools = new Map<string, AnyTool>(TOOLS.map((t) => [t.name, t]));
-  let wire: Tool[] | undefined;
+  let wire: { key: string; tools: Tool[] } | undefined;
 
   const caller = (sessionId?: string): CallerInfo => {
     const client = server.getClientVersion();
@@ -50,9 +73,10 @@ export function createMcpServer(options: ServerOptions): Server {
 
   /** A call to no tool or resource at all is still recorded: the owner sees what was tried. */
   const refuseUnknown = async (ruleId: string, reason: string, operation: string, args: unknown, who: CallerInfo) => {
-    await options.gate.auditor
+    const gate = gateNow();
+    await gate.auditor
       .decision({ decisionId: randomUUID(), operation, request: null, args, decision: { effect: 'deny', ruleId, reason }, effect: 'deny', caller: who })
-      .catch((err: unknown) => options.gate.onAuditFailure(`The audit log could not be written: ${(err as Error).message}`));
+      .catch((err: unknown) => gate.onAuditFailure(`The audit log could not be written: ${(err as Error).message}`));
   };
 
   /** A request before initialize is refused: the client has not said who it is, nor agreed on a protocol. */
@@ -66,8 +90,10 @@ export function createMcpServer(options: ServerOptions): Server {
 
   server.setRequestHandler(ListToolsRequestSchema, async () => {
     requireInitialized();
-    wire ??= TOOLS.filter((t) => !options.hidden.has(t.name)).map(toWire);
-    return { tools: wire };
+    const hidden = hiddenNow();
+    const key = keyOf(hidden);
+    if (wire?.key !== key) wire = { key, tools: TOOLS.filter((t) => !hidden.has(t.name)).map(toWire) };
+    return { tools: wire.tools };
   });
 
   // tools/call is answered here rather than through setRequestHandler: the SDK parses a request
@@ -91,7 +117,7 @@ export function createMcpServer(options: ServerOptions): Server {
     // The arguments as sent, not as the SDK's schema copied them: the copy drops a "__proto__"
     // key, which the gate refuses (src/bounded-value.ts) rather than let pass unseen.
     const sent = (raw as { params: { arguments?: unknown } }).params.arguments;
-    const outcome = await dispatch(options.gate, tool, sent ?? {}, caller(extra.sessionId), extra.signal, progressChannel(request.params._meta?.progressToken, extra));
+    const outcome = await dispatch(gateNow(), tool, sent ?? {}, caller(extra.sessionId), extra.signal, progressChannel(request.params._meta?.progressToken, extra), askChannel(server, extra));
     if (!outcome.ok) return errorResult(outcome.error);
     return { content: [{ type: 'text', text: outcome.result.text }], structuredContent: outcome.result.structured as Record<string, unknown> };
   };
@@ -103,7 +129,7 @@ export function createMcpServer(options: ServerOptions): Server {
 
   server.setRequestHandler(ListResourcesRequestSchema, async (_request, extra) => {
     requireInitialized();
-    const outcome = await dispatch(options.gate, listProcessResources, {}, caller(extra.sessionId), extra.signal);
+    const outcome = await dispatch(gateNow(), listProcessResources, {}, caller(extra.sessionId), extra.signal);
     const refs = outcome.ok ? (outcome.result.structured as ProcessRef[]) : [];
     return {
       resources: [
@@ -128,21 +154,22 @@ export function createMcpServer(options: ServerOptions): Server {
       await refuseUnknown('resources.unknown', `no resource has the URI ${uri}`, uri, {}, caller(extra.sessionId));
       throw new McpError(ErrorCode.InvalidParams, `Unknown resource: ${shortName(uri)}. Resources are ${PROCESSES_URI} and ${PROCESS_TEMPLATE}.`);
     }
-    const outcome = await dispatch(options.gate, op, id !== undefined ? { id } : {}, caller(extra.sessionId), extra.signal);
+    const outcome = await dispatch(gateNow(), op, id !== undefined ? { id } : {}, caller(extra.sessionId), extra.signal);
     if (!outcome.ok) throw new McpError(ErrorCode.InvalidParams, `${outcome.error.code}: ${outcome.error.message}`);
     return { contents: [{ uri, mimeType: 'application/json', text: outcome.result.text }] };
   });
 
   // A prompt runs nothing: its steps are tool calls, each through the gate.
-  const prompts = visiblePrompts(options.hidden);
+  const prompts = () => visiblePrompts(hiddenNow());
   server.setRequestHandler(ListPromptsRequestSchema, async () => (requireInitialized(), {
-    prompts: prompts.map((p) => ({ name: p.name, title: p.title, description: p.description, arguments: [{ name: 'process', description: 'The process: its pm_id, its name, a namespace, or "all".', required: true }] })),
+    prompts: prompts().map((p) => ({ name: p.name, title: p.title, description: p.description, arguments: [{ name: 'process', description: 'The process: its pm_id, its name, a namespace, or "all".', required: true }] })),
   }));
 
   server.setRequestHandler(GetPromptRequestSchema, async (request) => {
     requireInitialized();
-    const prompt = prompts.find((p) => p.name === request.params.name);
-    if (!prompt) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${shortName(request.params.name)}. Prompts are ${prompts.map((p) => p.name).join(', ') || 'none under this policy'}.`);
+    const shown = prompts();
+    const prompt = shown.find((p) => p.name === request.params.name);
+    if (!prompt) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${shortName(request.params.name)}. Prompts are ${shown.map((p) => p.name).join(', ') || 'none under this policy'}.`);
     const process = request.params.arguments?.process;
     if (typeof process !== 'string' || process.length === 0 || process.length > PROMPT_ARGUMENT_MAX) {
       throw new McpError(ErrorCode.InvalidParams, `The prompt ${prompt.name} needs the argument "process": a pm_id or a name of 1 to ${PROMPT_ARGUMENT_MAX} characters.`);
@@ -154,9 +181,9 @@ export function createMcpServer(options: ServerOptions): Server {
     requireInitialized();
     const { ref, argument } = request.params;
     const forResource = ref.type === 'ref/resource' && ref.uri === PROCESS_TEMPLATE && argument.name === 'id';
-    const forPrompt = ref.type === 'ref/prompt' && prompts.some((p) => p.name === ref.name) && argument.name === 'process';
+    const forPrompt = ref.type === 'ref/prompt' && prompts().some((p) => p.name === ref.name) && argument.name === 'process';
     if (!forResource && !forPrompt) return { completion: { values: [] } };
-    const outcome = await dispatch(options.gate, listProcessResources, {}, caller(extra.sessionId), extra.signal);
+    const outcome = await dispatch(gateNow(), listProcessResources, {}, caller(extra.sessionId), extra.signal);
     const refs = outcome.ok ? (outcome.result.structured as ProcessRef[]) : [];
     // A prompt takes a name as readily as a pm_id: names first, each once.
     const all = forResource ? refs.map((r) => String(r.pm_id)) : [...new Set([...refs.map((r) => r.name), ...refs.map((r) => String(r.pm_id))])];
@@ -170,7 +197,35 @@ export function createMcpServer(options: ServerOptions): Server {
 interface CallExtra {
   sessionId?: string | undefined;
   signal: AbortSignal;
+  requestId?: string | number | undefined;
   sendNotification: (notification: ServerNotification) => Promise<void>;
+}
+
+/**
+ * How to ask the client's person, when the client declared form elicitation: one
+ * elicitation/create request, on the call's own stream (over HTTP, the call's SSE response),
+ * bounded by ASK_TIMEOUT_MS and by the call's cancellation. The answer is read strictly by us
+ * (src/server/ask.ts), not by the SDK's validator.
+ */
+function askChannel(server: Server, extra: CallExtra): AskPerson | undefined {
+  const elicitation = server.getClientCapabilities()?.elicitation as { form?: unknown; url?: unknown } | undefined;
+  // An empty elicitation capability is form mode (MCP 2025-06-18); a url-only client cannot show a form.
+  if (!elicitation || (elicitation.form === undefined && elicitation.url !== undefined)) return undefined;
+  return async (question, signal) => {
+    try {
+      const result = await server.request(
+        { method: 'elicitation/create', params: { mode: 'form', message: questionText(question), requestedSchema: APPROVAL_SCHEMA } },
+        ElicitResultSchema,
+        { timeout: ASK_TIMEOUT_MS, ...(signal ? { signal } : {}), ...(extra.requestId !== undefined ? { relatedRequestId: extra.requestId } : {}) },
+      );
+      return readAnswer(result);
+    } catch (err) {
+      // The SDK reports an aborted request as a timeout too: the cancel is asked first.
+      if (signal?.aborted) return { action: 'cancel', approved: false, detail: 'the client cancelled the call while the question was open' };
+      if (err instanceof McpError && err.code === ErrorCode.RequestTimeout) return { action: 'timeout', approved: false, detail: `nobody answered within ${ASK_TIMEOUT_MS / 1000} s` };
+      return { action: 'failed', approved: false, detail: `the question could not be asked: ${safeReply((err as Error).message).slice(0, 300)}` };
+    }
+  };
 }
 
 /**

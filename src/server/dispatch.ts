@@ -11,6 +11,8 @@ import type { AnyOperation, CallHooks, ExecuteResult, ServerContext } from './op
 import type { Call, CallsInFlight } from './calls-in-flight.js';
 import { valueBoundsProblem } from '../bounded-value.js';
 import { LockError } from '../file-lock.js';
+import { Approval, ASK_TIMEOUT_MS, requestDigest, type Answer, type AskPerson } from './ask.js';
+import { limitCall, type CallLimiter } from './limits.js';
 
 export interface Gate {
   ctx: ServerContext;
@@ -22,6 +24,8 @@ export interface Gate {
   onAuditFailure: (message: string) => void;
   /** The server's calls in flight, which shutdown waits for (none for `pm2-mcp explain`). */
   calls?: CallsInFlight | undefined;
+  /** The server's counts of calls for the policies' `limits`, shared by every session (none for `pm2-mcp explain`: nothing is counted). */
+  limiter?: CallLimiter | undefined;
 }
 
 
@@ -49,8 +53,10 @@ export async function decide(gate: Pick<Gate, 'ctx' | 'policy' | 'narrowing'>, o
   // what it would have refused, to record it.
   const named = operationEffect(gate.policy, op.name);
   const unknown = named === undefined;
-  const offByPolicy = named !== 'allow';
-  const offByToken = gate.narrowing !== undefined && operationEffect(gate.narrowing, op.name) !== 'allow';
+  // "ask" resolves like "allow": the person must see the call as it would really run.
+  const runs = (effect: string | undefined) => effect === 'allow' || effect === 'ask';
+  const offByPolicy = !runs(named);
+  const offByToken = gate.narrowing !== undefined && !runs(operationEffect(gate.narrowing, op.name));
   let request: CanonicalRequest;
   if (unknown || offByToken || (offByPolicy && gate.policy.mode === 'enforce')) {
     request = { kind: 'daemon', operation: op.name };
@@ -75,15 +81,20 @@ export async function decide(gate: Pick<Gate, 'ctx' | 'policy' | 'narrowing'>, o
     decision = { ...narrowed, ruleId: `token.${narrowed.ruleId}`, reason: `the caller's token is limited to the ${gate.narrowing!.preset} preset: ${narrowed.reason}`, hint: `the token's preset (${gate.narrowing!.preset}) decides this; a token whose preset allows it must make the call` };
     binding = true;
   }
-  const effect: AuditEffect = decision.effect === 'allow' ? 'allow' : gate.policy.mode === 'audit' && !binding ? 'would_deny' : 'deny';
+  // A question either policy asks is asked (never of a denial: deny beats ask).
+  if (decision.effect === 'allow' && narrowed?.effect === 'ask') decision = { ...narrowed, ruleId: `token.${narrowed.ruleId}` };
+  const effect: AuditEffect = decision.effect === 'allow' ? 'allow' : decision.effect === 'ask' ? 'ask' : gate.policy.mode === 'audit' && !binding ? 'would_deny' : 'deny';
   return { ok: true, request, decision, effect };
 }
 
-/** `signal`: the client's cancellation of this request (notifications/cancelled); `progress`: its progress channel, if it asked for one. */
-export async function dispatch(gate: Gate, op: AnyOperation, rawArgs: unknown, caller: CallerInfo, signal?: AbortSignal, progress?: CallHooks['progress']): Promise<DispatchResult> {
+/**
+ * `signal`: the client's cancellation of this request (notifications/cancelled); `progress`: its
+ * progress channel, if it asked for one; `ask`: how to ask its person, if the client can.
+ */
+export async function dispatch(gate: Gate, op: AnyOperation, rawArgs: unknown, caller: CallerInfo, signal?: AbortSignal, progress?: CallHooks['progress'], ask?: AskPerson): Promise<DispatchResult> {
   const call = gate.calls?.begin();
   try {
-    const work = gatedCall(gate, op, rawArgs, caller, { signal, progress }, call);
+    const work = gatedCall(gate, op, rawArgs, caller, { signal, progress, ask }, call);
     if (!call) return await work;
     // Shutdown gives up on a call that is still being decided at once (it has not run and now
     // never will: gatedCall sees `stopping`); one that runs is waited for, and answers itself.
@@ -119,7 +130,11 @@ async function gatedCall(gate: Gate, op: AnyOperation, rawArgs: unknown, caller:
     const unrecorded = await record(gate, { decisionId, operation: op.name, request: null, args: rawArgs, decision, effect: 'deny', caller });
     return unrecorded ?? decided;
   }
-  const { request, decision, effect } = decided;
+  // 3b. the limits of calls (src/server/limits.ts): a call over one is a denial, recorded as any other.
+  const { decision, effect } = limitCall(gate, op.name, decided, caller);
+  let request = decided.request;
+  // A tool that asks asks in audit mode too: what audit mode lets run is still asked about.
+  const asks = effect === 'ask' || (effect === 'would_deny' && (operationEffect(gate.policy, op.name) === 'ask' || (gate.narrowing !== undefined && operationEffect(gate.narrowing, op.name) === 'ask')));
 
   // 4. audit the decision before anything runs
   call?.recording(true);
@@ -131,16 +146,32 @@ async function gatedCall(gate: Gate, op: AnyOperation, rawArgs: unknown, caller:
 
   // 5. execute, 6. audit the outcome
   const started = performance.now();
+  let asked: Answer | undefined;
   const recordOutcome = (outcome: DispatchResult, ended?: 'cancelled' | 'abandoned'): DispatchResult => {
     const affected = outcome.ok ? (outcome.result.affected ?? []) : [];
     // Queued behind the decision, in order, and written without holding up the reply: the
     // decision record, which must precede the action, is the one the call waits for. The server
     // flushes the queue before it exits.
     void gate.auditor
-      .outcome({ decisionId, ok: outcome.ok, durationMs: performance.now() - started, affected, ...(outcome.ok ? {} : { error: outcome.error.message }), ...(ended ? { ended } : {}) })
+      .outcome({ decisionId, ok: outcome.ok, durationMs: performance.now() - started, affected, ...(outcome.ok ? {} : { error: outcome.error.message }), ...(ended ? { ended } : {}), ...(asked ? { asked: { action: asked.action, approved: asked.approved } } : {}) })
       .catch((err: unknown) => gate.onAuditFailure(`The outcome of ${op.name} (${decisionId}) could not be recorded: ${errorMessage(err)}`));
     return outcome;
   };
+  // 4b. a person approves this exact call, or it does not run (the decision record says "ask";
+  // the outcome record says what was answered). Once approved, the call is resolved and decided
+  // again: what would run now must be what the person saw (a folder swapped for a link, a
+  // process deleted and started again under its name meanwhile, and the approval is void).
+  if (asks) {
+    asked = await askPerson(hooks, op.name, request, decision, signal);
+    const approval = asked.approved ? new Approval(requestDigest(request), Date.now() + ASK_TIMEOUT_MS) : undefined;
+    if (!approval) return recordOutcome(fail(askRefusal(decision, asked)));
+    const again = await decide(gate, op, rawArgs);
+    const still = again.ok && (again.decision.effect !== 'deny' || effect === 'would_deny');
+    if (!still || !approval.take(again.request)) {
+      return recordOutcome(fail(new ToolError('POLICY_DENIED', `Not run: the person approved a call that changed while they were asked (${again.ok ? 'what would run now is not what the question showed' : again.error.message}). Nothing was done; call again to be asked about it as it is now.`, { rule: decision.ruleId, asked: asked.action })));
+    }
+    request = again.request;
+  }
   // A request the client cancelled while it was being decided does not run; nor does one that
   // reaches this point after shutdown began.
   if (signal?.aborted) return recordOutcome(fail(new ToolError('CANCELLED', 'The client cancelled the request before it ran: nothing was done.')), 'cancelled');
@@ -161,6 +192,19 @@ async function gatedCall(gate: Gate, op: AnyOperation, rawArgs: unknown, caller:
     outcome = fail(asToolError(err));
   }
   return recordOutcome(outcome);
+}
+
+async function askPerson(hooks: CallHooks, operation: string, request: CanonicalRequest, decision: Decision, signal: AbortSignal | undefined): Promise<Answer> {
+  if (!hooks.ask) return { action: 'no_capability', approved: false, detail: 'this client cannot ask a person (it declared no form elicitation capability)' };
+  try {
+    return await hooks.ask({ operation, request, ruleId: decision.ruleId, reason: decision.reason, sha256: requestDigest(request) }, signal);
+  } catch (err) {
+    return { action: 'failed', approved: false, detail: `the question could not be asked: ${errorMessage(err)}` };
+  }
+}
+
+function askRefusal(decision: Decision, answer: Answer): ToolError {
+  return new ToolError('POLICY_DENIED', `Not run: rule ${decision.ruleId} asks a person first, and ${answer.detail}. Nothing was done.`, { rule: decision.ruleId, reason: decision.reason, asked: answer.action });
 }
 
 /** Writes the decision record; a failure to write refuses the call, and the operator is told. */

@@ -5,6 +5,7 @@ import type { Pm2Adapter } from '../pm2/adapter.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import type { CanonicalRequest } from '../model/requests.js';
 import type { ToolName } from '../model/tools.js';
+import type { AskPerson } from './ask.js';
 
 export interface ServerContext {
   pm2: Pm2Adapter;
@@ -32,6 +33,8 @@ export interface CallHooks {
   signal?: AbortSignal | undefined;
   /** Set when the client asked for progress (a progressToken): each message is one notification. */
   progress?: ((message: string) => void) | undefined;
+  /** Set when the client can ask its person (form elicitation): the gate's "ask" effect uses it. */
+  ask?: AskPerson | undefined;
 }
 
 export interface Operation<A, R extends CanonicalRequest, O> {

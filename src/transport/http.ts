@@ -2,17 +2,18 @@
 // shared pm2 connection (the session factory closes over it). Every request passes the Host,
 // Origin and token checks first; bodies, sessions and connections are bounded. A session ends by
 // DELETE, by being idle for sessionIdleMs, or, when its client is gone (its event stream ended,
-// or it is quiet while a new session needs its place), after sessionReclaimMs.
+// or it is quiet while a new session needs its place), after sessionReclaimMs. A session's
+// messages go through http-session.ts: JSON answers, an event stream where one is needed.
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server as NodeHttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { ConnectionCap } from './http-connections.js';
 import { hostAllowed, originAllowed } from './http-guard.js';
+import { HttpSessionTransport } from './http-session.js';
 import type { Authenticate, Caller, SessionFactory, Transport } from './types.js';
 
 export interface HttpSettings {
@@ -41,7 +42,7 @@ export interface HttpSettings {
 }
 
 interface Session {
-  transport: StreamableHTTPServerTransport;
+  transport: HttpSessionTransport;
   server: Server;
   principal: string;
   lastSeen: number;
@@ -170,7 +171,7 @@ export class HttpTransport implements Transport {
       counted = false;
     };
     const server = this.makeSession(caller);
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+    const transport: HttpSessionTransport = new HttpSessionTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
         uncount();

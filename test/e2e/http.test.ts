@@ -11,7 +11,9 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect as netConnect, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { LATEST_PROTOCOL_VERSION, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { call, CLI, connect, destroyHome, makeTempDir, ROOT, textOf, waitFor } from '../helpers/harness.js';
 import { cleanEnv, mcp, newToken, running, serve, sha256hex, type Served } from '../helpers/http-server.js';
 
@@ -360,6 +362,37 @@ describe('an HTTP server with PM2_MCP_TOKEN and config tokens', () => {
       assert.equal(sessions.size, 20);
     } finally {
       await Promise.all(clients.map((c) => c.close()));
+    }
+  });
+
+  test('answers are JSON; a call that asks for progress gets an event stream: its progress, then its answer', async () => {
+    copyFileSync(join(ROOT, 'test', 'fixtures', 'wait', 'send-ready.js'), join(cwd, 'send-ready.js'));
+    const answered: Array<{ body: string; type: string }> = [];
+    const recording: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (init?.method === 'POST') answered.push({ body: String(init.body), type: res.headers.get('content-type') ?? '' });
+      return res;
+    };
+    const transport = new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers: bearer(DEV_TOKEN) }, fetch: recording });
+    const client = new Client({ name: 'progress-client', version: '1.0.0' });
+    await client.connect(transport);
+    try {
+      const typeOf = (tool: string) => answered.find((a) => a.body.includes(`"name":"${tool}"`))?.type;
+      assert.equal((await call(client, 'pm2_list_processes')).isError, undefined);
+      assert.equal(typeOf('pm2_list_processes'), 'application/json');
+      const progress: string[] = [];
+      const r = (await client.callTool(
+        { name: 'pm2_start_process', arguments: { script: 'send-ready.js', name: 'http-progress', env: { DELAY_MS: '300' }, waitUntil: 'ready', readyMessage: true } },
+        undefined,
+        { onprogress: (p) => void progress.push(String(p.message)) },
+      )) as CallToolResult;
+      assert.equal(r.isError, undefined, textOf(r));
+      assert.equal(typeOf('pm2_start_process'), 'text/event-stream');
+      assert.ok(progress.some((m) => /http-progress \(pm_id \d+\): ready/.test(m)), progress.join(' | '));
+      assert.equal((await call(client, 'pm2_delete_process', { process: 'http-progress' })).isError, undefined);
+    } finally {
+      await transport.terminateSession().catch(() => undefined);
+      await client.close();
     }
   });
 

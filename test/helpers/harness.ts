@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { LoggingMessageNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitRequestSchema, LoggingMessageNotificationSchema, type CallToolResult, type ElicitRequest, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 
 const run = promisify(execFile);
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -30,7 +30,8 @@ export interface Session {
   close: () => Promise<void>;
 }
 
-export async function connect(opts: { home: string; args?: string[]; env?: Record<string, string>; cwd?: string }): Promise<Session> {
+/** `elicit`: the client declares form elicitation and answers the server's questions with it. */
+export async function connect(opts: { home: string; args?: string[]; env?: Record<string, string>; cwd?: string; elicit?: (request: ElicitRequest['params']) => Promise<ElicitResult> }): Promise<Session> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('PM2_')) env[k] = v;
   Object.assign(env, { PM2_MCP_HOME: opts.home }, opts.env ?? {});
@@ -38,7 +39,11 @@ export async function connect(opts: { home: string; args?: string[]; env?: Recor
   let stderr = '';
   transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const protocolErrors: Error[] = [];
-  const client = new Client({ name: 'pm2-mcp-tests', version: '1.0.0' });
+  const client = new Client({ name: 'pm2-mcp-tests', version: '1.0.0' }, opts.elicit ? { capabilities: { elicitation: { form: {} } } } : {});
+  if (opts.elicit) {
+    const answer = opts.elicit;
+    client.setRequestHandler(ElicitRequestSchema, (request) => answer(request.params));
+  }
   client.onerror = (err) => protocolErrors.push(err);
   const logs: string[] = [];
   // Registered before connecting: the server may speak right after initialization.

@@ -36,6 +36,7 @@ test('the zod shape accepts every preset and a config of every key, as the schem
     logs: { maxLines: 100 },
     audit: { enabled: true, file: 'audit.jsonl', maxBytes: 4096, fsync: 'always' },
     http: { tokens: [{ name: 'ci', sha256: 'a'.repeat(64), extends: 'readonly' }], allowedHosts: ['localhost'], allowedOrigins: ['http://localhost'], sessionIdleSeconds: 60, maxSessions: 5, maxBodyBytes: 2048, maxConnections: 64, sessionReclaimSeconds: 30 },
+    limits: { pm2_restart_process: { calls: 3, perSeconds: 60, per: 'process' }, pm2_start_process: { calls: 10, perSeconds: 60 } },
   };
   const configs = [full, ...(await Promise.all(PRESET_NAMES.map(async (name) => (await loadPreset(name)).config)))];
   for (const config of configs) {
@@ -54,6 +55,7 @@ test('an empty config compiles to the table of defaults', () => {
   assert.deepEqual(policy.processes.max, D.processes.max);
   assert.deepEqual([policy.processes.inRoot, policy.processes.allowAll, policy.processes.updateEnv], [D.processes.inRoot, D.processes.allowAll, D.processes.updateEnv]);
   assert.deepEqual([policy.output.redactEnv, policy.logs.maxLines], [D.output.redactEnv, D.logs.maxLines]);
+  assert.deepEqual([policy.limits, D.limits], [{}, {}], 'no tool is limited');
   // What the table says, spelled out: a change of a default is a change of the contract.
   assert.deepEqual(
     [D.extends, D.mode, D.start.maxInstances, D.processes.max, D.output.redactEnv, D.logs.maxLines, D.audit.enabled, D.audit.maxBytes, D.audit.fsync, D.http.sessionIdleSeconds, D.http.maxSessions, D.http.maxBodyBytes, D.http.maxConnections, D.http.sessionReclaimSeconds],

@@ -21,8 +21,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SNAPSHOT = join(ROOT, 'test', 'snapshots', 'config-errors.txt');
 const TYPES_URL = new URL('../../src/model/config.js', import.meta.url).href;
 
-const TOP_KEYS = '$schema, extends, mode, tools, start, processes, output, logs, audit, http, reads';
-const START_KEYS = 'scripts, scriptsExclude, cwd, interpreters, interpreterArgs, ecosystemFiles, env, logFiles, maxInstances, maxWaitMs, watch, runWith';
+const TOP_KEYS = '$schema, extends, mode, tools, start, processes, output, logs, audit, http, reads, limits';
+const START_KEYS = 'scripts, scriptsExclude, cwd, interpreters, interpreterArgs, ecosystemFiles, env, logFiles, maxInstances, maxWaitMs, watch, ask, runWith';
 
 let tmp = '';
 let savedXdg: string | undefined;
@@ -111,8 +111,8 @@ describe('validateConfig', () => {
     { name: 'integer expected', config: { start: { maxInstances: 2.5 } }, problems: ['start.maxInstances: expected an integer, got a number'] },
     { name: 'string item expected', config: { start: { cwd: [1] } }, problems: ['start.cwd[0]: expected a string, got an integer'] },
     { name: 'bad mode', config: { mode: 'dryrun' }, problems: ['mode: expected one of "enforce", "audit", got "dryrun"'] },
-    { name: 'bad tool effect', config: { tools: { pm2_dump: 'yes' } }, problems: ['tools.pm2_dump: expected one of "allow", "deny", got "yes"'] },
-    { name: 'tool effect of the wrong type', config: { tools: { pm2_dump: true } }, problems: ['tools.pm2_dump: expected one of "allow", "deny", got true'] },
+    { name: 'bad tool effect', config: { tools: { pm2_dump: 'yes' } }, problems: ['tools.pm2_dump: expected one of "allow", "deny", "ask", got "yes"'] },
+    { name: 'tool effect of the wrong type', config: { tools: { pm2_dump: true } }, problems: ['tools.pm2_dump: expected one of "allow", "deny", "ask", got true'] },
     { name: 'unknown tool name', config: { tools: { pm2_restart: 'allow' } }, problems: [`tools.pm2_restart: unknown key (expected one of ${TOOL_NAMES.join(', ')})`] },
     { name: 'unclosed brace', config: { start: { scripts: ['apps/{a'] } }, problems: ['start.scripts[0]: "apps/{a" is not a valid glob'] },
     { name: 'unclosed brace in a list', config: { start: { scripts: ['apps/*.js', 'apps/{a,b'] } }, problems: ['start.scripts[1]: "apps/{a,b" is not a valid glob'] },
@@ -228,6 +228,7 @@ describe('loadConfig', () => {
       root: join(dir, 'sub'),
       sources: [presetLabel('standard')],
       preset: 'standard',
+      presetConfig: withPresetTools('standard', JSON.parse(readFileSync(join(ROOT, 'policies', 'standard.json'), 'utf8')) as Pm2McpConfig),
     } satisfies LoadedConfig);
   });
 
@@ -572,6 +573,10 @@ describe('check', () => {
       `  - ${join(dir, 'pm2-mcp.config.json')}`,
       'Effective policy:',
       JSON.stringify(loaded.config, null, 2),
+      'Limits (counted across every session of a server):',
+      '  - pm2_start_process: 15 calls per 60 s',
+      '  - pm2_restart_process: 3 calls per 60 s per process',
+      '  - pm2_reload_process: 3 calls per 60 s per process',
       'Warnings: none',
     ]);
   });

@@ -76,6 +76,8 @@ test('ProcessHistory: lines split across writes, a reused pm_id, the bounds', ()
   assert.equal(h.linesOf(2, 'd', 'out')[0]!.text.length, HISTORY_LIMITS.lineBytes + 1, 'a long line kept cut');
   for (let i = 0; i < HISTORY_LIMITS.processes + 5; i++) h.record(log(100 + i, `p${i}`, 'out', 'x\n', 4000 + i));
   assert.equal(h.linesOf(1, 'c', 'err').length, 0, 'the quietest processes are forgotten past the bound');
+  assert.ok(h.coverage(1).since! >= 4000, 'a forgotten process is covered only since it was forgotten');
+  assert.equal(h.coverage(100 + HISTORY_LIMITS.processes + 4).since, 1000, 'one still tracked is covered since the start');
   h.lost();
   assert.deepEqual(h.coverage(), { listening: false, since: 1000 });
   h.began(5000);
@@ -138,6 +140,18 @@ test('diagnose: the findings a table of states gives, each with its source', () 
     assert.ok(d.findings.every((f) => f.source.length > 0), c.name);
     if (c.includes) assert.match(d.findings.map((f) => f.fact).join('\n'), c.includes, c.name);
   }
+});
+
+test('diagnose: pm2.log lines before this process was created, or in its second, are another process\'s', () => {
+  const created = at('2026-12-02T03:00:10') + 450;
+  const d = diagnose(base({
+    proc: { pm_id: 3, name: 'api', pm2_env: { pm_id: 3, name: 'api', status: 'online', created_at: created, pm_uptime: created, restart_time: 0 } },
+    now: created + 5000,
+    heard: undefined,
+    daemonLog: { facts: { exits: [{ at: created - 5450, code: 7 }, { at: created - 450, code: 0 }, { at: created + 1550, code: 1 }], memoryRestarts: [{ at: created - 450, memory: 2, limit: 1 }], gaveUp: [] } },
+  }));
+  assert.deepEqual(d.exits.map((e) => e.code), [1]);
+  assert.ok(!d.findings.some((f) => f.kind === 'memory_restart'));
 });
 
 test('diagnose: pm2.log\'s exits before the history, the bus\'s after, a heard exit given pm2.log\'s signal', () => {

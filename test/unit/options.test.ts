@@ -220,3 +220,17 @@ test('--transport and the flags that go with it follow the transport table', () 
   const order = FLAGS.map((f) => f.flag.split(/[ ,]/)[0]);
   assert.deepEqual(order, ['--config', '--policy', '--readonly', '--audit-file', '--pm2-home', '--no-daemon', '--transport', '--host', '--port', '--path', '--no-auth', '--pm2', '--pm2-name', '--help', '--version']);
 });
+
+test('parseCli: doctor takes the options serve reads its setup with, and no argument', () => {
+  assert.deepEqual(parseCli(['doctor'], {}), { command: 'doctor', noDaemon: false });
+  assert.deepEqual(parseCli(['doctor', '--pm2-home', '/h', '--config', 'c.json', '--audit-file', 'a.jsonl', '--no-daemon'], { PM2_MCP_POLICY: 'strict' }), {
+    command: 'doctor',
+    noDaemon: true,
+    pm2Home: '/h',
+    configFile: 'c.json',
+    policy: 'strict',
+    auditFile: 'a.jsonl',
+  });
+  assert.throws(() => parseCli(['doctor', 'now'], {}), { name: 'UsageError', message: 'Unexpected argument "now". See pm2-mcp --help.' });
+  assert.match(helpText('1.0.0'), /pm2-mcp doctor {2,}check the setup/);
+});

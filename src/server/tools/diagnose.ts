@@ -88,7 +88,7 @@ export const diagnoseProcess = defineTool({
         diagnose({
           proc,
           now,
-          heard: history ? { events: history.eventsOf(pmId, name, uniqueId), coverage: history.coverage(), lastLineAt: history.lastLineAt(pmId, name, uniqueId) } : undefined,
+          heard: history ? { events: history.eventsOf(pmId, name, uniqueId), coverage: history.coverage(pmId), lastLineAt: history.lastLineAt(pmId, name, uniqueId) } : undefined,
           daemonLog: await readDaemonLog(ctx.pm2.home, { name, pmId, script }),
           errors: await errorEntries(err),
           lastWritten: { out: await mtimeOf(mine.find((f) => f.stream === 'out')), err: await mtimeOf(err) },
@@ -105,7 +105,7 @@ async function errorEntries(file: DiagnoseFile | undefined): Promise<{ entries: 
   if (!file) return { entries: [], unavailable: 'it has no err log' };
   if (file.moved) return { entries: [], file: file.path, unavailable: file.moved };
   const tail = await tailFile(file, { lines: ERROR_LINES_READ });
-  if (tail.refused !== undefined) return { entries: [], file: file.path, unavailable: `not read: ${tail.refused}` };
+  if (tail.refused !== undefined) return { entries: [], file: file.path, unavailable: tail.refused };
   return { entries: groupErrors(tail.lines), file: file.path };
 }
 

@@ -42,6 +42,8 @@ interface LogFile extends LogFileRef {
   timed: boolean;
   /** pm2's unique_id of the process, for the server's history of what it heard. */
   uniqueId?: string;
+  /** Several instances write this one file (merged logs): what the server heard of one is not its order. */
+  shared?: true;
 }
 
 type TailRequest = Omit<Extract<CanonicalRequest, { kind: 'read' }>, 'files' | 'lines'> & { asked: string | number; type: LogType; lines: number; files: LogFile[]; grep?: string; cursor?: { madeAt: number } };
@@ -82,7 +84,7 @@ export const tailLogs = defineTool({
     const { target, list } = await resolveProcesses(ctx.pm2, args.process);
     const ids = new Set(target.processes.map((p) => p.pm_id));
     const files: LogFile[] = [];
-    const seen = new Set<string>();
+    const seen = new Map<string, LogFile>();
     for (const proc of list) {
       const id = pmIdOf(proc);
       if (id === undefined || !ids.has(id)) continue;
@@ -93,11 +95,18 @@ export const tailLogs = defineTool({
       const who = { pm_id: id, name, timed, ...(uniqueId !== undefined ? { uniqueId } : {}) };
       for (const { stream, path } of storedLogPaths(proc)) {
         // The combined log holds the same lines again: tail reads out and err.
-        if (stream === 'combined' || !wants(args.type, stream) || seen.has(path)) continue;
-        seen.add(path); // Instances with merged logs share one file: read it once.
+        if (stream === 'combined' || !wants(args.type, stream)) continue;
+        // Instances with merged logs share one file: read it once.
+        const first = seen.get(path);
+        if (first) {
+          first.shared = true;
+          continue;
+        }
         const { ref, moved } = await inspectStoredLogPath(path, stream, join(ctx.pm2.home, 'logs'));
         const position = cursor?.positions.get(pathKey(ref.path));
-        files.push({ ...ref, ...who, stream, ...(moved ? { moved } : {}), ...(position ? { position } : {}) });
+        const file: LogFile = { ...ref, ...who, stream, ...(moved ? { moved } : {}), ...(position ? { position } : {}) };
+        files.push(file);
+        seen.set(path, file);
         // The copies a rotation may have left the position in: files of the request, so the policy sees them.
         if (position && !moved && cursor) {
           for (const copy of await rotatedCandidates(ref.path, stream, position, cursor.madeAt)) files.push({ ...copy, ...who, stream, copyOf: ref.path });
@@ -256,7 +265,7 @@ async function arrange(reads: FileRead[], req: TailRequest, positions: Map<strin
     if (merged) sources.add('pm2');
     else {
       // No time on the lines: the times this server heard them on the bus, when it heard them all.
-      const heard = (f: LogFile) => history?.linesOf(f.pm_id, f.name, f.stream, f.uniqueId) ?? [];
+      const heard = (f: LogFile) => (f.shared ? [] : (history?.linesOf(f.pm_id, f.name, f.stream, f.uniqueId) ?? []));
       const ta = history && heardTimes(read.lines, heard(read.file), madeAt);
       const tb = ta && history && heardTimes(partner.lines, heard(partner.file), madeAt);
       if (ta && tb) {
