@@ -77,7 +77,7 @@ export async function benchReadiness(): Promise<BenchResult> {
   let server: Server | undefined;
   try {
     await writeFile(join(dir, 'ready.mjs'), APP);
-    await writeFile(join(dir, 'pm2-mcp.config.json'), JSON.stringify({ extends: 'standard', processes: { max: 10 } }));
+    await writeFile(join(dir, 'pm2-mcp.config.json'), JSON.stringify({ extends: 'standard', processes: { max: 10 }, limits: { pm2_start_process: { calls: 1000, perSeconds: 60 } } }));
     server = await startServer(home, dir);
     const kinds: Record<string, { median_ms: number; max_ms: number; runs_ms: number[] }> = {};
     for (const kind of ['port', 'line', 'message'] as const) {
