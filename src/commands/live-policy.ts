@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { realOrUndefined } from '../real-path.js';
 import { loadPolicy, type PolicyOptions } from './load-policy.js';
-import { tokenPresetFiles } from './tokens.js';
+import { tokenNarrowings, tokenPresetFiles } from './tokens.js';
 
 /** Edits come in bursts (write, rename, chmod): one reload after the last of them. */
 const SETTLE_MS = 150;
@@ -40,10 +40,21 @@ export function watchedFiles(policy: CompiledPolicy): string[] {
   return [...new Set(files.flatMap((f) => [f, realOrUndefined(f) ?? f]))];
 }
 
+/**
+ * The files of the tokens' presets, each with the chain it extends (a preset file may extend
+ * another): what a token's narrowing is read from.
+ */
+async function tokenChainFiles(policy: CompiledPolicy): Promise<string[]> {
+  const narrowings = await tokenNarrowings(policy).catch(() => new Map<string, CompiledPolicy | undefined>());
+  const files = [...tokenPresetFiles(policy)];
+  for (const n of narrowings.values()) if (n) files.push(...n.sources.filter((s) => s.startsWith('/')));
+  return [...new Set(files.flatMap((f) => [f, realOrUndefined(f) ?? f]))];
+}
+
 /** The bytes of the tokens' preset files: a change there changes no policy record, but a token's narrowing. */
-function tokenPresetsDigest(policy: CompiledPolicy): string {
+function filesDigest(files: readonly string[]): string {
   const hash = createHash('sha256');
-  for (const f of tokenPresetFiles(policy)) {
+  for (const f of files) {
     hash.update(f).update('\0');
     try {
       hash.update(readFileSync(f));
@@ -68,10 +79,18 @@ export class LivePolicy {
     private readonly sameAs: (a: CompiledPolicy, b: CompiledPolicy) => boolean,
   ) {
     this.watchFiles(watchedFiles(current));
-    this.presets = tokenPresetsDigest(current);
+    this.presets = filesDigest([]);
+    // The tokens' preset chains are found by loading them: watched as soon as they are known.
+    void tokenChainFiles(current).then((files) => {
+      if (this.closed || this.current !== current) return;
+      this.tokenFiles = files;
+      this.presets = filesDigest(files);
+      this.watchFiles(watchedFiles(current));
+    });
   }
 
   private presets: string;
+  private tokenFiles: string[] = [];
 
   get policy(): CompiledPolicy {
     return this.current;
@@ -116,8 +135,9 @@ export class LivePolicy {
       return;
     }
     // The chain may have gained or lost a file (a new "extends"), whether or not the policy changed.
+    this.tokenFiles = await tokenChainFiles(next);
     this.watchFiles(watchedFiles(next));
-    const presets = tokenPresetsDigest(next);
+    const presets = filesDigest(this.tokenFiles);
     if (this.sameAs(next, this.current) && presets === this.presets) return;
     const before = this.current;
     this.current = next;
@@ -125,7 +145,8 @@ export class LivePolicy {
     await this.hooks.changed({ before, after: next });
   }
 
-  private watchFiles(files: readonly string[]): void {
+  private watchFiles(chain: readonly string[]): void {
+    const files = [...new Set([...chain, ...this.tokenFiles])];
     for (const w of this.watchers) w.close();
     this.watchers = [];
     const byFolder = new Map<string, Set<string>>();

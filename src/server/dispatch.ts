@@ -164,7 +164,9 @@ async function gatedCall(gate: Gate, op: AnyOperation, rawArgs: unknown, caller:
   if (asks) {
     asked = await askPerson(hooks, op.name, request, decision, signal);
     const approval = asked.approved ? new Approval(requestDigest(request), Date.now() + ASK_TIMEOUT_MS) : undefined;
-    if (!approval) return recordOutcome(fail(askRefusal(decision, asked)));
+    // The rule that asks: a tool's own "ask" in audit mode, where the decision names the rule that would deny.
+    const asking = effect === 'ask' ? decision : { ...decision, ruleId: `tools.${op.name}` };
+    if (!approval) return recordOutcome(fail(askRefusal(asking, asked)));
     const again = await decide(gate, op, rawArgs);
     const still = again.ok && (again.decision.effect !== 'deny' || effect === 'would_deny');
     if (!still || !approval.take(again.request)) {

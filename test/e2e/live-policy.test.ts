@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { call, connect, destroyHome, makeTempDir, textOf, waitFor, type Session } from '../helpers/harness.js';
+import { mcp, newToken, running, serve, sha256hex } from '../helpers/http-server.js';
 
 describe('the policy changes while the server runs', () => {
   let home: string;
@@ -95,5 +96,42 @@ describe('the policy changes while the server runs', () => {
     await waitFor(async () => (await toolNames()).includes('pm2_dump') || undefined, 'the new chain');
     writeFileSync(join(proj, 'base.json'), JSON.stringify({ extends: 'standard', tools: { pm2_dump: 'deny' } }));
     await waitFor(async () => !(await toolNames()).includes('pm2_dump') || undefined, 'base.json edited');
+  });
+});
+
+describe('an HTTP token\'s preset follows its file, and the files that file extends', () => {
+  let home: string;
+  let proj: string;
+
+  before(async () => {
+    home = await makeTempDir('pm2mcp-livet-');
+    proj = realpathSync(await makeTempDir('pm2mcp-livetp-'));
+  });
+
+  after(async () => {
+    for (const served of [...running]) await served.stop();
+    await destroyHome(home);
+  });
+
+  test('a tightened ci2.json, which ci.json extends, narrows the token', async () => {
+    const token = newToken();
+    writeFileSync(join(proj, 'package.json'), '{ "name": "live-tokens", "private": true }\n');
+    writeFileSync(join(proj, 'ci2.json'), JSON.stringify({ extends: 'standard' }));
+    writeFileSync(join(proj, 'ci.json'), JSON.stringify({ extends: './ci2.json' }));
+    writeFileSync(join(proj, 'pm2-mcp.config.json'), JSON.stringify({ extends: 'standard', http: { tokens: [{ name: 'ci', sha256: sha256hex(token), extends: './ci.json' }] } }));
+    const served = await serve({ home, cwd: proj });
+    const c = await mcp(served.url, token);
+    try {
+      const names = async () => (await c.client.listTools()).tools.map((t) => t.name);
+      // The token's preset chain is found by loading it, just after start.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.ok((await names()).includes('pm2_dump'));
+      const tmp = join(proj, '.ci2.tmp');
+      writeFileSync(tmp, JSON.stringify({ extends: 'standard', tools: { pm2_dump: 'deny' } }));
+      renameSync(tmp, join(proj, 'ci2.json'));
+      await waitFor(async () => !(await names()).includes('pm2_dump') || undefined, 'the token narrowed by ci2.json');
+    } finally {
+      await c.close();
+    }
   });
 });
