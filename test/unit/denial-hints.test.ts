@@ -1,6 +1,7 @@
 // Every denial says what the owner can change: the config key that would allow the call and the
 // file it goes in, or why no key can (a hard refusal, a preset's deny pattern, a request that
 // names nothing). One row per rule of src/policy/evaluate.ts and src/policy/start-rules.ts.
+import { startApp } from '../helpers/fixtures.js';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
@@ -50,23 +51,7 @@ function policy(over: Pm2McpConfig = {}, opts: { preset?: PresetName; configFile
 }
 
 function app(over: Partial<StartApp> = {}): StartApp {
-  return {
-    name: 'api',
-    script: join(ROOT, 'apps', 'api.js'),
-    cwd: join(ROOT, 'apps'),
-    interpreter: { name: 'node', path: NODE },
-    interpreterArgs: [],
-    args: [],
-    env: {},
-    instances: 1,
-    execMode: 'fork',
-    watch: false,
-    namespace: 'default',
-    logFiles: {},
-    options: {},
-    origin: { kind: 'arguments' },
-    ...over,
-  };
+  return startApp({ name: 'api', script: join(ROOT, 'apps', 'api.js'), cwd: join(ROOT, 'apps'), interpreter: { name: 'node', path: NODE }, ...over });
 }
 
 const start = (apps: StartApp[], extra: Partial<Extract<CanonicalRequest, { kind: 'start' }>> = {}): CanonicalRequest => ({ kind: 'start', operation: 'pm2_start_process', apps, ...extra });
