@@ -2,10 +2,6 @@
 // Thin entry: argv → command; typed errors → messages and exit codes. Nothing else.
 import { ConfigError, UsageError, errorMessage } from './errors.js';
 import { helpText, parseCli } from './options.js';
-import { audit } from './commands/audit.js';
-import { check } from './commands/check.js';
-import { doctor } from './commands/doctor.js';
-import { explain } from './commands/explain.js';
 import { serve } from './commands/serve.js';
 import { serveUnderPm2 } from './commands/serve-under-pm2.js';
 import type { Io } from './io.js';
@@ -25,15 +21,15 @@ async function main(): Promise<number> {
     case 'version':
       stdout(VERSION);
       return 0;
+    // Loaded only when asked for: none of these is a serve's, and start-up parses only what serving needs.
     case 'check':
-      return check({ cwd: process.cwd(), ...(options.configFile ? { configFile: options.configFile } : {}), ...(options.policy ? { policy: options.policy } : {}) }, stdout);
+      return (await import('./commands/check.js')).check({ cwd: process.cwd(), ...(options.configFile ? { configFile: options.configFile } : {}), ...(options.policy ? { policy: options.policy } : {}) }, stdout);
     case 'explain':
-      return explain(options, stdout);
+      return (await import('./commands/explain.js')).explain(options, stdout);
     case 'audit':
-      return audit(options, stdout);
+      return (await import('./commands/audit.js')).audit(options, stdout);
     case 'doctor':
-      return doctor(options, stdout);
-    // Loaded only when asked for: what they need (the tests file's parser, the project scan) is no serve's.
+      return (await import('./commands/doctor.js')).doctor(options, stdout);
     case 'test':
       return (await import('./commands/test.js')).runPolicyTests(options, stdout);
     case 'init':

@@ -10,6 +10,7 @@ import { auditFile } from '../audit/location.js';
 import { choosePm2Home, describeFallback } from '../home.js';
 import type { Io } from '../io.js';
 import { CONFIG_DEFAULTS } from '../model/config.js';
+import { TOOL_CATALOG } from '../model/tools.js';
 import { createPm2Adapter } from '../pm2/adapter.js';
 import { ProcessHistory } from '../pm2/process-history.js';
 import { registerServer, serverRegistryDir, useServerRegistry } from '../pm2/self.js';
@@ -19,7 +20,6 @@ import { scrubEnvironment } from '../scrub-env.js';
 import { CallsInFlight } from '../server/calls-in-flight.js';
 import { CallLimiter } from '../server/limits.js';
 import { createMcpServer, policyChanged } from '../server/create-server.js';
-import { TOOLS } from '../server/tools/index.js';
 import type { SessionFactory } from '../transport/types.js';
 import { NAME, VERSION } from '../version.js';
 import { gateFactory, realFile, serverFacts } from './gate.js';
@@ -220,7 +220,10 @@ async function policyRecorded(auditor: Auditor, before: CompiledPolicy, after: C
   }
 }
 
-/** A policy that can only read never spawns a pm2 daemon as a side effect (doctor says which). */
+/**
+ * A policy that can only read never spawns a pm2 daemon as a side effect (doctor says which).
+ * A tool that asks may run once approved: it counts as one that changes.
+ */
 export function mayChangeProcesses(policy: CompiledPolicy): boolean {
-  return policy.mode === 'audit' || TOOLS.some((t) => !t.annotations.readOnlyHint && policy.tools[t.name] === 'allow');
+  return policy.mode === 'audit' || TOOL_CATALOG.some((t) => !t.readOnly && policy.tools[t.name] !== 'deny');
 }

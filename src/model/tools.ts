@@ -17,6 +17,8 @@ interface ToolRow {
   name: `pm2_${string}`;
   /** The presets that allow the tool; every other preset denies it. */
   allowedBy: readonly PresetName[];
+  /** It changes nothing (its readOnlyHint): known here so that start-up need not load the tools to ask. */
+  readOnly: boolean;
 }
 
 const EVERY_PRESET = PRESET_NAMES;
@@ -27,20 +29,20 @@ const BROAD = ['standard', 'permissive'] as const;
 
 /** In the order tools/list shows them. */
 export const TOOL_CATALOG = [
-  { name: 'pm2_list_processes', allowedBy: EVERY_PRESET },
-  { name: 'pm2_describe_process', allowedBy: EVERY_PRESET },
-  { name: 'pm2_diagnose_process', allowedBy: EVERY_PRESET },
-  { name: 'pm2_start_process', allowedBy: CHANGING },
-  { name: 'pm2_restart_process', allowedBy: CHANGING },
-  { name: 'pm2_reload_process', allowedBy: CHANGING },
-  { name: 'pm2_stop_process', allowedBy: CHANGING },
-  { name: 'pm2_delete_process', allowedBy: BROAD },
-  { name: 'pm2_flush_logs', allowedBy: BROAD },
-  { name: 'pm2_reload_logs', allowedBy: BROAD },
-  { name: 'pm2_dump', allowedBy: BROAD },
-  { name: 'pm2_tail_logs', allowedBy: EVERY_PRESET },
+  { name: 'pm2_list_processes', allowedBy: EVERY_PRESET, readOnly: true },
+  { name: 'pm2_describe_process', allowedBy: EVERY_PRESET, readOnly: true },
+  { name: 'pm2_diagnose_process', allowedBy: EVERY_PRESET, readOnly: true },
+  { name: 'pm2_start_process', allowedBy: CHANGING, readOnly: false },
+  { name: 'pm2_restart_process', allowedBy: CHANGING, readOnly: false },
+  { name: 'pm2_reload_process', allowedBy: CHANGING, readOnly: false },
+  { name: 'pm2_stop_process', allowedBy: CHANGING, readOnly: false },
+  { name: 'pm2_delete_process', allowedBy: BROAD, readOnly: false },
+  { name: 'pm2_flush_logs', allowedBy: BROAD, readOnly: false },
+  { name: 'pm2_reload_logs', allowedBy: BROAD, readOnly: false },
+  { name: 'pm2_dump', allowedBy: BROAD, readOnly: false },
+  { name: 'pm2_tail_logs', allowedBy: EVERY_PRESET, readOnly: true },
   // Opt-in under every preset: it stops every process of the home, the agent's and the user's.
-  { name: 'pm2_kill_daemon', allowedBy: [] },
+  { name: 'pm2_kill_daemon', allowedBy: [], readOnly: false },
 ] as const satisfies readonly ToolRow[];
 
 export type ToolName = (typeof TOOL_CATALOG)[number]['name'];

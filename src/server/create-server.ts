@@ -15,7 +15,6 @@ import { PROMPT_ARGUMENT_MAX, visiblePrompts } from './prompts.js';
 import { APPROVAL_SCHEMA, ASK_TIMEOUT_MS, questionText, readAnswer, type AskPerson } from './ask.js';
 import { listProcessResources, PROCESS_TEMPLATE, PROCESSES_URI, processIdOf, processUri, readProcess, readProcesses } from './resources.js';
 import type { AnyTool } from './operation.js';
-import { TOOLS } from './tools/index.js';
 import { safeReply } from '../safe-text.js';
 import { toWire } from './wire.js';
 
@@ -51,6 +50,18 @@ export function policyChanged(server: Server): void {
   void server.sendPromptListChanged().catch(() => undefined);
 }
 
+/**
+ * The tools' definitions (their schemas, their code) are loaded once, when a session has
+ * initialized or first asks for them: answering initialize does not need them, and start-up is
+ * spawn → initialize answered (issue 13). A session that lists or calls before then waits for
+ * the same load.
+ */
+let toolsLoad: Promise<ReadonlyMap<string, AnyTool>> | undefined;
+export function loadTools(): Promise<ReadonlyMap<string, AnyTool>> {
+  toolsLoad ??= import('./tools/index.js').then((m) => new Map(m.TOOLS.map((t) => [t.name, t])));
+  return toolsLoad;
+}
+
 const INSTRUCTIONS =
   'pm2-mcp manages processes through PM2. Find processes with pm2_list_processes; name them by pm_id or name. ' +
   'Read output with pm2_tail_logs (give back its cursor to follow); find out why a process crashed, restarts or is silent with pm2_diagnose_process. Calls may be refused by the owner\'s policy: the refusal says which rule and which config key would allow it.';
@@ -63,7 +74,6 @@ export function createMcpServer(options: ServerOptions): Server {
   const gateNow: () => Gate = typeof options.gate === 'function' ? options.gate : ((g) => () => g)(options.gate);
   const hiddenNow: () => ReadonlySet<string> = typeof options.hidden === 'function' ? options.hidden : ((h) => () => h)(options.hidden);
   listed.set(server, { hidden: hiddenNow, key: keyOf(hiddenNow()) });
-  const tools = new Map<string, AnyTool>(TOOLS.map((t) => [t.name, t]));
   let wire: { key: string; tools: Tool[] } | undefined;
 
   const caller = (sessionId?: string): CallerInfo => {
@@ -85,6 +95,7 @@ export function createMcpServer(options: ServerOptions): Server {
   };
 
   server.oninitialized = () => {
+    void loadTools().catch(() => undefined);
     for (const data of options.notices) void server.sendLoggingMessage({ level: 'warning', logger: 'pm2-mcp', data }).catch(() => undefined);
   };
 
@@ -92,7 +103,8 @@ export function createMcpServer(options: ServerOptions): Server {
     requireInitialized();
     const hidden = hiddenNow();
     const key = keyOf(hidden);
-    if (wire?.key !== key) wire = { key, tools: TOOLS.filter((t) => !hidden.has(t.name)).map(toWire) };
+    const tools = await loadTools();
+    if (wire?.key !== key) wire = { key, tools: [...tools.values()].filter((t) => !hidden.has(t.name)).map(toWire) };
     return { tools: wire.tools };
   });
 
@@ -108,7 +120,7 @@ export function createMcpServer(options: ServerOptions): Server {
       throw new McpError(ErrorCode.InvalidParams, `Invalid tools/call request: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ').slice(0, 500)}`);
     }
     const request = parsed.data;
-    const tool = tools.get(request.params.name);
+    const tool = (await loadTools()).get(request.params.name);
     if (!tool) {
       await refuseUnknown('tools.unknown', `no tool is named ${request.params.name}`, request.params.name, request.params.arguments, caller(extra.sessionId));
       // The name as sent may be megabytes: the reply quotes its beginning.

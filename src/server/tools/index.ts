@@ -1,7 +1,7 @@
 // The registry: every tool defined in these modules, in the order of the catalog
 // (src/model/tools.ts), which is the order tools/list shows them. A tool added to one of these
 // modules and named in the catalog is served; one missing from either stops the server at load.
-import { TOOL_NAMES } from '../../model/tools.js';
+import { TOOL_CATALOG, TOOL_NAMES } from '../../model/tools.js';
 import type { AnyTool } from '../operation.js';
 import * as daemon from './daemon.js';
 import * as diagnose from './diagnose.js';
@@ -23,6 +23,8 @@ function registry(): AnyTool[] {
   return TOOL_NAMES.map((name) => {
     const found = defined.filter((t) => t.name === name);
     if (found.length !== 1) throw new Error(`the catalog's tool ${name} has ${found.length} definitions (expected 1)`);
+    const readOnly = TOOL_CATALOG.find((row) => row.name === name)!.readOnly;
+    if (found[0]!.annotations.readOnlyHint !== readOnly) throw new Error(`the catalog says ${name} is ${readOnly ? '' : 'not '}read-only; its readOnlyHint says otherwise`);
     return found[0]!;
   });
 }
