@@ -57,7 +57,7 @@ export function policyChanged(server: Server): void {
  * the same load.
  */
 let toolsLoad: Promise<ReadonlyMap<string, AnyTool>> | undefined;
-export function loadTools(): Promise<ReadonlyMap<string, AnyTool>> {
+function loadTools(): Promise<ReadonlyMap<string, AnyTool>> {
   toolsLoad ??= import('./tools/index.js').then((m) => new Map(m.TOOLS.map((t) => [t.name, t])));
   return toolsLoad;
 }

@@ -1,6 +1,8 @@
 // The registry: every tool defined in these modules, in the order of the catalog
 // (src/model/tools.ts), which is the order tools/list shows them. A tool added to one of these
-// modules and named in the catalog is served; one missing from either stops the server at load.
+// modules and named in the catalog is served; one missing from either, or whose readOnlyHint
+// disagrees with the catalog, makes this module throw as it loads (after initialize: see loadTools
+// in src/server/create-server.ts), and test/unit/tool-catalog.test.ts fails.
 import { TOOL_CATALOG, TOOL_NAMES } from '../../model/tools.js';
 import type { AnyTool } from '../operation.js';
 import * as daemon from './daemon.js';
