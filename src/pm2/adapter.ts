@@ -8,7 +8,9 @@ import { Pm2Bus, type BusListener } from './bus.js';
 import { DaemonIdentity, readDaemonPid, type DaemonReplacement } from './daemon-identity.js';
 import { loadPm2, type AxonSocket, type Pm2Api } from './load.js';
 import type { ProcessHistory } from './process-history.js';
+import { startAgain } from './start-again.js';
 import type { Pm2RawProcess, Pm2StartConfig } from './types.js';
+import { pmIdOf } from './views.js';
 
 export interface Pm2AdapterOptions {
   home: string;
@@ -127,11 +129,20 @@ class Pm2Connection implements Pm2Adapter {
   // restart and reload carry only `env`, never options: pm2 merges options into the stored
   // process config (docs/threat-model.md §T7).
   async restart(id: number, env: Record<string, string>): Promise<void> {
-    await this.call('restartProcessId', { id, env });
+    await this.startAgain('restartProcessId', id, env);
   }
 
   async reload(id: number, env: Record<string, string>): Promise<void> {
-    await this.call('reloadProcessId', { id, env });
+    await this.startAgain('reloadProcessId', id, env);
+  }
+
+  /** Both go through pm2's startProcessId, which refuses an app that has just crashed: see start-again.ts. */
+  private startAgain(method: 'restartProcessId' | 'reloadProcessId', id: number, env: Record<string, string>): Promise<void> {
+    return startAgain({
+      run: async () => void (await this.call(method, { id, env })),
+      stop: () => this.stop(id),
+      current: async () => (await this.list()).find((p) => pmIdOf(p) === id),
+    });
   }
 
   async stop(id: number): Promise<void> {

@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { call, connect, destroyHome, makeTempDir, ROOT, textOf, type Session } from '../helpers/harness.js';
+import { call, connect, destroyHome, makeTempDir, ROOT, textOf, waitFor, type Session } from '../helpers/harness.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures');
 
@@ -71,6 +71,25 @@ describe('a start, restart or reload waits for its app and says what happened', 
     assert.match(textOf(r), /restart loop|gave up on it/);
     assert.match(textOf(r), /fatal: crashy needs DATABASE_URL/);
     await call(s.client, 'pm2_delete_process', { process: 'crashy' });
+  });
+
+  // pm2 keeps a crashed app's dead pid until its autorestart timer fires (God.handleExit), and its
+  // startProcessId refuses that app: "Process with pid N already exists". With restart_delay the
+  // window lasts seconds; without one it is a timer tick, which a restart can still land in.
+  test('a restart of an app waiting for its restart_delay restarts it now, and reports the crash', async () => {
+    const started = await call(s.client, 'pm2_start_process', { jsonConfigFile: 'wait/ecosystem-backoff.json', timeoutMs: 3000 });
+    assert.equal(started.isError, true, textOf(started));
+    await waitFor(async () => {
+      const list = (await call(s.client, 'pm2_list_processes')).structuredContent as { processes: Array<{ name: string; status: string }> };
+      return list.processes.find((p) => p.name === 'backoff' && p.status === 'waiting restart');
+    }, 'backoff waiting for its restart_delay');
+    const t0 = Date.now();
+    const r = await call(s.client, 'pm2_restart_process', { process: 'backoff', timeoutMs: 3000 });
+    assert.equal(r.isError, true, textOf(r));
+    assert.match(textOf(r), /^NOT_ONLINE: Restarted backoff \(pm_id \d+\), but not every instance is online/);
+    assert.match(textOf(r), /exited with code 4/);
+    assert.ok(Date.now() - t0 < 3500, 'the restart ran at once, not after the restart_delay');
+    await call(s.client, 'pm2_delete_process', { process: 'backoff' });
   });
 
   test('waitUntil "ready" with readyPort returns once the port accepts, after the app\'s 2 s, ready', async () => {
