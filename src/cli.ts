@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // Thin entry: argv → command; typed errors → messages and exit codes. Nothing else.
 import { ConfigError, UsageError, errorMessage } from './errors.js';
 import { helpText, parseCli } from './options.js';

@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import type { cosmiconfig, Loader } from 'cosmiconfig';
 import { ConfigError, errorMessage } from '../errors.js';
 import { defaultExport } from '../default-export.js';
+import { importModule } from '../dynamic-import.js';
 import { assertTrusted, searchBound, searchDirs, userConfigDir, within } from './config-trust.js';
 import { mergeConfigs } from './merge.js';
 import { refusedConfigRoot, refusedRoot, rootFacts } from './project-root.js';
@@ -115,7 +116,7 @@ function guarded(loader: Loader): Loader {
  * file in one process sees the first version.)
  */
 const importDefault: Loader = async (filepath) => {
-  const mod = (await import(pathToFileURL(await realpath(filepath)).href)) as { default?: unknown };
+  const mod = (await importModule(pathToFileURL(await realpath(filepath)).href)) as { default?: unknown };
   if (!('default' in mod)) throw new ConfigError(filepath, ['(root): no default export (expected `export default {…}` or `module.exports = {…}`)']);
   return mod.default;
 };

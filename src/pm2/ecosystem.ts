@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import type { CST, DocumentOptions, ErrorCode, ParseOptions, SchemaOptions } from 'yaml';
 import { ToolError } from '../errors.js';
 import { defaultExport } from '../default-export.js';
+import { importModule } from '../dynamic-import.js';
 import { START_OPTION_NAMES, START_OPTIONS, type StartOptionName } from '../model/requests.js';
 
 const MAX_FILE_BYTES = 1024 * 1024;
@@ -265,7 +266,7 @@ async function loadJs(file: string, ext: string): Promise<unknown> {
   }
   // ESM is cached by URL: the content's hash in the URL makes an edited file load anew.
   const digest = createHash('sha256').update(await readFile(file)).digest('hex').slice(0, 16);
-  return defaultExport(await import(`${pathToFileURL(file).href}?v=${digest}`));
+  return defaultExport(await importModule(`${pathToFileURL(file).href}?v=${digest}`));
 }
 
 function appsOf(file: string, data: unknown): EcosystemApp[] {

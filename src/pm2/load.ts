@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
+import { importModule } from '../dynamic-import.js';
 import type { Pm2RawProcess, Pm2StartConfig } from './types.js';
 
 type Callback<T> = (err: unknown, result?: T) => void;
@@ -60,7 +61,7 @@ export function loadPm2(home: string): Promise<Pm2Module> {
     } catch {
       // pm2 says what is wrong with the home when it tries to use it.
     }
-    mod = import('pm2').then((m) => (m as unknown as { default: Pm2Module }).default);
+    mod = importModule('pm2').then((m) => (m as unknown as { default: Pm2Module }).default);
     loaded.set(home, mod);
   }
   return mod;

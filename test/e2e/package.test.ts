@@ -6,9 +6,9 @@
 // Offline: nothing is fetched from a registry (bench/package.ts measures a real install).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -74,7 +74,7 @@ describe('the packed package, installed', () => {
   test('holds no source maps, stays small, and depends on pm2 alone', () => {
     const maps = packed.files.filter((f) => f.path.endsWith('.map'));
     assert.deepEqual(maps, [], 'source maps are in the tarball');
-    for (const file of ['dist/cli.js', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'policies/strict.json', 'schemas/pm2-mcp.config.schema.json']) {
+    for (const file of ['dist/cli.js', 'dist/server.cjs', 'dist/package.json', 'dist/index.mjs', 'dist/index.cjs', 'dist/index.d.mts', 'dist/index.d.cts', 'policies/strict.json', 'schemas/pm2-mcp.config.schema.json']) {
       assert.ok(packed.files.some((f) => f.path === file), `${file} is missing from the tarball`);
     }
     assert.ok(packed.size < MAX_PACKED_BYTES, `packed size ${packed.size} B is over ${MAX_PACKED_BYTES} B`);
@@ -83,6 +83,67 @@ describe('the packed package, installed', () => {
     assert.deepEqual(Object.keys(manifest.dependencies ?? {}), ['pm2']);
     assert.equal(manifest.scripts?.prepare, undefined, 'a prepare script runs (and npm warns) on every install');
     assert.ok(!readFileSync(cli, 'utf8').includes('sourceMappingURL'), 'dist/cli.js points to a map that is not shipped');
+    assert.ok(!readFileSync(join(dirname(cli), 'server.cjs'), 'utf8').includes('sourceMappingURL'), 'dist/server.cjs points to a map that is not shipped');
+    // The code cache is for the Node that wrote it: a user's Node writes its own.
+    assert.deepEqual(packed.files.filter((f) => f.path.endsWith('.v8cache')), [], 'a code cache is in the tarball');
+  });
+
+  // src/launcher.ts: the first start writes the cache, the next ones use it; a cache this build
+  // did not write for this bundle, or one others may write, is never used.
+  test('the code cache: written by the first start, used by the next, never one that is not this build\'s own', async () => {
+    const copy = join(tmp, 'cache-copy', 'node_modules', 'pm2-mcp');
+    mkdirSync(dirname(copy), { recursive: true });
+    await run('cp', ['-R', join(tmp, 'node_modules', 'pm2-mcp'), copy]);
+    for (const f of readdirSync(join(copy, 'dist'))) if (f.endsWith('.v8cache')) unlinkSync(join(copy, 'dist', f));
+    const entry = join(copy, 'dist', 'cli.js');
+    const cacheOf = () => readdirSync(join(copy, 'dist')).filter((f) => f.endsWith('.v8cache')).map((f) => join(copy, 'dist', f));
+    const start = async (env: Record<string, string> = {}) => {
+      const r = await node([entry, '--version'], tmp, env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^\d+\.\d+\.\d+\n$/, 'the launcher adds nothing to stdout');
+    };
+
+    await start({ PM2_MCP_CODE_CACHE: 'off' });
+    assert.deepEqual(cacheOf(), [], 'PM2_MCP_CODE_CACHE=off wrote a cache');
+
+    await start();
+    const [file] = cacheOf();
+    assert.ok(file, 'the first start wrote no cache');
+    assert.equal(basename(file), `server.cjs.${process.version}-${process.arch}.v8cache`);
+    const first = statSync(file);
+    assert.equal(first.mode & 0o777, 0o644);
+    assert.equal(first.uid, process.getuid!());
+
+    await start();
+    assert.equal(statSync(file).ino, first.ino, 'a cache that fits was written again');
+
+    // Another bundle (here: the same one, touched): the header no longer fits, the cache is replaced.
+    const later = new Date(Date.now() + 5_000);
+    utimesSync(join(copy, 'dist', 'server.cjs'), later, later);
+    await start();
+    assert.notEqual(statSync(file).ino, first.ino, 'a cache of another bundle was kept');
+
+    // Bytes that are no cache, under a header that fits: V8 rejects them, the start works, and the cache is replaced.
+    const header = readFileSync(file).subarray(0, readFileSync(file).indexOf(0x0a) + 1);
+    writeFileSync(file, Buffer.concat([header, Buffer.from('not a V8 code cache')]));
+    const junk = statSync(file).ino;
+    await start();
+    assert.notEqual(statSync(file).ino, junk, 'a rejected cache was kept');
+    assert.ok(statSync(file).size > 100_000);
+
+    // A cache others may write is not this user's to trust, nor to replace.
+    chmodSync(file, 0o666);
+    const shared = statSync(file);
+    await start();
+    assert.equal(statSync(file).ino, shared.ino);
+    assert.equal(statSync(file).mtimeMs, shared.mtimeMs);
+    // … nor a link to one.
+    unlinkSync(file);
+    writeFileSync(join(tmp, 'elsewhere.v8cache'), 'x');
+    symlinkSync(join(tmp, 'elsewhere.v8cache'), file);
+    await start();
+    assert.ok(lstatSync(file).isSymbolicLink(), 'a link in the cache\'s place was replaced');
+    assert.equal(readFileSync(join(tmp, 'elsewhere.v8cache'), 'utf8'), 'x', 'the link\'s target was written');
   });
 
   test('a CommonJS config: require(\'pm2-mcp\') gives defineConfig, and check accepts the config', async () => {
