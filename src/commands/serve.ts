@@ -67,10 +67,12 @@ export async function serve(options: ServeOptions, io: Io): Promise<number> {
   useServerRegistry(serverRegistryDir(home.home));
   scrubEnvironment(process.env, policy.start.env.passThrough);
   const live = liveSessions();
+  // The policy in force now (a live change replaces it): whether a daemon may be spawned follows it.
+  let current = policy;
   const connection = createPm2Adapter({
     home: home.home,
     noDaemon: options.noDaemon,
-    spawnDaemon: mayChangeProcesses(policy),
+    spawnDaemon: () => mayChangeProcesses(current),
     // What the bus says while the server runs: pm2_diagnose_process and combined tails read it.
     history: new ProcessHistory(),
     // Otherwise the next list just shows nothing, and the agent never learns its processes died.
@@ -106,6 +108,7 @@ export async function serve(options: ServeOptions, io: Io): Promise<number> {
       // The tokens the server accepts stay (http.* is read at start); their presets follow.
       const tokens = options.transport.name === 'http' ? await tokenNarrowings(after).catch(() => narrowings) : narrowings;
       gate = gateFactory({ ...parts, policy: after });
+      current = after;
       narrowings = tokens;
       const said = `the policy changed (${describePolicy(after)}): calls from now on are decided by it`;
       io.stderr(`pm2-mcp: ${said}`);

@@ -16,8 +16,11 @@ export interface Pm2AdapterOptions {
   home: string;
   /** Run the daemon inside this process (pm2's no-daemon mode). */
   noDaemon: boolean;
-  /** Start a daemon when none runs, as the pm2 CLI does. False for read-only use. */
-  spawnDaemon: boolean;
+  /**
+   * Start a daemon when none runs, as the pm2 CLI does. False for read-only use. Asked at each
+   * connect when a function: a live policy that widens readonly to standard spawns one then.
+   */
+  spawnDaemon: boolean | (() => boolean);
   /** Bound on any one daemon call, so a wedged daemon cannot hang a tool call forever. */
   callTimeoutMs?: number;
   /**
@@ -78,7 +81,7 @@ export function createPm2Adapter(options: Pm2AdapterOptions): Pm2Adapter {
 class Pm2Connection implements Pm2Adapter {
   readonly home: string;
   readonly noDaemon: boolean;
-  private readonly spawnDaemon: boolean;
+  private readonly maySpawn: () => boolean;
   private readonly callTimeoutMs: number;
   private readonly onDaemonReplaced: Pm2AdapterOptions['onDaemonReplaced'];
   readonly history: ProcessHistory | undefined;
@@ -93,7 +96,8 @@ class Pm2Connection implements Pm2Adapter {
   constructor(options: Pm2AdapterOptions) {
     this.home = options.home;
     this.noDaemon = options.noDaemon;
-    this.spawnDaemon = options.spawnDaemon;
+    const spawn = options.spawnDaemon;
+    this.maySpawn = typeof spawn === 'function' ? spawn : () => spawn;
     this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.onDaemonReplaced = options.onDaemonReplaced;
     this.history = options.history;
@@ -226,14 +230,15 @@ class Pm2Connection implements Pm2Adapter {
       throw new ToolError('DAEMON_UNREACHABLE', `Could not load pm2: ${errorMessage(err)}`);
     }
     const api = new pm2.custom({ pm2_home: this.home, daemon_mode: !this.noDaemon });
-    if (!this.noDaemon && !this.spawnDaemon && !(await ping(api))) {
+    const spawns = this.maySpawn();
+    if (!this.noDaemon && !spawns && !(await ping(api))) {
       throw new ToolError('DAEMON_NOT_RUNNING', `No pm2 daemon runs for PM2_HOME=${this.home}, and this server does not start one.`, { home: this.home });
     }
     try {
       const connect = () => withTimeout(new Promise<void>((resolve, reject) => api.connect((err) => (err ? reject(err) : resolve()))), this.callTimeoutMs, 'connect');
       // pm2's connect pings the daemon and spawns one when none answers: two servers doing that at
       // once on a fresh home spawn two daemons. Across processes, one checks and spawns at a time.
-      if (this.noDaemon || !this.spawnDaemon) await connect();
+      if (this.noDaemon || !spawns) await connect();
       else {
         mkdirSync(this.home, { recursive: true, mode: 0o700 });
         await withFileLock(join(this.home, SPAWN_LOCK), connect, { what: 'the pm2 daemon start lock', deadline: Date.now() + Math.min(this.callTimeoutMs, SPAWN_WAIT_MS) });

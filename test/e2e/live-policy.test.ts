@@ -135,3 +135,37 @@ describe('an HTTP token\'s preset follows its file, and the files that file exte
     }
   });
 });
+
+// A server started readonly spawns no pm2 daemon (it could only read); widened while it runs, it
+// may start processes, and a start needs a daemon: the choice follows the policy in force.
+describe('a readonly server widened to standard while it runs', () => {
+  let home: string;
+  let proj: string;
+  let s: Session;
+
+  before(async () => {
+    home = await makeTempDir('pm2mcp-livew-');
+    proj = realpathSync(await makeTempDir('pm2mcp-livewp-'));
+    writeFileSync(join(proj, 'package.json'), '{ "name": "live-widened", "private": true }\n');
+    writeFileSync(join(proj, 'app.js'), 'setInterval(() => {}, 1000);\n');
+    writeFileSync(join(proj, 'pm2-mcp.config.json'), JSON.stringify({ extends: 'readonly' }));
+    s = await connect({ home, cwd: proj });
+  });
+
+  after(async () => {
+    await s?.close();
+    await destroyHome(home);
+  });
+
+  test('spawns the daemon its first start needs', async () => {
+    const list = await call(s.client, 'pm2_list_processes');
+    assert.match(textOf(list), /DAEMON_NOT_RUNNING/, 'readonly spawns no daemon');
+    const tmp = join(proj, '.cfg.tmp');
+    writeFileSync(tmp, JSON.stringify({ extends: 'standard' }));
+    renameSync(tmp, join(proj, 'pm2-mcp.config.json'));
+    await waitFor(async () => (await s.client.listTools()).tools.some((t) => t.name === 'pm2_start_process') || undefined, 'the start tool, after the change');
+    const started = await call(s.client, 'pm2_start_process', { script: 'app.js', name: 'widened', waitUntil: 'online' });
+    assert.equal(started.isError, undefined, textOf(started));
+    assert.match(textOf(started), /widened \(pm_id \d+\)/);
+  });
+});
