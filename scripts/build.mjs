@@ -11,7 +11,6 @@
 //   node scripts/build.mjs --release   no source maps: what `npm pack` and `npm publish` ship
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -103,18 +102,8 @@ try {
   const declarations = libraryDeclarations('src/index.ts');
   const [server] = await bundles;
   refuseWholeZod(server.metafile);
-  const bundleText = await readFile(`${out}/server.cjs`, 'utf8');
-  refuseStrayImports(bundleText);
-  // The launcher's cache header names the bundle it was built with (src/launcher.ts).
-  const buildId = createHash('sha256').update(bundleText).digest('hex').slice(0, 16);
-  await build({
-    ...COMMON,
-    entryPoints: ['src/launcher.ts'],
-    outfile: `${out}/cli.js`,
-    format: 'cjs',
-    minify: true,
-    define: { PM2_MCP_BUILD_ID: JSON.stringify(buildId) },
-  });
+  refuseStrayImports(await readFile(`${out}/server.cjs`, 'utf8'));
+  await build({ ...COMMON, entryPoints: ['src/launcher.ts'], outfile: `${out}/cli.js`, format: 'cjs', minify: true });
   await chmod(`${out}/cli.js`, 0o755);
   // In dist/, .js is CommonJS (the launcher); the ES library entry is index.mjs.
   await writeFile(`${out}/package.json`, `${JSON.stringify({ type: 'commonjs' })}\n`);

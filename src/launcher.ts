@@ -5,48 +5,50 @@
 // output: in stdio mode stdout is JSON-RPC's.
 //
 // The cache sits beside the bundle, one file per Node version and CPU (V8 rejects another's), and
-// is used only when it is exactly what this build wrote for this bundle:
-// - a regular file, not a link, owned by this user or root, writable by nobody else: whoever can
-//   write it can already write the bundle beside it;
-// - its header names this build, and the bundle's size and modification time: V8's own check is
-//   the source's length, which another bundle of the same length would pass.
+// is used only when it is exactly what was written for this bundle:
+// - a regular file, not a link nor a FIFO, owned by this user or root, writable by nobody else:
+//   whoever can write it can already write the bundle beside it;
+// - its header holds the sha256 of the bundle's text and of the cached bytes after it, and both
+//   match. V8's own checks are the source's length and a few version bits: an edited bundle of
+//   the same length would run the old code, and release builds of V8 verify no checksum, so one
+//   flipped bit could crash every start (both found by the attack on the first version).
 // Otherwise the bundle is compiled as any script is and, if the folder lets us, the cache is
 // written at exit (to a temporary file renamed into place: a start never sees half a cache).
 // PM2_MCP_CODE_CACHE=off turns both off.
-import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import Module, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 
-declare const PM2_MCP_BUILD_ID: string;
-
 const MAX_CACHE_BYTES = 64 * 1024 * 1024;
+const MAGIC = 'pm2-mcp-v8cache';
+/** MAGIC, the bundle's digest, the payload's digest, each after one space, then a newline. */
+const HEADER_BYTES = MAGIC.length + 2 * 65 + 1;
 
 const bundle = join(__dirname, 'server.cjs');
 const cacheFile = join(__dirname, `server.cjs.${process.version}-${process.arch}.v8cache`);
 const enabled = process.env.PM2_MCP_CODE_CACHE !== 'off';
+const uid = process.getuid?.() ?? 0;
 
-function bundleKey(): string {
-  const st = statSync(bundle);
-  return `pm2-mcp ${PM2_MCP_BUILD_ID} ${st.size} ${st.mtimeMs}\n`;
-}
+const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
 /**
- * The cached code after its header, when the file is one this build may trust; undefined when
+ * The cached code after its header, when the file is one this bundle may trust; undefined when
  * there is none or it is not for this bundle (to be written again); 'foreign' when it is not ours
  * to trust or replace.
  */
-function readCache(key: string): Buffer | undefined | 'foreign' {
+function readCache(sourceDigest: string): Buffer | undefined | 'foreign' {
   let fd: number;
   try {
-    fd = openSync(cacheFile, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+    // O_NONBLOCK: a FIFO in its place would block open() until a writer came.
+    fd = openSync(cacheFile, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
   } catch (err) {
     // A link in its place is somebody's: neither followed nor replaced.
     return (err as NodeJS.ErrnoException).code === 'ELOOP' ? 'foreign' : undefined;
   }
   try {
     const st = fstatSync(fd);
-    const uid = process.getuid?.() ?? 0;
     if (!st.isFile() || (st.uid !== uid && st.uid !== 0) || (st.mode & 0o022) !== 0 || st.size > MAX_CACHE_BYTES) return 'foreign';
     const data = Buffer.alloc(st.size);
     let read = 0;
@@ -55,9 +57,11 @@ function readCache(key: string): Buffer | undefined | 'foreign' {
       if (n === 0) break;
       read += n;
     }
-    const head = Buffer.from(key);
-    if (read !== st.size || !data.subarray(0, head.length).equals(head)) return undefined;
-    return data.subarray(head.length);
+    if (read !== st.size || read <= HEADER_BYTES) return undefined;
+    const header = data.subarray(0, HEADER_BYTES).toString('latin1');
+    const payload = data.subarray(HEADER_BYTES);
+    if (header !== `${MAGIC} ${sourceDigest} ${sha256(payload)}\n`) return undefined;
+    return payload;
   } catch {
     return undefined;
   } finally {
@@ -65,10 +69,12 @@ function readCache(key: string): Buffer | undefined | 'foreign' {
   }
 }
 
-function writeCache(script: Script, key: string): void {
+function writeCache(script: Script, sourceDigest: string): void {
+  removeDeadTemporaries();
   const tmp = `${cacheFile}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, Buffer.concat([Buffer.from(key), script.createCachedData()]), { flag: 'wx', mode: 0o644 });
+    const payload = script.createCachedData();
+    writeFileSync(tmp, Buffer.concat([Buffer.from(`${MAGIC} ${sourceDigest} ${sha256(payload)}\n`, 'latin1'), payload]), { flag: 'wx', mode: 0o644 });
     renameSync(tmp, cacheFile);
   } catch {
     // A folder this user may not write (a global install), a full disk: the next start compiles.
@@ -80,19 +86,43 @@ function writeCache(script: Script, key: string): void {
   }
 }
 
-const key = enabled ? bundleKey() : '';
-const cached = enabled ? readCache(key) : undefined;
+/** What a start killed while it wrote its cache left behind: this user's, of a pid that is gone. */
+function removeDeadTemporaries(): void {
+  try {
+    for (const name of readdirSync(__dirname)) {
+      const pid = /^server\.cjs\..+\.v8cache\.(\d+)\.tmp$/.exec(name)?.[1];
+      if (pid === undefined || Number(pid) === process.pid || isAlive(Number(pid))) continue;
+      const file = join(__dirname, name);
+      if (lstatSync(file).uid === uid) unlinkSync(file);
+    }
+  } catch {
+    // Garbage that stays is only garbage.
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const source = readFileSync(bundle, 'utf8');
+const sourceDigest = enabled ? sha256(source) : '';
+const cached = enabled ? readCache(sourceDigest) : undefined;
 // CommonJS's own wrapper, and one more parameter: Node 20 loses the import() callback of code
 // from a cache, so the bundle's run-time imports (pm2, a user's config) come here, to an import()
 // Node compiled itself, which resolves from the same folder (src/dynamic-import.ts). The wrapper
 // keeps the bundle's first line as line 1, as Module.wrap does.
 const WRAPPER = '(function (exports, require, module, __filename, __dirname, __pm2mcpImport) { ';
-const script = new Script(`${WRAPPER}${readFileSync(bundle, 'utf8')}\n});`, {
+const script = new Script(`${WRAPPER}${source}\n});`, {
   filename: bundle,
   ...(cached instanceof Buffer ? { cachedData: cached } : {}),
 });
 if (enabled && cached !== 'foreign' && (cached === undefined || script.cachedDataRejected === true)) {
-  process.once('exit', () => writeCache(script, key));
+  process.once('exit', () => writeCache(script, sourceDigest));
 }
 const mod = new Module(bundle);
 mod.filename = bundle;

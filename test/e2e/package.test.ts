@@ -6,13 +6,14 @@
 // Offline: nothing is fetched from a registry (bench/package.ts measures a real install).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { hasMkfifo } from '../helpers/fifo.js';
 import { destroyHome, makeTempDir, ROOT } from '../helpers/harness.js';
 
 const run = promisify(execFile);
@@ -117,19 +118,50 @@ describe('the packed package, installed', () => {
     await start();
     assert.equal(statSync(file).ino, first.ino, 'a cache that fits was written again');
 
-    // Another bundle (here: the same one, touched): the header no longer fits, the cache is replaced.
-    const later = new Date(Date.now() + 5_000);
-    utimesSync(join(copy, 'dist', 'server.cjs'), later, later);
-    await start();
+    // Another bundle of the same length (V8's own check): the header no longer fits, the new code runs.
+    const bundle = join(copy, 'dist', 'server.cjs');
+    const text = readFileSync(bundle, 'utf8');
+    assert.ok(text.includes('print the version'));
+    writeFileSync(bundle, text.replace('print the version', 'PRINT THE VERSION'));
+    const help = await node([entry, '--help'], tmp);
+    assert.match(help.stdout, /PRINT THE VERSION/, 'the cache of the old bundle ran');
     assert.notEqual(statSync(file).ino, first.ino, 'a cache of another bundle was kept');
 
-    // Bytes that are no cache, under a header that fits: V8 rejects them, the start works, and the cache is replaced.
+    // One flipped bit in the cached code, under a header that still names this bundle: V8 checks
+    // no checksum, so the launcher does; the start works and the cache is replaced.
+    const good = readFileSync(file);
+    const flipped = Buffer.from(good);
+    flipped[flipped.indexOf(0x0a) + 1 + 32]! ^= 0x10;
+    writeFileSync(file, flipped);
+    const flippedIno = statSync(file).ino;
+    await start();
+    assert.notEqual(statSync(file).ino, flippedIno, 'a cache whose bytes changed was kept');
+
+    // Bytes that are no cache: the start works, and the cache is replaced.
     const header = readFileSync(file).subarray(0, readFileSync(file).indexOf(0x0a) + 1);
     writeFileSync(file, Buffer.concat([header, Buffer.from('not a V8 code cache')]));
     const junk = statSync(file).ino;
     await start();
     assert.notEqual(statSync(file).ino, junk, 'a rejected cache was kept');
     assert.ok(statSync(file).size > 100_000);
+
+    // What a start killed while writing left behind is removed by the next one that writes.
+    const dead = `${file}.999999999.tmp`;
+    writeFileSync(dead, '');
+    unlinkSync(file);
+    await start();
+    assert.ok(!existsSync(dead), 'a dead start\'s temporary file stays');
+    assert.ok(existsSync(file));
+
+    // A FIFO in its place: not opened for reading (that would wait for a writer), not replaced.
+    if (hasMkfifo) {
+      unlinkSync(file);
+      await run('mkfifo', [file]);
+      await start();
+      assert.ok(lstatSync(file).isFIFO());
+      unlinkSync(file);
+      await start();
+    }
 
     // A cache others may write is not this user's to trust, nor to replace.
     chmodSync(file, 0o666);
