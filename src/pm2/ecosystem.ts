@@ -259,7 +259,8 @@ async function loadJs(file: string, ext: string): Promise<unknown> {
     const require = createRequire(import.meta.url);
     delete require.cache[file];
     try {
-      return require(file) as unknown;
+      // Node 20.19+ require()s an ES module too, and hands over its namespace.
+      return defaultExport(require(file));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ERR_REQUIRE_ESM') throw err;
     }

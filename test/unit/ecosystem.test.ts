@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -145,6 +145,17 @@ test('a JavaScript ecosystem file the config names is read, and its apps checked
   const aliasedApp = await fixture('.config.js', `module.exports = [{ exec: '/bin/sh' }];`);
   const err = await assertRefused(readEcosystem(aliasedApp, { jsFiles: new Set([aliasedApp]) }), [], 'alias in JS');
   assert.equal(err.message, `${aliasedApp}, app #1: "exec" is another spelling of "script": use "script"; "script" is required.`);
+});
+
+// Node 20.19 and later require() an ES module and hand over its namespace: an ecosystem.config.js
+// written with `export default` in a "type": "module" project came back as { __esModule, default }
+// (found by the attack on the code-cache launcher; it predated it).
+test('an ES module ecosystem.config.js in a "type": "module" folder is read by its default export', async () => {
+  const esmDir = realpathSync(mkdtempSync(join(dir, 'esm-')));
+  writeFileSync(join(esmDir, 'package.json'), '{ "type": "module" }\n');
+  const file = join(esmDir, 'ecosystem.config.js');
+  writeFileSync(file, "export default { apps: [{ name: 'ecoapp', script: './app.js' }] };\n");
+  assert.deepEqual(await readEcosystem(file, { jsFiles: new Set([file]) }), { file, apps: [{ name: 'ecoapp', script: './app.js' }] });
 });
 
 test('an edited JavaScript ecosystem file is read again', async () => {
