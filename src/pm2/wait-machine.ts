@@ -26,7 +26,8 @@ export interface WaitPlan {
 /** The input besides the bus: a port that accepted a connection, or time passing. */
 export type WaitInput = BusEvent | { kind: 'port-open'; at: number } | { kind: 'tick'; at: number } | { kind: 'lost'; at: number };
 
-export type WaitResult = 'online' | 'ready' | 'exited' | 'timeout' | 'lost';
+/** `gone`: deleted during the wait (another client, a shell, pm2 itself): pm2 manages it no more. */
+export type WaitResult = 'online' | 'ready' | 'exited' | 'timeout' | 'lost' | 'gone';
 
 export interface InstanceOutcome {
   pmId: number;
@@ -61,8 +62,8 @@ const MAX_PARTIAL = 4096;
  * once it has been (an app that says ready and dies 5 ms later is no ready app): until then an
  * exit makes it an exit, as for "online".
  */
-export type Phase = 'launching' | 'online' | 'stable' | 'said-ready' | 'ready' | 'draining' | 'exited' | 'timeout' | 'lost';
-const FINAL: ReadonlySet<Phase> = new Set(['stable', 'ready', 'exited', 'timeout', 'lost']);
+export type Phase = 'launching' | 'online' | 'stable' | 'said-ready' | 'ready' | 'draining' | 'exited' | 'timeout' | 'lost' | 'gone';
+const FINAL: ReadonlySet<Phase> = new Set(['stable', 'ready', 'exited', 'timeout', 'lost', 'gone']);
 
 interface Instance {
   pmId: number;
@@ -159,7 +160,7 @@ export class WaitMachine {
       const lost = this.lostAt !== undefined;
       return { pmId, name: '', result: lost ? 'lost' : 'timeout', onlineSince: undefined, readyAfterMs: undefined, readyBy: undefined, exitCode: undefined, upMs: undefined, willRestart: false, errored: false, minUptimeMs: 0, restartsAtOnline: undefined, lastLines: [] };
     }
-    const result: WaitResult = i.phase === 'stable' ? 'online' : i.phase === 'ready' ? 'ready' : i.phase === 'exited' || i.phase === 'draining' ? 'exited' : i.phase === 'lost' ? 'lost' : 'timeout';
+    const result: WaitResult = i.phase === 'stable' ? 'online' : i.phase === 'ready' ? 'ready' : i.phase === 'exited' || i.phase === 'draining' ? 'exited' : i.phase === 'lost' ? 'lost' : i.phase === 'gone' ? 'gone' : 'timeout';
     const lines = [...i.lines.err, ...(i.partial.err ? [cut(i.partial.err)] : [])];
     const out = [...i.lines.out, ...(i.partial.out ? [cut(i.partial.out)] : [])];
     return {
@@ -189,6 +190,9 @@ export class WaitMachine {
 
   private onProcess(e: Extract<BusEvent, { kind: 'process' }>): void {
     if (!this.accepts(e.pmId, e.name)) return;
+    // Deleted, whichever run it was on: nothing we wait for can come of it any more (a delete
+    // racing a restart stops the old run, and pm2 may report the new one online before that).
+    if (e.event === 'delete') return this.deleted(e);
     // A run launched before the action (the one a restart stops, say) is not the one waited for.
     if (e.launchedAt !== undefined && e.launchedAt < this.plan.startedAt) return;
     let i = this.instances.get(e.pmId);
@@ -212,6 +216,17 @@ export class WaitMachine {
       i.exitAt = e.at;
       i.exitCode = e.exitCode;
     }
+    this.tick(e.at);
+  }
+
+  private deleted(e: Extract<BusEvent, { kind: 'process' }>): void {
+    const i = this.instances.get(e.pmId);
+    if (!i) {
+      // A start's own apps are known by name until pm2 answers: a delete of another app of the
+      // same name that ran before the start is not theirs.
+      if (!this.plan.ids && e.launchedAt !== undefined && e.launchedAt < this.plan.startedAt) return;
+      this.instances.set(e.pmId, { pmId: e.pmId, name: e.name, phase: 'gone', minUptimeMs: e.minUptimeMs, autorestart: e.autorestart, errored: false, lines: { out: [], err: [] }, partial: { out: '', err: '' } });
+    } else if (!FINAL.has(i.phase) || i.phase === 'stable' || i.phase === 'ready') i.phase = 'gone';
     this.tick(e.at);
   }
 

@@ -55,10 +55,12 @@ export function waitReport(wait: WaitRequest & { until: 'online' | 'ready' }, fo
     const status = typeof proc?.pm2_env?.status === 'string' ? proc.pm2_env.status : proc ? 'unknown' : 'gone';
     const restartsNow = typeof proc?.pm2_env?.restart_time === 'number' ? proc.pm2_env.restart_time : undefined;
     const restarts = restartsNow !== undefined && o.restartsAtOnline !== undefined ? Math.max(0, restartsNow - o.restartsAtOnline) : 0;
+    // Whatever the bus said, an instance pm2 no longer lists is not online, ready or restarting.
+    const result = proc ? o.result : 'gone';
     return {
       pm_id: o.pmId,
       name: o.name || (proc ? processName(proc) : ''),
-      result: o.result,
+      result,
       status,
       ...(o.onlineSince !== undefined && { online_since: new Date(o.onlineSince).toISOString() }),
       ...(o.readyAfterMs !== undefined && { ready_after_ms: o.readyAfterMs }),
@@ -66,7 +68,7 @@ export function waitReport(wait: WaitRequest & { until: 'online' | 'ready' }, fo
       ...(o.upMs !== undefined && { up_ms: o.upMs }),
       restarts,
       min_uptime_ms: o.minUptimeMs,
-      next: nextWords(o, status),
+      next: nextWords({ ...o, result }, status),
       last_lines: o.lastLines.map(safe),
     };
   });
@@ -75,6 +77,7 @@ export function waitReport(wait: WaitRequest & { until: 'online' | 'ready' }, fo
 }
 
 function nextWords(o: InstanceOutcome, status: string): string {
+  if (o.result === 'gone') return 'nothing: pm2 no longer manages it';
   if (o.result === 'exited') {
     if (o.errored || status === 'errored') return 'pm2 gave up on it: errored after too many unstable restarts';
     if (!o.willRestart) return 'left stopped: autorestart is off';
@@ -106,6 +109,10 @@ function instanceText(i: InstanceReport, report: WaitReport, wait: WaitRequest):
       if (report.cancelled) return `${who}: the client cancelled the request, so the wait ended after ${report.elapsed_ms} ms; pm2 has it ${i.status}.`;
       const where = i.online_since === undefined ? 'never came online' : report.until === 'ready' ? `online since ${i.online_since}, but ${readyWords(wait)} did not happen` : `online since ${i.online_since}, but not yet for its min_uptime (${i.min_uptime_ms} ms)`;
       return `${who}: not ${report.until} within ${wait.timeoutMs} ms: ${where}; ${i.restarts} restart${i.restarts === 1 ? '' : 's'} during the wait; ${i.next}.${lines(i)}`;
+    }
+    case 'gone': {
+      const seen = i.online_since === undefined ? '' : ` (it had come online at ${i.online_since})`;
+      return `${who}: deleted during the wait${seen}: pm2 no longer manages it (another client, a shell or pm2 itself deleted it); ${i.next}.${lines(i)}`;
     }
     case 'lost':
       return `${who}: the daemon's event bus closed during the wait (did the daemon go away?); ${i.next}.${lines(i)}`;

@@ -60,8 +60,14 @@ export class FakePm2 implements Pm2Adapter {
   };
   restart = async (id: number, _env: Record<string, string>): Promise<void> => this.online(id);
   reload = async (id: number, _env: Record<string, string>): Promise<void> => this.online(id);
-  stop = async (_id: number): Promise<void> => undefined;
-  delete = async (_id: number): Promise<void> => undefined;
+  stop = async (id: number): Promise<void> => {
+    const env = this.processes.find((p) => p.pm_id === id)?.pm2_env;
+    if (env) env.status = 'stopped';
+  };
+  delete = async (id: number): Promise<void> => {
+    const at = this.processes.findIndex((p) => p.pm_id === id);
+    if (at >= 0) this.processes.splice(at, 1);
+  };
   reloadLogs = async (): Promise<void> => undefined;
   dump = async (): Promise<void> => undefined;
   killDaemon = async (): Promise<void> => undefined;

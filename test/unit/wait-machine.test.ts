@@ -6,6 +6,7 @@ import type { BusEvent } from '../../src/pm2/bus.js';
 import { toBusEvent } from '../../src/pm2/bus.js';
 import { EXIT_DRAIN_MS, WaitMachine, type WaitPlan } from '../../src/pm2/wait-machine.js';
 import { compileReadyPattern } from '../../src/pm2/wait-pattern.js';
+import { waitReport, waitText } from '../../src/pm2/wait-report.js';
 import { evaluate } from '../../src/policy/evaluate.js';
 import { presetPolicy } from '../helpers/policies.js';
 import { startApp } from '../helpers/fixtures.js';
@@ -156,6 +157,45 @@ describe('the wait machine', () => {
     const lost = new WaitMachine(plan());
     lost.feed({ kind: 'lost', at: T0 + 3 });
     assert.deepEqual([lost.done(), lost.outcomes()[0]!.result], [true, 'lost']);
+  });
+
+  // The attack on the restart fix: a restart raced by another client's delete answered "online
+  // … and still online after its min_uptime" of a process pm2 no longer had.
+  test('a delete during the wait ends it as gone, whichever run it was on; a start ignores the delete of an older app of its name', () => {
+    const online = new WaitMachine(plan());
+    online.feed(proc('online', T0 + 10));
+    online.feed(proc('delete', T0 + 50));
+    assert.equal(online.done(), true, 'no wait for the min_uptime of a deleted process');
+    assert.equal(online.outcomes()[0]!.result, 'gone');
+
+    const oldRun = new WaitMachine(plan());
+    oldRun.feed(proc('delete', T0 + 20, { launchedAt: T0 - 5000 }));
+    assert.equal(oldRun.done(), true, 'the old run deleted: the restart cannot bring it back');
+    assert.equal(oldRun.outcomes()[0]!.result, 'gone');
+    oldRun.feed(proc('online', T0 + 30));
+    assert.equal(oldRun.outcomes()[0]!.result, 'gone', 'pm2 saying online after the delete changes nothing');
+
+    const start = new WaitMachine(plan({ ids: undefined, names: new Set(['api']) }));
+    start.feed(proc('delete', T0 + 1, { pmId: 3, launchedAt: T0 - 5000 }));
+    start.expect([4]);
+    start.feed(proc('online', T0 + 10, { pmId: 4 }));
+    start.feed({ kind: 'tick', at: T0 + 1005 });
+    assert.equal(start.done(), true);
+    assert.equal(start.outcomes()[0]!.result, 'online');
+  });
+
+  test('an instance pm2 no longer lists when the wait ends is reported gone, not online', () => {
+    const m = new WaitMachine(plan());
+    m.feed(proc('online', T0 + 10));
+    m.feed({ kind: 'tick', at: T0 + 1005 });
+    const found = { ids: [0], outcomes: m.outcomes(), elapsedMs: 1005, cancelled: false };
+    const wait = { until: 'online' as const, timeoutMs: 10_000 };
+    const listed = waitReport(wait, found, [{ pm_id: 0, name: 'api', pm2_env: { status: 'online', restart_time: 0 } }]);
+    assert.equal(listed.ok, true);
+    const gone = waitReport(wait, found, []);
+    assert.equal(gone.ok, false);
+    assert.equal(gone.instances[0]!.result, 'gone');
+    assert.match(waitText(gone, wait), /^api \(pm_id 0\): deleted during the wait \(it had come online at .*\): pm2 no longer manages it .*; nothing: pm2 no longer manages it\./);
   });
 
   test('bus packets are trimmed to what a wait reads; an _old_ instance is left out', () => {

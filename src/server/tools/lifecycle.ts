@@ -76,7 +76,7 @@ function waitRequest(a: WaitArgs, policy: CompiledPolicy): WaitRequest {
 const instanceReportSchema = z.object({
   pm_id: z.number(),
   name: z.string(),
-  result: z.enum(['online', 'ready', 'exited', 'timeout', 'lost']),
+  result: z.enum(['online', 'ready', 'exited', 'timeout', 'lost', 'gone']),
   status: z.string().describe('pm2\'s status when the wait ended.'),
   online_since: z.string().optional(),
   ready_after_ms: z.number().optional(),
@@ -249,7 +249,9 @@ async function actOn(pm2: Pm2Adapter, action: Action, target: TargetRef, updateE
   const until = wait?.until ?? 'none';
   if (!wait || until === 'none') {
     await act();
-    const after = action === 'delete' ? [] : await summariesOf(pm2, ids);
+    const list = await pm2.list();
+    undone(action, target, list);
+    const after = action === 'delete' ? [] : summariesFrom(list, ids);
     return { structured: { action, target: target.asked, processes: after }, text: `${PAST[action]} ${names}.`, affected: ids };
   }
   const found = await runAndWait(pm2, { ...wait, until }, { ids }, act, hooks);
@@ -257,6 +259,24 @@ async function actOn(pm2: Pm2Adapter, action: Action, target: TargetRef, updateE
   const report = await withExitSignals(waitReport({ ...wait, until }, found, list), pm2.home);
   if (!report.ok && !report.cancelled) throw waitFailure(`${PAST[action]} ${names}`, report, wait, {});
   return { structured: { action, target: target.asked, processes: summariesFrom(list, ids), wait: report }, text: `${PAST[action]} ${names}.\n${waitText(report, wait)}`, affected: ids };
+}
+
+/**
+ * A stop or delete that a restart by another call undid at once: pm2's restart stops the app and
+ * starts it again, and a delete or stop that lands in between is followed by that start (found by
+ * the attack on the restart fix: "Deleted" of a process pm2 still ran). Said, not "Stopped".
+ */
+function undone(action: Action, target: TargetRef, list: readonly Pm2RawProcess[]): void {
+  if (action !== 'stop' && action !== 'delete') return;
+  const back = target.processes.flatMap((t) => {
+    const proc = list.find((p) => pmIdOf(p) === t.pm_id && processName(p) === t.name);
+    const status = proc?.pm2_env?.status;
+    if (!proc || (action === 'stop' && status !== 'online' && status !== 'launching')) return [];
+    return [`${safe(t.name)} (pm_id ${t.pm_id}, ${typeof status === 'string' ? status : 'unknown'})`];
+  });
+  if (back.length === 0) return;
+  const did = action === 'delete' ? 'deleted' : 'stopped';
+  throw new ToolError('PM2_ERROR', `pm2 ${did} it, but ${back.join(', ')} ${back.length === 1 ? 'is' : 'are'} running under pm2 again: a restart or reload by another call at the same moment started it again. ${action === 'delete' ? 'Delete' : 'Stop'} it again if it should stay ${did}.`, { [did]: target.processes.map((t) => t.pm_id) });
 }
 
 /**

@@ -1,0 +1,38 @@
+// A stop or delete that a restart by another call undid at once (pm2's restart stops and starts
+// again; a delete landing in between is followed by that start): the tool says so, never
+// "Deleted" or "Stopped" of a process pm2 runs. Found by the attack on the restart fix.
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { FakePm2, rawProcesses } from '../helpers/fake-pm2.js';
+import { connectInProcess, type InProcessSession } from '../helpers/in-process.js';
+
+/** pm2 as the race leaves it: the stop or delete returned, and the process is online again. */
+class UndonePm2 extends FakePm2 {
+  override stop = async (): Promise<void> => undefined;
+  override delete = async (): Promise<void> => undefined;
+}
+
+const sessions: InProcessSession[] = [];
+after(async () => {
+  for (const s of sessions) await s.close();
+});
+
+const text = (r: CallToolResult) => (r.content as Array<{ text: string }>).map((c) => c.text).join('\n');
+
+const cases = [
+  { name: 'a delete undone: an error that says it runs again', pm2: UndonePm2, tool: 'pm2_delete_process', expect: /^PM2_ERROR: pm2 deleted it, but api \(pm_id 0, online\) is running under pm2 again: a restart or reload by another call .*Delete it again/ },
+  { name: 'a stop undone: the same', pm2: UndonePm2, tool: 'pm2_stop_process', expect: /^PM2_ERROR: pm2 stopped it, but api \(pm_id 0, online\) is running under pm2 again.*Stop it again/ },
+  { name: 'a delete that held: "Deleted"', pm2: FakePm2, tool: 'pm2_delete_process', expect: /^Deleted api \(pm_id 0\)\.$/ },
+  { name: 'a stop that held: "Stopped"', pm2: FakePm2, tool: 'pm2_stop_process', expect: /^Stopped api \(pm_id 0\)\.$/ },
+];
+
+for (const c of cases) {
+  test(c.name, async () => {
+    const s = await connectInProcess({ pm2: (root) => new c.pm2(root, rawProcesses(root, 3)) });
+    sessions.push(s);
+    const r = (await s.client.callTool({ name: c.tool, arguments: { process: 'api' } })) as CallToolResult;
+    assert.match(text(r), c.expect);
+    assert.equal(r.isError === true, c.pm2 === UndonePm2);
+  });
+}
