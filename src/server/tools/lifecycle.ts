@@ -237,11 +237,15 @@ async function actOn(pm2: Pm2Adapter, action: Action, target: TargetRef, updateE
   const ids = target.processes.map((p) => p.pm_id);
   const env = updateEnv ? serverEnvForUpdate() : {};
   const act = async () => {
-    for (const id of ids) {
-      if (action === 'restart') await pm2.restart(id, env);
-      else if (action === 'reload') await pm2.reload(id, env);
-      else if (action === 'stop') await pm2.stop(id);
-      else await pm2.delete(id);
+    for (const [n, id] of ids.entries()) {
+      try {
+        if (action === 'restart') await pm2.restart(id, env);
+        else if (action === 'reload') await pm2.reload(id, env);
+        else if (action === 'stop') await pm2.stop(id);
+        else await pm2.delete(id);
+      } catch (err) {
+        throw goneMeanwhile(err, target.processes[n]!, PAST[action], target.processes.slice(0, n)) ?? err;
+      }
     }
     return ids;
   };
@@ -259,6 +263,16 @@ async function actOn(pm2: Pm2Adapter, action: Action, target: TargetRef, updateE
   const report = await withExitSignals(waitReport({ ...wait, until }, found, list), pm2.home);
   if (!report.ok && !report.cancelled) throw waitFailure(`${PAST[action]} ${names}`, report, wait, {});
   return { structured: { action, target: target.asked, processes: summariesFrom(list, ids), wait: report }, text: `${PAST[action]} ${names}.\n${waitText(report, wait)}`, affected: ids };
+}
+
+/**
+ * pm2's "id unknown" (restartProcessId, startProcessId, stopProcessId …): the process was deleted
+ * between this call finding it and acting on it, by another client or a shell. Said in those words.
+ */
+function goneMeanwhile(err: unknown, proc: { pm_id: number; name: string }, past: string, done: ReadonlyArray<{ pm_id: number; name: string }>): ToolError | undefined {
+  if (!(err instanceof ToolError) || err.code !== 'PM2_ERROR' || !/\bid unknown\b/.test(err.message)) return undefined;
+  const before = done.length ? ` ${past} before it: ${done.map((p) => `${safe(p.name)} (pm_id ${p.pm_id})`).join(', ')}.` : '';
+  return new ToolError('PROCESS_NOT_FOUND', `${safe(proc.name)} (pm_id ${proc.pm_id}) is no longer managed by pm2: it was deleted after this call found it (by another client, or a shell).${before}`);
 }
 
 /**
