@@ -71,6 +71,13 @@ interface Session {
 const DEFAULT_CALL_TIMEOUT_MS = 60_000;
 /** In PM2_HOME, beside pm2's own files: held while a server checks for the daemon and spawns it. */
 const SPAWN_LOCK = 'pm2-mcp-daemon.lock';
+/**
+ * Restarts, reloads, stops and deletes, one at a time for every pm2-mcp server on this PM2_HOME.
+ * pm2 does not serialize them per process: ten concurrent restarts of one app, asked again after
+ * pm2's "Process with pid N already exists" (start-again.ts), left five copies of it running under
+ * one pm_id (the second attack on the restart fix). A wait is not held up: only pm2's calls.
+ */
+const ACTION_LOCK = 'pm2-mcp-action.lock';
 /** Spawning a daemon takes a second or two: another server's spawn is waited for this long at most. */
 const SPAWN_WAIT_MS = 15_000;
 
@@ -133,28 +140,32 @@ class Pm2Connection implements Pm2Adapter {
   // restart and reload carry only `env`, never options: pm2 merges options into the stored
   // process config (docs/threat-model.md §T7).
   async restart(id: number, env: Record<string, string>): Promise<void> {
-    await this.startAgain('restartProcessId', id, env);
+    await this.oneAtATime(() => this.startAgain('restartProcessId', id, env));
   }
 
   async reload(id: number, env: Record<string, string>): Promise<void> {
-    await this.startAgain('reloadProcessId', id, env);
+    await this.oneAtATime(() => this.startAgain('reloadProcessId', id, env));
   }
 
   /** Both go through pm2's startProcessId, which refuses an app that has just crashed: see start-again.ts. */
   private startAgain(method: 'restartProcessId' | 'reloadProcessId', id: number, env: Record<string, string>): Promise<void> {
     return startAgain({
       run: async () => void (await this.call(method, { id, env })),
-      stop: () => this.stop(id),
+      stop: async () => void (await this.call('stopProcessId', id)),
       current: async () => (await this.list()).find((p) => pmIdOf(p) === id),
     });
   }
 
   async stop(id: number): Promise<void> {
-    await this.call('stopProcessId', id);
+    await this.oneAtATime(() => this.call('stopProcessId', id));
   }
 
   async delete(id: number): Promise<void> {
-    await this.call('deleteProcessId', id);
+    await this.oneAtATime(() => this.call('deleteProcessId', id));
+  }
+
+  private oneAtATime<T>(run: () => Promise<T>): Promise<T> {
+    return withFileLock(join(this.home, ACTION_LOCK), run, { what: 'the process action lock' });
   }
 
   async reloadLogs(): Promise<void> {

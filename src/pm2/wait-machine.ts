@@ -26,8 +26,12 @@ export interface WaitPlan {
 /** The input besides the bus: a port that accepted a connection, or time passing. */
 export type WaitInput = BusEvent | { kind: 'port-open'; at: number } | { kind: 'tick'; at: number } | { kind: 'lost'; at: number };
 
-/** `gone`: deleted during the wait (another client, a shell, pm2 itself): pm2 manages it no more. */
-export type WaitResult = 'online' | 'ready' | 'exited' | 'timeout' | 'lost' | 'gone';
+/**
+ * `gone`: deleted during the wait (another client, a shell, pm2 itself): pm2 manages it no more.
+ * `stopped`: pm2 stopped it at a request (another call's restart, stop or delete, a shell's), and
+ * nothing started it again within RESTART_GRACE_MS.
+ */
+export type WaitResult = 'online' | 'ready' | 'exited' | 'timeout' | 'lost' | 'gone' | 'stopped';
 
 export interface InstanceOutcome {
   pmId: number;
@@ -54,6 +58,11 @@ export interface InstanceOutcome {
 
 /** After an exit, output still on its way: pm2 reports the exit before the pipes are drained. */
 export const EXIT_DRAIN_MS = 150;
+/**
+ * After pm2 stopped the run at a request, how long a start of the next run may take to follow:
+ * a restart by another call starts it again some 100 ms after the stop's first exit event.
+ */
+export const RESTART_GRACE_MS = 1000;
 const MAX_LINE = 500;
 const MAX_PARTIAL = 4096;
 
@@ -62,8 +71,9 @@ const MAX_PARTIAL = 4096;
  * once it has been (an app that says ready and dies 5 ms later is no ready app): until then an
  * exit makes it an exit, as for "online".
  */
-export type Phase = 'launching' | 'online' | 'stable' | 'said-ready' | 'ready' | 'draining' | 'exited' | 'timeout' | 'lost' | 'gone';
-const FINAL: ReadonlySet<Phase> = new Set(['stable', 'ready', 'exited', 'timeout', 'lost', 'gone']);
+/** `interrupted`: pm2 stopped the run at a request; a next run that comes online is followed. */
+export type Phase = 'launching' | 'online' | 'stable' | 'said-ready' | 'ready' | 'draining' | 'interrupted' | 'exited' | 'timeout' | 'lost' | 'gone' | 'stopped';
+const FINAL: ReadonlySet<Phase> = new Set(['stable', 'ready', 'exited', 'timeout', 'lost', 'gone', 'stopped']);
 
 interface Instance {
   pmId: number;
@@ -136,6 +146,7 @@ export class WaitMachine {
     for (const i of this.open()) {
       if (((i.phase === 'online' && this.plan.until === 'online') || i.phase === 'said-ready') && i.onlineSince !== undefined) next = Math.min(next, i.onlineSince + i.minUptimeMs);
       if (i.phase === 'draining' && i.exitAt !== undefined) next = Math.min(next, i.exitAt + EXIT_DRAIN_MS);
+      if (i.phase === 'interrupted' && i.exitAt !== undefined) next = Math.min(next, i.exitAt + RESTART_GRACE_MS);
     }
     return next;
   }
@@ -160,7 +171,7 @@ export class WaitMachine {
       const lost = this.lostAt !== undefined;
       return { pmId, name: '', result: lost ? 'lost' : 'timeout', onlineSince: undefined, readyAfterMs: undefined, readyBy: undefined, exitCode: undefined, upMs: undefined, willRestart: false, errored: false, minUptimeMs: 0, restartsAtOnline: undefined, lastLines: [] };
     }
-    const result: WaitResult = i.phase === 'stable' ? 'online' : i.phase === 'ready' ? 'ready' : i.phase === 'exited' || i.phase === 'draining' ? 'exited' : i.phase === 'lost' ? 'lost' : i.phase === 'gone' ? 'gone' : 'timeout';
+    const result: WaitResult = i.phase === 'stable' ? 'online' : i.phase === 'ready' ? 'ready' : i.phase === 'exited' || i.phase === 'draining' ? 'exited' : i.phase === 'lost' ? 'lost' : i.phase === 'gone' ? 'gone' : i.phase === 'stopped' || i.phase === 'interrupted' ? 'stopped' : 'timeout';
     const lines = [...i.lines.err, ...(i.partial.err ? [cut(i.partial.err)] : [])];
     const out = [...i.lines.out, ...(i.partial.out ? [cut(i.partial.out)] : [])];
     return {
@@ -171,7 +182,7 @@ export class WaitMachine {
       readyAfterMs: i.readyAt !== undefined ? Math.max(0, i.readyAt - this.plan.startedAt) : undefined,
       readyBy: i.readyBy,
       exitCode: result === 'exited' ? i.exitCode : undefined,
-      upMs: result === 'exited' && i.exitAt !== undefined && i.onlineSince !== undefined ? Math.max(0, i.exitAt - i.onlineSince) : undefined,
+      upMs: (result === 'exited' || result === 'stopped') && i.exitAt !== undefined && i.onlineSince !== undefined ? Math.max(0, i.exitAt - i.onlineSince) : undefined,
       willRestart: result === 'exited' && i.autorestart && !i.errored,
       errored: i.errored,
       minUptimeMs: i.minUptimeMs,
@@ -205,12 +216,27 @@ export class WaitMachine {
     i.autorestart = e.autorestart;
     i.minUptimeMs = e.minUptimeMs;
     if (e.event === 'restart overlimit' || e.status === 'errored') i.errored = true;
+    if (e.event === 'online' && i.phase === 'interrupted') {
+      // Another call's restart started it again: the run to wait for is this one now.
+      i.phase = 'launching';
+      i.readyAt = undefined;
+      i.readyBy = undefined;
+      i.exitAt = undefined;
+      i.exitCode = undefined;
+    }
     if (e.event === 'online' && i.phase === 'launching') {
       i.phase = 'online';
       i.onlineSince = e.launchedAt ?? e.at;
       i.restartsAtOnline = e.restarts;
       // The ready message may come first: pm2 says "online" after it when the app has wait_ready.
       if (i.readyBy === 'message' && i.readyAt !== undefined) this.ready(i, i.readyAt, 'message');
+    } else if (e.event === 'exit' && e.status === 'stopping' && (i.phase === 'launching' || i.phase === 'online' || i.phase === 'said-ready')) {
+      // pm2 says "stopping" in the exit of a run it stopped at a request (God.stopProcessId), and
+      // "stopped", "waiting restart" or "errored" in the exit of a run that ended by itself: this
+      // is no crash, and no restart loop.
+      i.phase = 'interrupted';
+      i.exitAt = e.at;
+      i.exitCode = e.exitCode;
     } else if (e.event === 'exit' && (i.phase === 'launching' || i.phase === 'online' || i.phase === 'said-ready')) {
       i.phase = 'draining';
       i.exitAt = e.at;
@@ -270,9 +296,10 @@ export class WaitMachine {
       if (i.phase === 'online' && this.plan.until === 'online' && i.onlineSince !== undefined && at >= i.onlineSince + i.minUptimeMs) i.phase = 'stable';
       else if (i.phase === 'said-ready' && i.onlineSince !== undefined && at >= i.onlineSince + i.minUptimeMs) i.phase = 'ready';
       else if (i.phase === 'draining' && i.exitAt !== undefined && at >= i.exitAt + EXIT_DRAIN_MS) i.phase = 'exited';
+      else if (i.phase === 'interrupted' && i.exitAt !== undefined && at >= i.exitAt + RESTART_GRACE_MS) i.phase = 'stopped';
     }
     if (at >= this.plan.deadline) {
-      for (const i of this.open()) i.phase = i.phase === 'draining' ? 'exited' : 'timeout';
+      for (const i of this.open()) i.phase = i.phase === 'draining' ? 'exited' : i.phase === 'interrupted' ? 'stopped' : 'timeout';
       // Instances that never said anything are timeouts too (outcome() reports them so).
       this.timedOut = true;
     }

@@ -5,7 +5,7 @@ import type { WaitRequest } from '../model/requests.js';
 import { safe } from '../safe-text.js';
 import type { Pm2RawProcess } from './types.js';
 import { pmIdOf, processName } from './views.js';
-import type { InstanceOutcome } from './wait-machine.js';
+import { RESTART_GRACE_MS, type InstanceOutcome } from './wait-machine.js';
 import type { WaitOutcome } from './wait.js';
 
 export interface InstanceReport {
@@ -78,6 +78,7 @@ export function waitReport(wait: WaitRequest & { until: 'online' | 'ready' }, fo
 
 function nextWords(o: InstanceOutcome, status: string): string {
   if (o.result === 'gone') return 'nothing: pm2 no longer manages it';
+  if (o.result === 'stopped') return `left as pm2 has it (${status})`;
   if (o.result === 'exited') {
     if (o.errored || status === 'errored') return 'pm2 gave up on it: errored after too many unstable restarts';
     if (!o.willRestart) return 'left stopped: autorestart is off';
@@ -109,6 +110,10 @@ function instanceText(i: InstanceReport, report: WaitReport, wait: WaitRequest):
       if (report.cancelled) return `${who}: the client cancelled the request, so the wait ended after ${report.elapsed_ms} ms; pm2 has it ${i.status}.`;
       const where = i.online_since === undefined ? 'never came online' : report.until === 'ready' ? `online since ${i.online_since}, but ${readyWords(wait)} did not happen` : `online since ${i.online_since}, but not yet for its min_uptime (${i.min_uptime_ms} ms)`;
       return `${who}: not ${report.until} within ${wait.timeoutMs} ms: ${where}; ${i.restarts} restart${i.restarts === 1 ? '' : 's'} during the wait; ${i.next}.${lines(i)}`;
+    }
+    case 'stopped': {
+      const up = i.up_ms === undefined ? '' : ` after ${i.up_ms} ms`;
+      return `${who}: stopped by pm2 during the wait${up}, at a request (another call's restart, stop or delete, or a shell's), not by a crash, and not started again within ${RESTART_GRACE_MS} ms; ${i.next}.${lines(i)}`;
     }
     case 'gone': {
       const seen = i.online_since === undefined ? '' : ` (it had come online at ${i.online_since})`;

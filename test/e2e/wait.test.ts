@@ -2,6 +2,8 @@
 // a crash is an error with its exit code and its error line, "ready" waits for the port, the line
 // or process.send('ready'), a timeout leaves the app running and says so, and progress is sent.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -90,6 +92,21 @@ describe('a start, restart or reload waits for its app and says what happened', 
     assert.match(textOf(r), /exited with code 4/);
     assert.ok(Date.now() - t0 < 3500, 'the restart ran at once, not after the restart_delay');
     await call(s.client, 'pm2_delete_process', { process: 'backoff' });
+  });
+
+  // Ten restarts at once: pm2 refuses all but one ("Process with pid N already exists"); asked
+  // again one after another, they must never leave two copies of the app under one pm_id (the
+  // second attack on the restart fix found five), and each reports the run that was left online.
+  test('concurrent restarts of one app each restart it, and leave one copy of it running', async () => {
+    const started = await call(s.client, 'pm2_start_process', { script: 'app.js', name: 'many-restarts', env: { TAG: 'many-restarts' }, waitUntil: 'none' });
+    assert.equal(started.isError, undefined, textOf(started));
+    const replies = await Promise.all(Array.from({ length: 6 }, (_, i) => call(s.client, i % 2 ? 'pm2_reload_process' : 'pm2_restart_process', { process: 'many-restarts' })));
+    for (const r of replies) assert.equal(r.isError, undefined, textOf(r));
+    for (const r of replies) assert.match(textOf(r), /many-restarts \(pm_id \d+\): online since .*, and still online after its min_uptime/);
+    const daemon = readFileSync(join(home, 'pm2.pid'), 'utf8').trim();
+    const copies = execFileSync('ps', ['-eo', 'ppid=,args='], { encoding: 'utf8' }).split('\n').filter((l) => l.trim().split(/\s+/)[0] === daemon && l.includes(join(FIXTURES, 'app.js')));
+    assert.equal(copies.length, 1, copies.join('\n'));
+    await call(s.client, 'pm2_delete_process', { process: 'many-restarts' });
   });
 
   test('waitUntil "ready" with readyPort returns once the port accepts, after the app\'s 2 s, ready', async () => {

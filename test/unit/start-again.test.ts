@@ -27,7 +27,10 @@ const cases: Case[] = [
   { name: 'waiting, but the pid lives (another process has it): pm2\'s refusal stands, nothing stopped', runs: [STALE()], status: 'waiting restart', alive: true, steps: ['run', 'current'], throws: /pid 4242 already exists/ },
   { name: 'errored: pm2\'s refusal stands', runs: [STALE()], status: 'errored', alive: false, steps: ['run', 'current'], throws: /already exists/ },
   { name: 'gone from pm2\'s list: pm2\'s refusal stands', runs: [STALE()], alive: false, steps: ['run', 'current'], throws: /already exists/ },
-  { name: 'refused a second time: that is the answer, no third try', runs: [STALE(), STALE()], status: 'stopped', alive: false, steps: ['run', 'current', 'stop', 'run'], throws: /already exists/ },
+  { name: 'refused again while online (another restart at it): asked again after a pause, and it runs', runs: [STALE(), STALE(), undefined], status: 'online', steps: ['run', 'current', 'run', 'current', 'pause 100', 'run'] },
+  { name: 'refused while another call stops it (stopping): asked again after a pause', runs: [STALE(), undefined], status: 'stopping', alive: true, steps: ['run', 'current', 'pause 100', 'run'] },
+  { name: 'refused every time while online: four asks, then pm2\'s refusal saying why', runs: [STALE(), STALE(), STALE(), STALE()], status: 'online', steps: ['run', 'current', 'run', 'current', 'pause 100', 'run', 'current', 'pause 200', 'run', 'current'], throws: /another restart of it .* under way each of the 4 times .*pm2 has it online now\. pm2 said: .*pid 4242 already exists/ },
+  { name: 'refused again after the stop, pid still dead: stopped again, and so on, four asks at most', runs: [STALE(), STALE(), STALE(), STALE()], status: 'stopped', alive: false, steps: ['run', 'current', 'stop', 'run', 'current', 'stop', 'run', 'current', 'stop', 'run', 'current'], throws: /pm2 failed to restartProcessId: Process with pid 4242 already exists$/ },
   { name: 'another pm2 error: passed on as it is', runs: [new ToolError('PM2_ERROR', 'pm2 failed to restartProcessId: God db process id unknown')], steps: ['run'], throws: /id unknown/ },
   { name: 'the same words from something that is not pm2 (a lost daemon): passed on', runs: [new ToolError('DAEMON_UNREACHABLE', 'Process with pid 4242 already exists')], steps: ['run'], throws: /already exists/ },
 ];
@@ -51,6 +54,7 @@ for (const c of cases) {
         assert.equal(pid, 4242, 'the pid pm2 named is the one checked');
         return c.alive ?? false;
       },
+      pause: async (ms) => void steps.push(`pause ${ms}`),
     });
     if (c.throws) await assert.rejects(attempt, c.throws);
     else await attempt;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { BusEvent } from '../../src/pm2/bus.js';
 import { toBusEvent } from '../../src/pm2/bus.js';
-import { EXIT_DRAIN_MS, WaitMachine, type WaitPlan } from '../../src/pm2/wait-machine.js';
+import { EXIT_DRAIN_MS, RESTART_GRACE_MS, WaitMachine, type WaitPlan } from '../../src/pm2/wait-machine.js';
 import { compileReadyPattern } from '../../src/pm2/wait-pattern.js';
 import { waitReport, waitText } from '../../src/pm2/wait-report.js';
 import { evaluate } from '../../src/policy/evaluate.js';
@@ -182,6 +182,51 @@ describe('the wait machine', () => {
     start.feed({ kind: 'tick', at: T0 + 1005 });
     assert.equal(start.done(), true);
     assert.equal(start.outcomes()[0]!.result, 'online');
+  });
+
+  // pm2's exit of a run it stopped at a request says "stopping" (God.stopProcessId); a crash says
+  // "stopped", "waiting restart" or "errored". Ten concurrent restarts of a healthy app were each
+  // reported as "exited … a restart loop" before this.
+  test('a run pm2 stopped at a request is no crash: the next run is followed, or it is "stopped" after the grace', () => {
+    const restartedAgain = new WaitMachine(plan());
+    restartedAgain.feed(proc('online', T0 + 10));
+    restartedAgain.feed(proc('exit', T0 + 50, { status: 'stopping', exitCode: 0 }));
+    assert.equal(restartedAgain.done(), false);
+    assert.equal(restartedAgain.nextDeadline(), T0 + 50 + RESTART_GRACE_MS);
+    restartedAgain.feed(proc('exit', T0 + 150, { status: 'stopped', exitCode: 0 }));
+    restartedAgain.feed(proc('online', T0 + 155, { launchedAt: T0 + 152 }));
+    restartedAgain.feed({ kind: 'tick', at: T0 + 152 + 1000 });
+    assert.equal(restartedAgain.done(), true);
+    assert.equal(restartedAgain.outcomes()[0]!.result, 'online');
+    assert.equal(restartedAgain.outcomes()[0]!.onlineSince, T0 + 152, 'online since the run that followed');
+
+    const stoppedForGood = new WaitMachine(plan());
+    stoppedForGood.feed(proc('online', T0 + 10));
+    stoppedForGood.feed(proc('exit', T0 + 50, { status: 'stopping', exitCode: 0 }));
+    stoppedForGood.feed({ kind: 'tick', at: T0 + 50 + RESTART_GRACE_MS });
+    assert.equal(stoppedForGood.done(), true);
+    const [o] = stoppedForGood.outcomes();
+    assert.equal(o!.result, 'stopped');
+    assert.equal(o!.upMs, 45);
+    assert.equal(o!.willRestart, false);
+
+    const crash = new WaitMachine(plan());
+    crash.feed(proc('online', T0 + 10));
+    crash.feed(proc('exit', T0 + 50, { status: 'stopped', exitCode: 1 }));
+    crash.feed({ kind: 'tick', at: T0 + 50 + EXIT_DRAIN_MS });
+    assert.equal(crash.outcomes()[0]!.result, 'exited', 'a crash stays a crash');
+
+    const atDeadline = new WaitMachine(plan({ deadline: T0 + 300 }));
+    atDeadline.feed(proc('online', T0 + 10));
+    atDeadline.feed(proc('exit', T0 + 250, { status: 'stopping' }));
+    atDeadline.feed({ kind: 'tick', at: T0 + 300 });
+    assert.equal(atDeadline.outcomes()[0]!.result, 'stopped');
+
+    const wait = { until: 'online' as const, timeoutMs: 10_000 };
+    const report = waitReport(wait, { ids: [0], outcomes: stoppedForGood.outcomes(), elapsedMs: 1100, cancelled: false }, [{ pm_id: 0, name: 'api', pm2_env: { status: 'stopped', restart_time: 0 } }]);
+    assert.equal(report.ok, false);
+    assert.match(waitText(report, wait), /^api \(pm_id 0\): stopped by pm2 during the wait after 45 ms, at a request .*not by a crash, and not started again within 1000 ms; left as pm2 has it \(stopped\)\./);
+    assert.doesNotMatch(waitText(report, wait), /restart loop/);
   });
 
   test('an instance pm2 no longer lists when the wait ends is reported gone, not online', () => {

@@ -76,7 +76,7 @@ function waitRequest(a: WaitArgs, policy: CompiledPolicy): WaitRequest {
 const instanceReportSchema = z.object({
   pm_id: z.number(),
   name: z.string(),
-  result: z.enum(['online', 'ready', 'exited', 'timeout', 'lost', 'gone']),
+  result: z.enum(['online', 'ready', 'exited', 'timeout', 'lost', 'gone', 'stopped']),
   status: z.string().describe('pm2\'s status when the wait ended.'),
   online_since: z.string().optional(),
   ready_after_ms: z.number().optional(),
