@@ -76,8 +76,10 @@ function writeCache(script: Script, sourceDigest: string): void {
     const payload = script.createCachedData();
     writeFileSync(tmp, Buffer.concat([Buffer.from(`${MAGIC} ${sourceDigest} ${sha256(payload)}\n`, 'latin1'), payload]), { flag: 'wx', mode: 0o644 });
     renameSync(tmp, cacheFile);
-  } catch {
+  } catch (err) {
     // A folder this user may not write (a global install), a full disk: the next start compiles.
+    // EEXIST: the file is not one this start made, so it is not this start's to remove.
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return;
     try {
       unlinkSync(tmp);
     } catch {
@@ -88,15 +90,22 @@ function writeCache(script: Script, sourceDigest: string): void {
 
 /** What a start killed while it wrote its cache left behind: this user's, of a pid that is gone. */
 function removeDeadTemporaries(): void {
+  let names: string[];
   try {
-    for (const name of readdirSync(__dirname)) {
-      const pid = /^server\.cjs\..+\.v8cache\.(\d+)\.tmp$/.exec(name)?.[1];
-      if (pid === undefined || Number(pid) === process.pid || isAlive(Number(pid))) continue;
-      const file = join(__dirname, name);
-      if (lstatSync(file).uid === uid) unlinkSync(file);
-    }
+    names = readdirSync(__dirname);
   } catch {
-    // Garbage that stays is only garbage.
+    return;
+  }
+  for (const name of names) {
+    const pid = /^server\.cjs\..+\.v8cache\.(\d+)\.tmp$/.exec(name)?.[1];
+    if (pid === undefined || Number(pid) === process.pid || isAlive(Number(pid))) continue;
+    const file = join(__dirname, name);
+    try {
+      // unlink(2) removes a link itself, never what it points to; a folder it refuses.
+      if (lstatSync(file).uid === uid) unlinkSync(file);
+    } catch {
+      // Garbage that stays is only garbage; the next entry is still looked at.
+    }
   }
 }
 

@@ -44,7 +44,10 @@ export async function startAgain(steps: StartAgainSteps): Promise<void> {
     }
     const stale = refusal instanceof ToolError && refusal.code === 'PM2_ERROR' ? STALE_PID.exec(refusal.message) : null;
     if (!stale) throw refusal;
-    const status = (await steps.current())?.pm2_env?.status;
+    const proc = await steps.current();
+    // Deleted meanwhile: pm2's words about a pid would say nothing true about it.
+    if (!proc) throw new ToolError('PROCESS_NOT_FOUND', 'pm2 no longer lists it: it was deleted meanwhile');
+    const status = proc.pm2_env?.status;
     // Online or launching: started again meanwhile; stopping: another restart (or a stop) is at it.
     const busy = status === 'online' || status === 'launching' || status === 'stopping';
     if (retry === MAX_RETRIES) {

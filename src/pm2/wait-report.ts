@@ -39,6 +39,8 @@ export interface WaitReport {
   ok: boolean;
   /** The client cancelled the request: the wait ended before every instance had its answer. */
   cancelled: boolean;
+  /** The wait ended while pm2 was still at the restart or reload: pm2 goes on with it. */
+  pm2_still_acting?: true;
   instances: InstanceReport[];
 }
 
@@ -55,8 +57,10 @@ export function waitReport(wait: WaitRequest & { until: 'online' | 'ready' }, fo
     const status = typeof proc?.pm2_env?.status === 'string' ? proc.pm2_env.status : proc ? 'unknown' : 'gone';
     const restartsNow = typeof proc?.pm2_env?.restart_time === 'number' ? proc.pm2_env.restart_time : undefined;
     const restarts = restartsNow !== undefined && o.restartsAtOnline !== undefined ? Math.max(0, restartsNow - o.restartsAtOnline) : 0;
-    // Whatever the bus said, an instance pm2 no longer lists is not online, ready or restarting.
-    const result = proc ? o.result : 'gone';
+    // Whatever the bus said, an instance pm2 no longer lists is not online, ready or restarting,
+    // and one pm2 has stopped (or is stopping) when the wait ends is not online (another call's
+    // stop a moment before the min_uptime ran out).
+    const result = !proc ? 'gone' : (o.result === 'online' || o.result === 'ready') && (status === 'stopped' || status === 'stopping') ? 'stopped' : o.result;
     return {
       pm_id: o.pmId,
       name: o.name || (proc ? processName(proc) : ''),
@@ -73,7 +77,7 @@ export function waitReport(wait: WaitRequest & { until: 'online' | 'ready' }, fo
     };
   });
   const want = wait.until === 'online' ? 'online' : 'ready';
-  return { until: wait.until, ...(wait.until === 'ready' && { ready_by: readyWords(wait) }), elapsed_ms: found.elapsedMs, ok: instances.every((i) => i.result === want), cancelled: found.cancelled, instances };
+  return { until: wait.until, ...(wait.until === 'ready' && { ready_by: readyWords(wait) }), elapsed_ms: found.elapsedMs, ok: !found.pending && instances.every((i) => i.result === want), cancelled: found.cancelled, ...(found.pending && { pm2_still_acting: true as const }), instances };
 }
 
 function nextWords(o: InstanceOutcome, status: string): string {
@@ -108,10 +112,13 @@ function instanceText(i: InstanceReport, report: WaitReport, wait: WaitRequest):
     }
     case 'timeout': {
       if (report.cancelled) return `${who}: the client cancelled the request, so the wait ended after ${report.elapsed_ms} ms; pm2 has it ${i.status}.`;
+      if (report.pm2_still_acting) return `${who}: pm2 was still at it when the wait ended after ${wait.timeoutMs} ms (stopping the old run takes up to its kill_timeout when the app does not exit on SIGINT), and goes on with it; pm2 has it ${i.status} now.`;
       const where = i.online_since === undefined ? 'never came online' : report.until === 'ready' ? `online since ${i.online_since}, but ${readyWords(wait)} did not happen` : `online since ${i.online_since}, but not yet for its min_uptime (${i.min_uptime_ms} ms)`;
       return `${who}: not ${report.until} within ${wait.timeoutMs} ms: ${where}; ${i.restarts} restart${i.restarts === 1 ? '' : 's'} during the wait; ${i.next}.${lines(i)}`;
     }
     case 'stopped': {
+      // The bus did not show the stop; pm2's list, read as the wait ended, does.
+      if (i.up_ms === undefined && i.online_since !== undefined) return `${who}: online since ${i.online_since}, but pm2 has it ${i.status} as the wait ends, so it is not online; ${i.next}.${lines(i)}`;
       const up = i.up_ms === undefined ? '' : ` after ${i.up_ms} ms`;
       return `${who}: stopped by pm2 during the wait${up}, at a request (another call's restart, stop or delete, or a shell's), not by a crash, and not started again within ${RESTART_GRACE_MS} ms; ${i.next}.${lines(i)}`;
     }

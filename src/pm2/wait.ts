@@ -28,6 +28,8 @@ export interface WaitOutcome {
   elapsedMs: number;
   /** The client cancelled the request: the wait ended early (what was done stays done). */
   cancelled: boolean;
+  /** The deadline came while pm2 was still at the restart or reload (it goes on with it). */
+  pending?: true;
 }
 
 /**
@@ -70,8 +72,25 @@ export async function runAndWait(pm2: Pm2Adapter, wait: WaitRequest & { until: '
     };
     for (const input of queued.splice(0)) feed(input);
 
-    const ids = await action();
-    if ('names' in who) machine.expect(ids);
+    // A restart or reload waits for pm2 to stop the old run, which takes up to its kill_timeout
+    // for an app that ignores SIGINT (one instance after another for a cluster reload): the
+    // deadline bounds that too. A start's pm_ids come only with pm2's answer.
+    const acting = action();
+    let ids: number[];
+    if ('ids' in who) {
+      const acted = await beforeDeadline(acting, plan.deadline);
+      if (acted === undefined) {
+        // pm2 goes on with it; what it answers then is no longer this call's answer.
+        acting.catch(() => undefined);
+        machine.feed({ kind: 'tick', at: Math.max(Date.now(), plan.deadline) });
+        reporter(machine.phases());
+        return { ids: [...who.ids], outcomes: machine.outcomes(), elapsedMs: Date.now() - startedAt, cancelled: false, pending: true };
+      }
+      ids = acted;
+    } else {
+      ids = await acting;
+      machine.expect(ids);
+    }
     // One read of the list, in case the bus missed what happened during the action (a bus just
     // opened may not be subscribed yet when the daemon speaks): what is online now, since when.
     for (const proc of await pm2.list().catch(() => [])) {
@@ -84,6 +103,13 @@ export async function runAndWait(pm2: Pm2Adapter, wait: WaitRequest & { until: '
   } finally {
     unsubscribe();
   }
+}
+
+/** The action's answer, or undefined when the deadline comes first (its failure is still thrown). */
+function beforeDeadline<T>(acting: Promise<T>, deadline: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()))));
+  return Promise.race([acting, late]).finally(() => clearTimeout(timer));
 }
 
 /** Resolves once the machine is done: ticks at its next deadline, probes the port while it matters. */

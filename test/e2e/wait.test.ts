@@ -94,21 +94,6 @@ describe('a start, restart or reload waits for its app and says what happened', 
     await call(s.client, 'pm2_delete_process', { process: 'backoff' });
   });
 
-  // Ten restarts at once: pm2 refuses all but one ("Process with pid N already exists"); asked
-  // again one after another, they must never leave two copies of the app under one pm_id (the
-  // second attack on the restart fix found five), and each reports the run that was left online.
-  test('concurrent restarts of one app each restart it, and leave one copy of it running', async () => {
-    const started = await call(s.client, 'pm2_start_process', { script: 'app.js', name: 'many-restarts', env: { TAG: 'many-restarts' }, waitUntil: 'none' });
-    assert.equal(started.isError, undefined, textOf(started));
-    const replies = await Promise.all(Array.from({ length: 6 }, (_, i) => call(s.client, i % 2 ? 'pm2_reload_process' : 'pm2_restart_process', { process: 'many-restarts' })));
-    for (const r of replies) assert.equal(r.isError, undefined, textOf(r));
-    for (const r of replies) assert.match(textOf(r), /many-restarts \(pm_id \d+\): online since .*, and still online after its min_uptime/);
-    const daemon = readFileSync(join(home, 'pm2.pid'), 'utf8').trim();
-    const copies = execFileSync('ps', ['-eo', 'ppid=,args='], { encoding: 'utf8' }).split('\n').filter((l) => l.trim().split(/\s+/)[0] === daemon && l.includes(join(FIXTURES, 'app.js')));
-    assert.equal(copies.length, 1, copies.join('\n'));
-    await call(s.client, 'pm2_delete_process', { process: 'many-restarts' });
-  });
-
   test('waitUntil "ready" with readyPort returns once the port accepts, after the app\'s 2 s, ready', async () => {
     const port = await freePort();
     const t0 = Date.now();
@@ -211,5 +196,58 @@ describe('a start, restart or reload waits for its app and says what happened', 
     } finally {
       await new Promise((resolve) => holder.close(resolve));
     }
+  });
+});
+
+// A server of their own: a restart limit per process (limits.pm2_restart_process) counts every
+// call of one server, and these make many.
+describe('restarts that race each other, and a slow stop', () => {
+  let home: string;
+  let s: Session;
+
+  before(async () => {
+    home = await makeTempDir('pm2mcp-wait2-');
+    s = await connect({ home, cwd: FIXTURES });
+  });
+
+  after(async () => {
+    await s?.close();
+    await destroyHome(home);
+  });
+
+  // Ten restarts at once: pm2 refuses all but one ("Process with pid N already exists"); asked
+  // again one after another, they must never leave two copies of the app under one pm_id (the
+  // second attack on the restart fix found five), and each reports the run that was left online.
+  test('concurrent restarts of one app each restart it, and leave one copy of it running', async () => {
+    const started = await call(s.client, 'pm2_start_process', { script: 'app.js', name: 'many-restarts', env: { TAG: 'many-restarts' }, waitUntil: 'none' });
+    assert.equal(started.isError, undefined, textOf(started));
+    const replies = await Promise.all(Array.from({ length: 6 }, (_, i) => call(s.client, i % 2 ? 'pm2_reload_process' : 'pm2_restart_process', { process: 'many-restarts' })));
+    for (const r of replies) assert.equal(r.isError, undefined, textOf(r));
+    for (const r of replies) assert.match(textOf(r), /many-restarts \(pm_id \d+\): online since .*, and still online after its min_uptime/);
+    const daemon = readFileSync(join(home, 'pm2.pid'), 'utf8').trim();
+    const copies = execFileSync('ps', ['-eo', 'ppid=,args='], { encoding: 'utf8' }).split('\n').filter((l) => l.trim().split(/\s+/)[0] === daemon && l.includes(join(FIXTURES, 'app.js')));
+    assert.equal(copies.length, 1, copies.join('\n'));
+    await call(s.client, 'pm2_delete_process', { process: 'many-restarts' });
+  });
+
+  // pm2's restart stops the old run first, which takes up to its kill_timeout for an app that
+  // ignores SIGINT: the reply still comes by timeoutMs, and says pm2 is still at it.
+  test('a restart whose old run takes its kill_timeout to stop answers by timeoutMs, and says pm2 is still at it', async () => {
+    // Online and stable first: its SIGINT handler is in place.
+    const started = await call(s.client, 'pm2_start_process', { jsonConfigFile: 'wait/ecosystem-stubborn.json' });
+    assert.equal(started.isError, undefined, textOf(started));
+    const t0 = Date.now();
+    const r = await call(s.client, 'pm2_restart_process', { process: 'stubborn', timeoutMs: 1000 });
+    const took = Date.now() - t0;
+    assert.equal(r.isError, true, textOf(r));
+    assert.ok(took < 3000, `answered after ${took} ms, not by its timeoutMs (1000 ms)`);
+    assert.match(textOf(r), /^NOT_ONLINE: Restarted stubborn \(pm_id \d+\), but not every instance is online:\nstubborn \(pm_id \d+\): pm2 was still at it when the wait ended after 1000 ms/);
+    assert.equal((errorMeta(r).wait as { pm2_still_acting?: boolean }).pm2_still_acting, true);
+    // pm2 goes on: the old run is SIGKILLed after 4 s and a new one started.
+    await waitFor(async () => {
+      const list = (await call(s.client, 'pm2_list_processes')).structuredContent as { processes: Array<{ name: string; status: string; restarts: number }> };
+      return list.processes.find((p) => p.name === 'stubborn' && p.status === 'online' && p.restarts >= 1);
+    }, 'the restart pm2 went on with', 15_000);
+    await call(s.client, 'pm2_delete_process', { process: 'stubborn' });
   });
 });

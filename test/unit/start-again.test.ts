@@ -26,7 +26,7 @@ const cases: Case[] = [
   { name: 'waiting for its restart_delay, pid dead: stopped, then asked again', runs: [STALE(), undefined], status: 'waiting restart', alive: false, steps: ['run', 'current', 'stop', 'run'] },
   { name: 'waiting, but the pid lives (another process has it): pm2\'s refusal stands, nothing stopped', runs: [STALE()], status: 'waiting restart', alive: true, steps: ['run', 'current'], throws: /pid 4242 already exists/ },
   { name: 'errored: pm2\'s refusal stands', runs: [STALE()], status: 'errored', alive: false, steps: ['run', 'current'], throws: /already exists/ },
-  { name: 'gone from pm2\'s list: pm2\'s refusal stands', runs: [STALE()], alive: false, steps: ['run', 'current'], throws: /already exists/ },
+  { name: 'gone from pm2\'s list: deleted meanwhile, not pm2\'s words about a pid', runs: [STALE()], alive: false, steps: ['run', 'current'], throws: /PROCESS_NOT_FOUND|no longer lists it: it was deleted meanwhile/ },
   { name: 'refused again while online (another restart at it): asked again after a pause, and it runs', runs: [STALE(), STALE(), undefined], status: 'online', steps: ['run', 'current', 'run', 'current', 'pause 100', 'run'] },
   { name: 'refused while another call stops it (stopping): asked again after a pause', runs: [STALE(), undefined], status: 'stopping', alive: true, steps: ['run', 'current', 'pause 100', 'run'] },
   { name: 'refused every time while online: four asks, then pm2\'s refusal saying why', runs: [STALE(), STALE(), STALE(), STALE()], status: 'online', steps: ['run', 'current', 'run', 'current', 'pause 100', 'run', 'current', 'pause 200', 'run', 'current'], throws: /another restart of it .* under way each of the 4 times .*pm2 has it online now\. pm2 said: .*pid 4242 already exists/ },

@@ -243,6 +243,28 @@ describe('the wait machine', () => {
     assert.match(waitText(gone, wait), /^api \(pm_id 0\): deleted during the wait \(it had come online at .*\): pm2 no longer manages it .*; nothing: pm2 no longer manages it\./);
   });
 
+  // The second attack: "online … and still online" while the server's own final list said
+  // stopping (another call's stop a moment before the min_uptime ran out); and a restart that
+  // blocked for its kill_timeout past timeoutMs.
+  test('online by the bus but stopping in pm2\'s list as the wait ends is not online; a deadline that came while pm2 was still at it says so', () => {
+    const m = new WaitMachine(plan());
+    m.feed(proc('online', T0 + 10));
+    m.feed({ kind: 'tick', at: T0 + 1005 });
+    const found = { ids: [0], outcomes: m.outcomes(), elapsedMs: 1005, cancelled: false };
+    const wait = { until: 'online' as const, timeoutMs: 10_000 };
+    const stopping = waitReport(wait, found, [{ pm_id: 0, name: 'api', pm2_env: { status: 'stopping', restart_time: 0 } }]);
+    assert.equal(stopping.ok, false);
+    assert.equal(stopping.instances[0]!.result, 'stopped');
+    assert.match(waitText(stopping, wait), /^api \(pm_id 0\): online since .*, but pm2 has it stopping as the wait ends, so it is not online/);
+
+    const late = new WaitMachine(plan({ deadline: T0 + 2000 }));
+    late.feed({ kind: 'tick', at: T0 + 2000 });
+    const pending = waitReport({ until: 'online', timeoutMs: 2000 }, { ids: [0], outcomes: late.outcomes(), elapsedMs: 2001, cancelled: false, pending: true }, [{ pm_id: 0, name: 'api', pm2_env: { status: 'stopping', restart_time: 0 } }]);
+    assert.equal(pending.ok, false);
+    assert.equal(pending.pm2_still_acting, true);
+    assert.match(waitText(pending, { until: 'online', timeoutMs: 2000 }), /pm2 was still at it when the wait ended after 2000 ms \(stopping the old run takes up to its kill_timeout .*\), and goes on with it; pm2 has it stopping now\./);
+  });
+
   test('bus packets are trimmed to what a wait reads; an _old_ instance is left out', () => {
     const e = toBusEvent('process:event', { event: 'exit', process: { pm_id: 3, name: 'api', status: 'stopped', pm_uptime: 5, restart_time: 2, exit_code: 1, SECRET: 'x', min_uptime: '2000', autorestart: false } }, 9);
     assert.deepEqual(e, { kind: 'process', event: 'exit', pmId: 3, name: 'api', status: 'stopped', launchedAt: 5, restarts: 2, exitCode: 1, minUptimeMs: 2000, autorestart: false, at: 9 });

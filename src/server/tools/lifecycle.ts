@@ -96,6 +96,7 @@ const waitReportSchema = z
     elapsed_ms: z.number(),
     ok: z.boolean(),
     cancelled: z.boolean().describe('The client cancelled the request: the wait ended early.'),
+    pm2_still_acting: z.literal(true).optional().describe('The wait ended while pm2 was still at the restart or reload (stopping the old run): pm2 goes on with it.'),
     instances: z.array(instanceReportSchema),
   })
   .describe('What the wait found, per instance (absent with waitUntil "none").');
@@ -165,7 +166,9 @@ async function startAndWait(apps: StartApp[], wait: WaitRequest, ctx: ServerCont
   const started = summariesFrom(after, found.ids);
   const report = await withExitSignals(waitReport({ ...wait, until }, found, after), ctx.pm2.home);
   // A cancelled wait is no failure of the app: what was started stays started, and is recorded so.
-  if (!report.ok && !report.cancelled) throw waitFailure(`Started ${started.map((p) => `${p.name} (pm_id ${p.pm_id})`).join(', ')}`, report, wait, { started: found.ids });
+  // Named from what pm2 answered: an app deleted during the wait is in no list any more.
+  const names = report.instances.map((i) => `${safe(i.name || (apps.length === 1 ? apps[0]!.name : 'an app of this start'))} (pm_id ${i.pm_id})`).join(', ');
+  if (!report.ok && !report.cancelled) throw waitFailure(`Started ${names}`, report, wait, { started: found.ids });
   return { structured: { started, wait: report }, text: `${startedText(started)}\n${waitText(report, wait)}`, affected: found.ids };
 }
 
@@ -255,6 +258,7 @@ async function actOn(pm2: Pm2Adapter, action: Action, target: TargetRef, updateE
     await act();
     const list = await pm2.list();
     undone(action, target, list);
+    if (action === 'restart' || action === 'reload') vanished(PAST[action], target, list);
     const after = action === 'delete' ? [] : summariesFrom(list, ids);
     return { structured: { action, target: target.asked, processes: after }, text: `${PAST[action]} ${names}.`, affected: ids };
   }
@@ -270,9 +274,18 @@ async function actOn(pm2: Pm2Adapter, action: Action, target: TargetRef, updateE
  * between this call finding it and acting on it, by another client or a shell. Said in those words.
  */
 function goneMeanwhile(err: unknown, proc: { pm_id: number; name: string }, past: string, done: ReadonlyArray<{ pm_id: number; name: string }>): ToolError | undefined {
-  if (!(err instanceof ToolError) || err.code !== 'PM2_ERROR' || !/\bid unknown\b/.test(err.message)) return undefined;
+  // pm2 says "id unknown", "God db process id unknown", "PM2 ID unknown" (a cluster reload); the adapter, PROCESS_NOT_FOUND.
+  const gone = err instanceof ToolError && ((err.code === 'PM2_ERROR' && /\bid unknown\b/i.test(err.message)) || err.code === 'PROCESS_NOT_FOUND');
+  if (!gone) return undefined;
   const before = done.length ? ` ${past} before it: ${done.map((p) => `${safe(p.name)} (pm_id ${p.pm_id})`).join(', ')}.` : '';
   return new ToolError('PROCESS_NOT_FOUND', `${safe(proc.name)} (pm_id ${proc.pm_id}) is no longer managed by pm2: it was deleted after this call found it (by another client, or a shell).${before}`);
+}
+
+/** A restart or reload without a wait whose process pm2 no longer lists: not "Restarted". */
+function vanished(past: string, target: TargetRef, list: readonly Pm2RawProcess[]): void {
+  const gone = target.processes.filter((t) => !list.some((p) => pmIdOf(p) === t.pm_id));
+  if (gone.length === 0) return;
+  throw new ToolError('PROCESS_NOT_FOUND', `${past} by pm2, but ${gone.map((t) => `${safe(t.name)} (pm_id ${t.pm_id})`).join(', ')} ${gone.length === 1 ? 'is' : 'are'} no longer listed by pm2 right after: deleted meanwhile (by another client, or a shell).`);
 }
 
 /**
