@@ -60,7 +60,8 @@ export function waitReport(wait: WaitRequest & { until: 'online' | 'ready' }, fo
     // Whatever the bus said, an instance pm2 no longer lists is not online, ready or restarting,
     // and one pm2 has stopped (or is stopping) when the wait ends is not online (another call's
     // stop a moment before the min_uptime ran out).
-    const result = !proc ? 'gone' : (o.result === 'online' || o.result === 'ready') && (status === 'stopped' || status === 'stopping') ? 'stopped' : o.result;
+    // And while pm2 is still at this call's restart, what the bus showed was some other run.
+    const result = !proc ? 'gone' : found.pending ? 'timeout' : (o.result === 'online' || o.result === 'ready') && (status === 'stopped' || status === 'stopping') ? 'stopped' : o.result;
     return {
       pm_id: o.pmId,
       name: o.name || (proc ? processName(proc) : ''),

@@ -263,6 +263,14 @@ describe('the wait machine', () => {
     assert.equal(pending.ok, false);
     assert.equal(pending.pm2_still_acting, true);
     assert.match(waitText(pending, { until: 'online', timeoutMs: 2000 }), /pm2 was still at it when the wait ended after 2000 ms \(stopping the old run takes up to its kill_timeout .*\), and goes on with it; pm2 has it stopping now\./);
+    // Another call's run came online and stayed while this call's restart was queued: still no answer for this call.
+    const other = new WaitMachine(plan({ deadline: T0 + 2000 }));
+    other.feed(proc('online', T0 + 10));
+    other.feed({ kind: 'tick', at: T0 + 1500 });
+    const queued = waitReport({ until: 'online', timeoutMs: 2000 }, { ids: [0], outcomes: other.outcomes(), elapsedMs: 2001, cancelled: false, pending: true }, [{ pm_id: 0, name: 'api', pm2_env: { status: 'online', restart_time: 1 } }]);
+    assert.equal(queued.ok, false);
+    assert.equal(queued.instances[0]!.result, 'timeout');
+    assert.match(waitText(queued, { until: 'online', timeoutMs: 2000 }), /pm2 was still at it when the wait ended/);
   });
 
   test('bus packets are trimmed to what a wait reads; an _old_ instance is left out', () => {
