@@ -75,7 +75,8 @@ const SPAWN_LOCK = 'pm2-mcp-daemon.lock';
  * Restarts, reloads, stops and deletes, one at a time for every pm2-mcp server on this PM2_HOME.
  * pm2 does not serialize them per process: ten concurrent restarts of one app, asked again after
  * pm2's "Process with pid N already exists" (start-again.ts), left five copies of it running under
- * one pm_id (the second attack on the restart fix). A wait is not held up: only pm2's calls.
+ * one pm_id (the second attack on the restart fix), and a restart racing a delete left an app
+ * running that pm2 no longer listed (docs/threat-model.md §T23). A wait is not held up: only pm2's calls.
  */
 const ACTION_LOCK = 'pm2-mcp-action.lock';
 /** Spawning a daemon takes a second or two: another server's spawn is waited for this long at most. */
