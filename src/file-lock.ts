@@ -9,7 +9,7 @@
 // without both. Taking and dropping are synchronous system calls (a few µs each): only waiting
 // for another process's lock yields to the event loop.
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlive } from './process-alive.js';
 
@@ -63,7 +63,7 @@ async function acquire(lockPath: string, options: LockOptions): Promise<string> 
   const deadline = options.deadline ?? Date.now() + LOCK_WAIT_MS;
   // A lock this process failed to remove is still this process's: take it over.
   const left = unreleased.get(lockPath);
-  if (left !== undefined && holderLine(lockPath) === left) {
+  if (left !== undefined && holderLine(lockPath, options.what) === left) {
     unreleased.delete(lockPath);
     return left;
   }
@@ -72,7 +72,7 @@ async function acquire(lockPath: string, options: LockOptions): Promise<string> 
   let pause = 1;
   for (;;) {
     if (tryTake(lockPath, token, options.what)) return token;
-    const holder = inspect(lockPath);
+    const holder = inspect(lockPath, options.what);
     if (holder.stale) breakStale(lockPath, holder.line, options.what);
     const now = Date.now();
     if (now >= deadline) throw new LockError(`${options.what} ${lockPath} is held by ${holder.who}, and the call's time to wait for it ran out`);
@@ -114,8 +114,8 @@ interface Holder {
   who: string;
 }
 
-function inspect(lockPath: string): Holder {
-  const line = holderLine(lockPath);
+function inspect(lockPath: string, what: string): Holder {
+  const line = holderLine(lockPath, what);
   if (line === undefined) return { line: '', stale: false, who: 'a process that just released it' };
   const [pidText, started] = line.split(' ');
   const pid = Number(pidText);
@@ -137,7 +137,7 @@ function inspect(lockPath: string): Holder {
  * error at once: waiting would not change it.
  */
 function breakStale(lockPath: string, line: string, what: string): void {
-  if (holderLine(lockPath) !== line) return;
+  if (holderLine(lockPath, what) !== line) return;
   try {
     unlinkSync(lockPath);
   } catch (err) {
@@ -151,7 +151,13 @@ function breakStale(lockPath: string, line: string, what: string): void {
 async function release(lockPath: string, token: string, what: string): Promise<void> {
   for (const wait of [0, 5, 50]) {
     if (wait) await sleep(wait);
-    if (holderLine(lockPath) !== token) return; // Gone, or (never) taken over by another.
+    let line: string | undefined;
+    try {
+      line = holderLine(lockPath, what);
+    } catch {
+      return; // Something else is there now: not ours to remove.
+    }
+    if (line !== token) return; // Gone, or (never) taken over by another.
     try {
       unlinkSync(lockPath);
       return;
@@ -166,11 +172,36 @@ async function release(lockPath: string, token: string, what: string): Promise<v
   }
 }
 
-function holderLine(lockPath: string): string | undefined {
+/** Its holder line; undefined when there is no file (released). At most this much is read. */
+const MAX_HOLDER_BYTES = 256;
+
+/**
+ * The holder line of the lock file, read without following a link, without waiting on a FIFO and
+ * never more than MAX_HOLDER_BYTES: anything else at the lock's path (a link, a FIFO, a folder, a
+ * device) is no lock of ours, and an error at once that says what is there. A FIFO planted there
+ * blocked the server's event loop for good, a link to /dev/zero grew it by 250 MB/s, and a folder
+ * made every call wait its whole deadline (the attack on this round's action lock).
+ */
+function holderLine(lockPath: string, what = 'the lock'): string | undefined {
+  let fd: number;
   try {
-    return readFileSync(lockPath, 'utf8');
-  } catch {
-    return undefined;
+    fd = openSync(lockPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP') throw new LockError(`${what} ${lockPath} is a symbolic link, not a lock file: remove it`, code);
+    if (code === 'ENXIO') throw new LockError(`${what} ${lockPath} is a FIFO or socket, not a lock file: remove it`, code);
+    // EACCES (another user's file) and the like: unreadable, as a lock being written is.
+    return '';
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new LockError(`${what} ${lockPath} is ${st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a FIFO' : 'not a regular file'}, not a lock file: remove it`, 'EINVAL');
+    const buffer = Buffer.alloc(MAX_HOLDER_BYTES);
+    const n = readSync(fd, buffer, 0, MAX_HOLDER_BYTES, 0);
+    return buffer.subarray(0, n).toString('utf8');
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -3,11 +3,12 @@
 // that names it, at once, not a spin.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTime, withFileLock } from '../../src/file-lock.js';
+import { hasMkfifo } from '../helpers/fifo.js';
 import { mountTmpfs } from '../helpers/tmpfs.js';
 
 function folder(): string {
@@ -160,4 +161,40 @@ test('a lock that cannot be released is reported, kept by this process, and take
   assert.equal(existsSync(lock), true, 'still there');
   // Another holder would wait for this live process; this process takes its own lock again.
   assert.equal(await withFileLock(lock, () => 'again', { ...LOCK, deadline: Date.now() + 500 }), 'again');
+});
+
+// Anything but a regular file at a lock's path is an error at once that says what is there: a
+// FIFO blocked the event loop for good, a link to /dev/zero grew the server by 250 MB/s, a folder
+// or a dangling link made every call wait its whole deadline for "a process that just released it".
+const notLockFiles: Array<{ name: string; make: (lock: string, dir: string) => void; says: RegExp }> = [
+  { name: 'a folder', make: (lock) => mkdirSync(lock), says: /is a folder, not a lock file: remove it/ },
+  { name: 'a link to /dev/zero', make: (lock) => symlinkSync('/dev/zero', lock), says: /is a symbolic link, not a lock file: remove it/ },
+  { name: 'a dangling link', make: (lock, dir) => symlinkSync(join(dir, 'nowhere'), lock), says: /is a symbolic link, not a lock file/ },
+  { name: 'a link to a real lock file', make: (lock, dir) => (writeFileSync(join(dir, 'other'), '1 2 3'), symlinkSync(join(dir, 'other'), lock)), says: /is a symbolic link/ },
+  ...(hasMkfifo ? [{ name: 'a FIFO', make: (lock: string) => execFileSync('mkfifo', [lock]), says: /is a FIFO, not a lock file: remove it/ }] : []),
+];
+
+for (const c of notLockFiles) {
+  test(`${c.name} at the lock's path: an error at once, and nothing runs`, async (t) => {
+    const dir = folder();
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const lock = join(dir, 'x.lock');
+    c.make(lock, dir);
+    let ran = false;
+    const began = Date.now();
+    await assert.rejects(withFileLock(lock, () => void (ran = true), LOCK), (err: Error) => err.message.includes('the test lock') && c.says.test(err.message));
+    assert.ok(Date.now() - began < 500, `took ${Date.now() - began} ms`);
+    assert.equal(ran, false);
+  });
+}
+
+test('a lock file of 1 MB is read no further than a holder line', async (t) => {
+  const dir = folder();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const lock = join(dir, 'x.lock');
+  writeFileSync(lock, 'x'.repeat(1 << 20));
+  // Garbage names no pid: broken as an unwritten lock once it is a second old.
+  utimesSync(lock, new Date(Date.now() - 5000), new Date(Date.now() - 5000));
+  await withFileLock(lock, () => undefined, LOCK);
+  assert.equal(existsSync(lock), false);
 });
