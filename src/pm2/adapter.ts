@@ -37,14 +37,22 @@ export interface Pm2AdapterOptions {
   history?: ProcessHistory;
 }
 
+/** How a restart or reload waits for its turn (the action lock), and says when pm2 is asked. */
+export interface ActionOptions {
+  /** When to give up waiting for the action lock (epoch ms): the call's wait ends then. */
+  deadline?: number;
+  /** Called once the lock is held and pm2 is about to be asked. */
+  onAsked?: () => void;
+}
+
 export interface Pm2Adapter {
   readonly home: string;
   readonly noDaemon: boolean;
   isDaemonRunning(): Promise<boolean>;
   list(): Promise<Pm2RawProcess[]>;
   start(config: Pm2StartConfig): Promise<number[]>;
-  restart(id: number, env: Record<string, string>): Promise<void>;
-  reload(id: number, env: Record<string, string>): Promise<void>;
+  restart(id: number, env: Record<string, string>, options?: ActionOptions): Promise<void>;
+  reload(id: number, env: Record<string, string>, options?: ActionOptions): Promise<void>;
   stop(id: number): Promise<void>;
   delete(id: number): Promise<void>;
   reloadLogs(): Promise<void>;
@@ -140,12 +148,12 @@ class Pm2Connection implements Pm2Adapter {
 
   // restart and reload carry only `env`, never options: pm2 merges options into the stored
   // process config (docs/threat-model.md §T7).
-  async restart(id: number, env: Record<string, string>): Promise<void> {
-    await this.oneAtATime(() => this.startAgain('restartProcessId', id, env));
+  async restart(id: number, env: Record<string, string>, options: ActionOptions = {}): Promise<void> {
+    await this.oneAtATime(() => this.startAgain('restartProcessId', id, env), options);
   }
 
-  async reload(id: number, env: Record<string, string>): Promise<void> {
-    await this.oneAtATime(() => this.startAgain('reloadProcessId', id, env));
+  async reload(id: number, env: Record<string, string>, options: ActionOptions = {}): Promise<void> {
+    await this.oneAtATime(() => this.startAgain('reloadProcessId', id, env), options);
   }
 
   /** Both go through pm2's startProcessId, which refuses an app that has just crashed: see start-again.ts. */
@@ -165,8 +173,12 @@ class Pm2Connection implements Pm2Adapter {
     await this.oneAtATime(() => this.call('deleteProcessId', id));
   }
 
-  private oneAtATime<T>(run: () => Promise<T>): Promise<T> {
-    return withFileLock(join(this.home, ACTION_LOCK), run, { what: 'the process action lock' });
+  private oneAtATime<T>(run: () => Promise<T>, options: ActionOptions = {}): Promise<T> {
+    const asked = () => {
+      options.onAsked?.();
+      return run();
+    };
+    return withFileLock(join(this.home, ACTION_LOCK), asked, { what: 'the process action lock', ...(options.deadline !== undefined && { deadline: options.deadline }) });
   }
 
   async reloadLogs(): Promise<void> {

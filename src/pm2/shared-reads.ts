@@ -12,7 +12,7 @@
 //   shared until it is back. A list that failed is never handed to a later read.
 // The window is a bound on staleness, not a cache with a lifetime: cpu and memory figures move
 // between samples, and a shared answer says how old it is (ListReading.ageMs).
-import type { Pm2Adapter } from './adapter.js';
+import type { ActionOptions, Pm2Adapter } from './adapter.js';
 import type { BusListener } from './bus.js';
 import type { ProcessHistory } from './process-history.js';
 import type { Pm2RawProcess, Pm2StartConfig } from './types.js';
@@ -118,12 +118,12 @@ export class SharedReads implements Pm2Adapter {
     return this.changing(() => this.inner.start(config));
   }
 
-  restart(id: number, env: Record<string, string>): Promise<void> {
-    return this.changing(() => this.inner.restart(id, env));
+  restart(id: number, env: Record<string, string>, options?: ActionOptions): Promise<void> {
+    return this.changing(() => this.inner.restart(id, env, options));
   }
 
-  reload(id: number, env: Record<string, string>): Promise<void> {
-    return this.changing(() => this.inner.reload(id, env));
+  reload(id: number, env: Record<string, string>, options?: ActionOptions): Promise<void> {
+    return this.changing(() => this.inner.reload(id, env, options));
   }
 
   stop(id: number): Promise<void> {

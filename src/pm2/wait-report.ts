@@ -41,6 +41,8 @@ export interface WaitReport {
   cancelled: boolean;
   /** The wait ended while pm2 was still at the restart or reload: pm2 goes on with it. */
   pm2_still_acting?: true;
+  /** pm_ids the wait ended before pm2 was asked about (one instance at a time): left alone. */
+  not_asked?: number[];
   instances: InstanceReport[];
 }
 
@@ -61,7 +63,8 @@ export function waitReport(wait: WaitRequest & { until: 'online' | 'ready' }, fo
     // and one pm2 has stopped (or is stopping) when the wait ends is not online (another call's
     // stop a moment before the min_uptime ran out).
     // And while pm2 is still at this call's restart, what the bus showed was some other run.
-    const result = !proc ? 'gone' : found.pending ? 'timeout' : (o.result === 'online' || o.result === 'ready') && (status === 'stopped' || status === 'stopping') ? 'stopped' : o.result;
+    const unanswered = found.pending !== undefined && (found.pending.inFlight.includes(o.pmId) || found.pending.notAsked.includes(o.pmId));
+    const result = !proc ? 'gone' : unanswered ? 'timeout' : (o.result === 'online' || o.result === 'ready') && (status === 'stopped' || status === 'stopping') ? 'stopped' : o.result;
     return {
       pm_id: o.pmId,
       name: o.name || (proc ? processName(proc) : ''),
@@ -78,12 +81,23 @@ export function waitReport(wait: WaitRequest & { until: 'online' | 'ready' }, fo
     };
   });
   const want = wait.until === 'online' ? 'online' : 'ready';
-  return { until: wait.until, ...(wait.until === 'ready' && { ready_by: readyWords(wait) }), elapsed_ms: found.elapsedMs, ok: !found.pending && instances.every((i) => i.result === want), cancelled: found.cancelled, ...(found.pending && { pm2_still_acting: true as const }), instances };
+  const pending = found.pending;
+  return {
+    until: wait.until,
+    ...(wait.until === 'ready' && { ready_by: readyWords(wait) }),
+    elapsed_ms: found.elapsedMs,
+    ok: !pending && instances.every((i) => i.result === want),
+    cancelled: found.cancelled,
+    ...(pending && pending.inFlight.length > 0 && { pm2_still_acting: true as const }),
+    ...(pending && pending.notAsked.length > 0 && { not_asked: pending.notAsked }),
+    instances,
+  };
 }
 
 function nextWords(o: InstanceOutcome, status: string): string {
   if (o.result === 'gone') return 'nothing: pm2 no longer manages it';
-  if (o.result === 'stopped') return `left as pm2 has it (${status})`;
+  // Still stopping as the wait ends: a stop or a delete is under way, and what follows is its.
+  if (o.result === 'stopped') return status === 'stopping' ? 'pm2 is still stopping it (a stop or delete asked by another call or a shell): what follows is up to that request' : `left as pm2 has it (${status})`;
   if (o.result === 'exited') {
     if (o.errored || status === 'errored') return 'pm2 gave up on it: errored after too many unstable restarts';
     if (!o.willRestart) return 'left stopped: autorestart is off';
@@ -113,6 +127,7 @@ function instanceText(i: InstanceReport, report: WaitReport, wait: WaitRequest):
     }
     case 'timeout': {
       if (report.cancelled) return `${who}: the client cancelled the request, so the wait ended after ${report.elapsed_ms} ms; pm2 has it ${i.status}.`;
+      if (report.not_asked?.includes(i.pm_id)) return `${who}: not asked: the wait ended after ${wait.timeoutMs} ms before pm2 got to it (instances go one at a time), so nothing was done to it; pm2 has it ${i.status}.`;
       if (report.pm2_still_acting) return `${who}: pm2 was still at it when the wait ended after ${wait.timeoutMs} ms (stopping the old run takes up to its kill_timeout when the app does not exit on SIGINT), and goes on with it; pm2 has it ${i.status} now.`;
       const where = i.online_since === undefined ? 'never came online' : report.until === 'ready' ? `online since ${i.online_since}, but ${readyWords(wait)} did not happen` : `online since ${i.online_since}, but not yet for its min_uptime (${i.min_uptime_ms} ms)`;
       return `${who}: not ${report.until} within ${wait.timeoutMs} ms: ${where}; ${i.restarts} restart${i.restarts === 1 ? '' : 's'} during the wait; ${i.next}.${lines(i)}`;

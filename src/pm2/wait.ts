@@ -28,15 +28,31 @@ export interface WaitOutcome {
   elapsedMs: number;
   /** The client cancelled the request: the wait ended early (what was done stays done). */
   cancelled: boolean;
-  /** The deadline came while pm2 was still at the restart or reload (it goes on with it). */
-  pending?: true;
+  /**
+   * The deadline came before the restart or reload was done: pm2 was still at `inFlight` (it
+   * goes on with them), and `notAsked` were never asked (they are left alone).
+   */
+  pending?: { inFlight: number[]; notAsked: number[] };
 }
+
+/**
+ * What a restart or reload has done so far: its pm_ids go to pm2 one after another, each once the
+ * action lock is held. Read when the wait ends first; `answered` then tells the action to stop.
+ */
+export class ActionProgress {
+  readonly asked = new Set<number>();
+  readonly done = new Set<number>();
+  answered = false;
+}
+
+/** A lock wait bounded by the deadline fails just after it: that failure is the answer, not "pending". */
+const LOCK_GRACE_MS = 250;
 
 /**
  * Subscribes to the bus, then runs `action` (which returns the pm_ids it acted on), then waits.
  * `who`: the pm_ids of a restart or reload, or the names of the apps a start creates.
  */
-export async function runAndWait(pm2: Pm2Adapter, wait: WaitRequest & { until: 'online' | 'ready' }, who: { ids: readonly number[] } | { names: readonly string[] }, action: () => Promise<number[]>, hooks: WaitHooks = {}): Promise<WaitOutcome> {
+export async function runAndWait(pm2: Pm2Adapter, wait: WaitRequest & { until: 'online' | 'ready' }, who: { ids: readonly number[]; progress?: ActionProgress } | { names: readonly string[] }, action: () => Promise<number[]>, hooks: WaitHooks = {}): Promise<WaitOutcome> {
   const matches = wait.ready?.kind === 'pattern' ? await compileReadyPattern(wait.ready.pattern) : undefined;
   const port = wait.until === 'ready' && wait.ready?.kind === 'port' ? wait.ready.port : undefined;
 
@@ -78,13 +94,17 @@ export async function runAndWait(pm2: Pm2Adapter, wait: WaitRequest & { until: '
     const acting = action();
     let ids: number[];
     if ('ids' in who) {
-      const acted = await beforeDeadline(acting, plan.deadline);
+      const acted = await beforeDeadline(acting, plan.deadline + LOCK_GRACE_MS);
       if (acted === undefined) {
-        // pm2 goes on with it; what it answers then is no longer this call's answer.
+        // pm2 goes on with what it was asked; what it answers then is no longer this call's answer.
         acting.catch(() => undefined);
+        const progress = who.progress;
+        if (progress) progress.answered = true;
+        const inFlight = progress ? who.ids.filter((id) => progress.asked.has(id) && !progress.done.has(id)) : [...who.ids];
+        const notAsked = progress ? who.ids.filter((id) => !progress.asked.has(id)) : [];
         machine.feed({ kind: 'tick', at: Math.max(Date.now(), plan.deadline) });
         reporter(machine.phases());
-        return { ids: [...who.ids], outcomes: machine.outcomes(), elapsedMs: Date.now() - startedAt, cancelled: false, pending: true };
+        return { ids: [...who.ids], outcomes: machine.outcomes(), elapsedMs: Date.now() - startedAt, cancelled: false, pending: { inFlight, notAsked } };
       }
       ids = acted;
     } else {

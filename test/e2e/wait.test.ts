@@ -2,12 +2,13 @@
 // a crash is an error with its exit code and its error line, "ready" waits for the port, the line
 // or process.send('ready'), a timeout leaves the app running and says so, and progress is sent.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { startTime } from '../../src/file-lock.js';
 import { call, connect, destroyHome, makeTempDir, ROOT, textOf, waitFor, type Session } from '../helpers/harness.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures');
@@ -228,6 +229,30 @@ describe('restarts that race each other, and a slow stop', () => {
     const copies = execFileSync('ps', ['-eo', 'ppid=,args='], { encoding: 'utf8' }).split('\n').filter((l) => l.trim().split(/\s+/)[0] === daemon && l.includes(join(FIXTURES, 'app.js')));
     assert.equal(copies.length, 1, copies.join('\n'));
     await call(s.client, 'pm2_delete_process', { process: 'many-restarts' });
+  });
+
+  // The second attack's restart still queued behind the action lock when its wait ended was
+  // answered "pm2 was still at it … and goes on with it", then dropped unsaid by the lock's own
+  // 10 s wait. Bounded by the call's deadline, the lock wait is the answer.
+  test('a restart that cannot get its turn at pm2 before its timeoutMs says so, and is not done later', async () => {
+    const started = await call(s.client, 'pm2_start_process', { script: 'app.js', name: 'queued', env: { TAG: 'queued' } });
+    assert.equal(started.isError, undefined, textOf(started));
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+    try {
+      await waitFor(() => startTime(holder.pid!), 'the holder\'s start time');
+      writeFileSync(join(home, 'pm2-mcp-action.lock'), `${holder.pid} ${startTime(holder.pid!)} planted`);
+      const t0 = Date.now();
+      const r = await call(s.client, 'pm2_restart_process', { process: 'queued', timeoutMs: 1500 });
+      assert.ok(Date.now() - t0 < 3000, `answered after ${Date.now() - t0} ms`);
+      assert.equal(r.isError, true, textOf(r));
+      assert.match(textOf(r), new RegExp(`^LOCK_UNAVAILABLE: the process action lock .* is held by pid ${holder.pid} \\(alive\\), and the call's time to wait for it ran out\\. Nothing was restarted\\.`));
+    } finally {
+      holder.kill('SIGKILL');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const list = (await call(s.client, 'pm2_list_processes')).structuredContent as { processes: Array<{ name: string; restarts: number }> };
+    assert.equal(list.processes.find((p) => p.name === 'queued')?.restarts, 0, 'the restart was done after all');
+    await call(s.client, 'pm2_delete_process', { process: 'queued' });
   });
 
   // pm2's restart stops the old run first, which takes up to its kill_timeout for an app that

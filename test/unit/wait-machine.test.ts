@@ -259,7 +259,7 @@ describe('the wait machine', () => {
 
     const late = new WaitMachine(plan({ deadline: T0 + 2000 }));
     late.feed({ kind: 'tick', at: T0 + 2000 });
-    const pending = waitReport({ until: 'online', timeoutMs: 2000 }, { ids: [0], outcomes: late.outcomes(), elapsedMs: 2001, cancelled: false, pending: true }, [{ pm_id: 0, name: 'api', pm2_env: { status: 'stopping', restart_time: 0 } }]);
+    const pending = waitReport({ until: 'online', timeoutMs: 2000 }, { ids: [0], outcomes: late.outcomes(), elapsedMs: 2001, cancelled: false, pending: { inFlight: [0], notAsked: [] } }, [{ pm_id: 0, name: 'api', pm2_env: { status: 'stopping', restart_time: 0 } }]);
     assert.equal(pending.ok, false);
     assert.equal(pending.pm2_still_acting, true);
     assert.match(waitText(pending, { until: 'online', timeoutMs: 2000 }), /pm2 was still at it when the wait ended after 2000 ms \(stopping the old run takes up to its kill_timeout .*\), and goes on with it; pm2 has it stopping now\./);
@@ -267,10 +267,26 @@ describe('the wait machine', () => {
     const other = new WaitMachine(plan({ deadline: T0 + 2000 }));
     other.feed(proc('online', T0 + 10));
     other.feed({ kind: 'tick', at: T0 + 1500 });
-    const queued = waitReport({ until: 'online', timeoutMs: 2000 }, { ids: [0], outcomes: other.outcomes(), elapsedMs: 2001, cancelled: false, pending: true }, [{ pm_id: 0, name: 'api', pm2_env: { status: 'online', restart_time: 1 } }]);
+    const queued = waitReport({ until: 'online', timeoutMs: 2000 }, { ids: [0], outcomes: other.outcomes(), elapsedMs: 2001, cancelled: false, pending: { inFlight: [0], notAsked: [] } }, [{ pm_id: 0, name: 'api', pm2_env: { status: 'online', restart_time: 1 } }]);
     assert.equal(queued.ok, false);
     assert.equal(queued.instances[0]!.result, 'timeout');
     assert.match(waitText(queued, { until: 'online', timeoutMs: 2000 }), /pm2 was still at it when the wait ended/);
+  });
+
+  test('instances the wait ended before pm2 was asked about are "not asked", apart from the one pm2 is still at', () => {
+    const m = new WaitMachine(plan({ ids: new Set([0, 1, 2]), deadline: T0 + 2000 }));
+    m.feed(proc('online', T0 + 10));
+    m.feed({ kind: 'tick', at: T0 + 2000 });
+    const wait = { until: 'online' as const, timeoutMs: 2000 };
+    const list = [0, 1, 2].map((pm_id) => ({ pm_id, name: 'api', pm2_env: { status: 'online', restart_time: 0 } }));
+    const r = waitReport(wait, { ids: [0, 1, 2], outcomes: m.outcomes(), elapsedMs: 2001, cancelled: false, pending: { inFlight: [1], notAsked: [2] } }, list);
+    assert.equal(r.ok, false);
+    assert.equal(r.pm2_still_acting, true);
+    assert.deepEqual(r.not_asked, [2]);
+    const lines = waitText(r, wait).split('\n');
+    assert.doesNotMatch(lines[1]!, /not asked/);
+    assert.match(lines[1]!, /pm2 was still at it/);
+    assert.match(lines[2]!, /^api \(pm_id 2\): not asked: the wait ended after 2000 ms before pm2 got to it .*nothing was done to it/);
   });
 
   test('bus packets are trimmed to what a wait reads; an _old_ instance is left out', () => {

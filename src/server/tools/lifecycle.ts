@@ -11,9 +11,9 @@ import { safe } from '../../safe-text.js';
 import { pmIdOf, processName, summarize, type ProcessSummary } from '../../pm2/views.js';
 import type { Pm2RawProcess } from '../../pm2/types.js';
 import { join } from 'node:path';
-import { withFileLock } from '../../file-lock.js';
+import { LockError, withFileLock } from '../../file-lock.js';
 import type { StartApp, TargetRef, WaitRequest } from '../../model/requests.js';
-import { runAndWait } from '../../pm2/wait.js';
+import { ActionProgress, runAndWait } from '../../pm2/wait.js';
 import { compileReadyPattern } from '../../pm2/wait-pattern.js';
 import { LOOPBACK_HOSTS } from '../../pm2/wait-port.js';
 import { withExitSignals } from '../../pm2/wait-signals.js';
@@ -97,6 +97,7 @@ const waitReportSchema = z
     ok: z.boolean(),
     cancelled: z.boolean().describe('The client cancelled the request: the wait ended early.'),
     pm2_still_acting: z.literal(true).optional().describe('The wait ended while pm2 was still at the restart or reload (stopping the old run): pm2 goes on with it.'),
+    not_asked: z.array(z.number()).optional().describe('pm_ids the wait ended before pm2 was asked about (instances go one at a time): nothing was done to them.'),
     instances: z.array(instanceReportSchema),
   })
   .describe('What the wait found, per instance (absent with waitUntil "none").');
@@ -239,21 +240,30 @@ type ActionResult = z.infer<typeof actionResultSchema> & { wait?: WaitReport };
 async function actOn(pm2: Pm2Adapter, action: Action, target: TargetRef, updateEnv: boolean, wait: WaitRequest | undefined, hooks: CallHooks): Promise<ExecuteResult<ActionResult>> {
   const ids = target.processes.map((p) => p.pm_id);
   const env = updateEnv ? serverEnvForUpdate() : {};
+  const until = wait?.until ?? 'none';
+  // With a wait, its deadline bounds each turn at the action lock too: a restart still queued
+  // when the wait ends is never done later, unsaid.
+  const progress = new ActionProgress();
+  const deadline = wait && until !== 'none' ? Date.now() + wait.timeoutMs : undefined;
   const act = async () => {
     for (const [n, id] of ids.entries()) {
+      // The call has answered (its wait ended): what was not asked yet is left alone, as it said.
+      if (progress.answered) break;
+      const options = { ...(deadline !== undefined && { deadline }), onAsked: () => void progress.asked.add(id) };
       try {
-        if (action === 'restart') await pm2.restart(id, env);
-        else if (action === 'reload') await pm2.reload(id, env);
+        if (action === 'restart') await pm2.restart(id, env, options);
+        else if (action === 'reload') await pm2.reload(id, env, options);
         else if (action === 'stop') await pm2.stop(id);
         else await pm2.delete(id);
       } catch (err) {
-        throw goneMeanwhile(err, target.processes[n]!, PAST[action], target.processes.slice(0, n)) ?? err;
+        const before = target.processes.slice(0, n);
+        throw goneMeanwhile(err, target.processes[n]!, PAST[action], before) ?? lockedOut(err, PAST[action], before) ?? err;
       }
+      progress.done.add(id);
     }
     return ids;
   };
   const names = target.processes.map((p) => `${safe(p.name)} (pm_id ${p.pm_id})`).join(', ');
-  const until = wait?.until ?? 'none';
   if (!wait || until === 'none') {
     await act();
     const list = await pm2.list();
@@ -262,7 +272,7 @@ async function actOn(pm2: Pm2Adapter, action: Action, target: TargetRef, updateE
     const after = action === 'delete' ? [] : summariesFrom(list, ids);
     return { structured: { action, target: target.asked, processes: after }, text: `${PAST[action]} ${names}.`, affected: ids };
   }
-  const found = await runAndWait(pm2, { ...wait, until }, { ids }, act, hooks);
+  const found = await runAndWait(pm2, { ...wait, until }, { ids, progress }, act, hooks);
   const list = await pm2.list();
   const report = await withExitSignals(waitReport({ ...wait, until }, found, list), pm2.home);
   if (!report.ok && !report.cancelled) throw waitFailure(`${PAST[action]} ${names}`, report, wait, {});
@@ -286,6 +296,13 @@ function vanished(past: string, target: TargetRef, list: readonly Pm2RawProcess[
   const gone = target.processes.filter((t) => !list.some((p) => pmIdOf(p) === t.pm_id));
   if (gone.length === 0) return;
   throw new ToolError('PROCESS_NOT_FOUND', `${past} by pm2, but ${gone.map((t) => `${safe(t.name)} (pm_id ${t.pm_id})`).join(', ')} ${gone.length === 1 ? 'is' : 'are'} no longer listed by pm2 right after: deleted meanwhile (by another client, or a shell).`);
+}
+
+/** The action lock's wait ran out part way through the instances: say which were done. */
+function lockedOut(err: unknown, past: string, done: ReadonlyArray<{ pm_id: number; name: string }>): LockError | undefined {
+  if (!(err instanceof LockError)) return undefined;
+  const before = done.length ? ` ${past} before it: ${done.map((p) => `${safe(p.name)} (pm_id ${p.pm_id})`).join(', ')}; nothing was done to the rest.` : ` Nothing was ${past.toLowerCase()}.`;
+  return new LockError(`${err.message}.${before}`, err.code);
 }
 
 /**
