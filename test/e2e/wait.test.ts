@@ -119,18 +119,32 @@ describe('a start, restart or reload waits for its app and says what happened', 
   });
 
   test('readyMessage waits for process.send(\'ready\'), and progress is sent when asked for', async () => {
-    const progress: string[] = [];
+    // What the server sent, read off the transport: the SDK's Client hands a progress notification
+    // to onprogress a microtask late, and drops it when the response came in the same read (the
+    // last "ready" often does: one pm2 list lies between them), so onprogress alone made this flaky.
+    const sent: string[] = [];
+    const transport = s.client.transport!;
+    const deliver = transport.onmessage;
+    transport.onmessage = (message, extra) => {
+      const m = message as { method?: string; params?: { message?: unknown } };
+      if (m.method === 'notifications/progress') sent.push(String(m.params?.message));
+      deliver?.(message, extra);
+    };
     const t0 = Date.now();
-    const r = (await s.client.callTool(
-      { name: 'pm2_start_process', arguments: { script: 'wait/send-ready.js', name: 'sender', env: { DELAY_MS: '1500' }, waitUntil: 'ready', readyMessage: true } },
-      undefined,
-      { onprogress: (p) => void progress.push(String(p.message)) },
-    )) as CallToolResult;
-    assert.equal(r.isError, undefined, textOf(r));
-    assert.ok(Date.now() - t0 >= 1500);
-    assert.match(textOf(r), /ready after \d+ ms \(it sent process\.send\('ready'\)\)/);
-    assert.ok(progress.some((m) => /sender \(pm_id \d+\): online/.test(m)), progress.join(' | '));
-    assert.ok(progress.some((m) => /sender \(pm_id \d+\): ready/.test(m)), progress.join(' | '));
+    try {
+      const r = (await s.client.callTool(
+        { name: 'pm2_start_process', arguments: { script: 'wait/send-ready.js', name: 'sender', env: { DELAY_MS: '1500' }, waitUntil: 'ready', readyMessage: true } },
+        undefined,
+        { onprogress: () => undefined },
+      )) as CallToolResult;
+      assert.equal(r.isError, undefined, textOf(r));
+      assert.ok(Date.now() - t0 >= 1500);
+      assert.match(textOf(r), /ready after \d+ ms \(it sent process\.send\('ready'\)\)/);
+    } finally {
+      transport.onmessage = deliver;
+    }
+    assert.ok(sent.some((m) => /sender \(pm_id \d+\): online/.test(m)), sent.join(' | '));
+    assert.ok(sent.some((m) => /sender \(pm_id \d+\): ready/.test(m)), sent.join(' | '));
   });
 
   test('a timeout is NOT_READY, and the app is left running and said so', async () => {
