@@ -380,12 +380,21 @@ describe('an HTTP server with PM2_MCP_TOKEN and config tokens', () => {
       const typeOf = (tool: string) => answered.find((a) => a.body.includes(`"name":"${tool}"`))?.type;
       assert.equal((await call(client, 'pm2_list_processes')).isError, undefined);
       assert.equal(typeOf('pm2_list_processes'), 'application/json');
+      // Read off the transport, as the server sent them: the SDK's Client drops a progress
+      // notification that arrives in the same read as the response (test/e2e/wait.test.ts says more).
       const progress: string[] = [];
+      const deliver = transport.onmessage;
+      transport.onmessage = (message) => {
+        const m = message as { method?: string; params?: { message?: unknown } };
+        if (m.method === 'notifications/progress') progress.push(String(m.params?.message));
+        deliver?.(message);
+      };
       const r = (await client.callTool(
         { name: 'pm2_start_process', arguments: { script: 'send-ready.js', name: 'http-progress', env: { DELAY_MS: '300' }, waitUntil: 'ready', readyMessage: true } },
         undefined,
-        { onprogress: (p) => void progress.push(String(p.message)) },
+        { onprogress: () => undefined },
       )) as CallToolResult;
+      transport.onmessage = deliver;
       assert.equal(r.isError, undefined, textOf(r));
       assert.equal(typeOf('pm2_start_process'), 'text/event-stream');
       assert.ok(progress.some((m) => /http-progress \(pm_id \d+\): ready/.test(m)), progress.join(' | '));
