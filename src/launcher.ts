@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // dist/cli.js: runs the bundle (dist/server.cjs) with a V8 code cache, so that a start deserializes
 // compiled code instead of parsing and compiling ~1 MB of JavaScript again (issue 13's start-up
-// target; Node 20 has no compile cache of its own for this). Only Node built-ins here, and no
-// output: in stdio mode stdout is JSON-RPC's.
+// target; Node 20 has no compile cache of its own for this). Only Node built-ins here (and the
+// few lines of process-alive.ts), and no output: in stdio mode stdout is JSON-RPC's.
 //
 // The cache sits beside the bundle, one file per Node version and CPU (V8 rejects another's), and
 // is used only when it is exactly what was written for this bundle:
@@ -20,6 +20,7 @@ import { createHash } from 'node:crypto';
 import Module, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
+import { isAlive } from './process-alive.js';
 
 const MAX_CACHE_BYTES = 64 * 1024 * 1024;
 const MAGIC = 'pm2-mcp-v8cache';
@@ -106,15 +107,6 @@ function removeDeadTemporaries(): void {
     } catch {
       // Garbage that stays is only garbage; the next entry is still looked at.
     }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

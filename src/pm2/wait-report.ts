@@ -5,7 +5,7 @@ import type { WaitRequest } from '../model/requests.js';
 import { safe } from '../safe-text.js';
 import type { Pm2RawProcess } from './types.js';
 import { pmIdOf, processName } from './views.js';
-import { RESTART_GRACE_MS, type InstanceOutcome } from './wait-machine.js';
+import { RESTART_GRACE_MS, type InstanceOutcome, type WaitResult } from './wait-machine.js';
 import type { WaitOutcome } from './wait.js';
 
 export interface InstanceReport {
@@ -59,12 +59,7 @@ export function waitReport(wait: WaitRequest & { until: 'online' | 'ready' }, fo
     const status = typeof proc?.pm2_env?.status === 'string' ? proc.pm2_env.status : proc ? 'unknown' : 'gone';
     const restartsNow = typeof proc?.pm2_env?.restart_time === 'number' ? proc.pm2_env.restart_time : undefined;
     const restarts = restartsNow !== undefined && o.restartsAtOnline !== undefined ? Math.max(0, restartsNow - o.restartsAtOnline) : 0;
-    // Whatever the bus said, an instance pm2 no longer lists is not online, ready or restarting,
-    // and one pm2 has stopped (or is stopping) when the wait ends is not online (another call's
-    // stop a moment before the min_uptime ran out).
-    // And while pm2 is still at this call's restart, what the bus showed was some other run.
-    const unanswered = found.pending !== undefined && (found.pending.inFlight.includes(o.pmId) || found.pending.notAsked.includes(o.pmId));
-    const result = !proc ? 'gone' : unanswered ? 'timeout' : (o.result === 'online' || o.result === 'ready') && (status === 'stopped' || status === 'stopping') ? 'stopped' : o.result;
+    const result = finalResult(o, proc !== undefined, status, found.pending);
     return {
       pm_id: o.pmId,
       name: o.name || (proc ? processName(proc) : ''),
@@ -92,6 +87,19 @@ export function waitReport(wait: WaitRequest & { until: 'online' | 'ready' }, fo
     ...(pending && pending.notAsked.length > 0 && { not_asked: pending.notAsked }),
     instances,
   };
+}
+
+/**
+ * What the bus showed, checked against pm2's list as the wait ends: an instance pm2 no longer
+ * lists is gone, whatever the bus said; while pm2 is still at this call's restart (or never got
+ * to it), what the bus showed was some other run; and one pm2 has stopped (or is stopping) is not
+ * online (another call's stop a moment before the min_uptime ran out).
+ */
+function finalResult(o: InstanceOutcome, listed: boolean, status: string, pending: WaitOutcome['pending']): WaitResult {
+  if (!listed) return 'gone';
+  if (pending && (pending.inFlight.includes(o.pmId) || pending.notAsked.includes(o.pmId))) return 'timeout';
+  if ((o.result === 'online' || o.result === 'ready') && (status === 'stopped' || status === 'stopping')) return 'stopped';
+  return o.result;
 }
 
 function nextWords(o: InstanceOutcome, status: string): string {

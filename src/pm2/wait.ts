@@ -52,7 +52,7 @@ const LOCK_GRACE_MS = 250;
  * Subscribes to the bus, then runs `action` (which returns the pm_ids it acted on), then waits.
  * `who`: the pm_ids of a restart or reload, or the names of the apps a start creates.
  */
-export async function runAndWait(pm2: Pm2Adapter, wait: WaitRequest & { until: 'online' | 'ready' }, who: { ids: readonly number[]; progress?: ActionProgress } | { names: readonly string[] }, action: () => Promise<number[]>, hooks: WaitHooks = {}): Promise<WaitOutcome> {
+export async function runAndWait(pm2: Pm2Adapter, wait: WaitRequest & { until: 'online' | 'ready' }, who: { ids: readonly number[]; progress: ActionProgress } | { names: readonly string[] }, action: () => Promise<number[]>, hooks: WaitHooks = {}): Promise<WaitOutcome> {
   const matches = wait.ready?.kind === 'pattern' ? await compileReadyPattern(wait.ready.pattern) : undefined;
   const port = wait.until === 'ready' && wait.ready?.kind === 'port' ? wait.ready.port : undefined;
 
@@ -98,10 +98,10 @@ export async function runAndWait(pm2: Pm2Adapter, wait: WaitRequest & { until: '
       if (acted === undefined) {
         // pm2 goes on with what it was asked; what it answers then is no longer this call's answer.
         acting.catch(() => undefined);
-        const progress = who.progress;
-        if (progress) progress.answered = true;
-        const inFlight = progress ? who.ids.filter((id) => progress.asked.has(id) && !progress.done.has(id)) : [...who.ids];
-        const notAsked = progress ? who.ids.filter((id) => !progress.asked.has(id)) : [];
+        const { progress } = who;
+        progress.answered = true;
+        const inFlight = who.ids.filter((id) => progress.asked.has(id) && !progress.done.has(id));
+        const notAsked = who.ids.filter((id) => !progress.asked.has(id));
         machine.feed({ kind: 'tick', at: Math.max(Date.now(), plan.deadline) });
         reporter(machine.phases());
         return { ids: [...who.ids], outcomes: machine.outcomes(), elapsedMs: Date.now() - startedAt, cancelled: false, pending: { inFlight, notAsked } };

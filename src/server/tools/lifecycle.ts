@@ -263,7 +263,7 @@ async function actOn(pm2: Pm2Adapter, action: Action, target: TargetRef, updateE
     }
     return ids;
   };
-  const names = target.processes.map((p) => `${safe(p.name)} (pm_id ${p.pm_id})`).join(', ');
+  const names = named(target.processes);
   if (!wait || until === 'none') {
     await act();
     const list = await pm2.list();
@@ -279,6 +279,11 @@ async function actOn(pm2: Pm2Adapter, action: Action, target: TargetRef, updateE
   return { structured: { action, target: target.asked, processes: summariesFrom(list, ids), wait: report }, text: `${PAST[action]} ${names}.\n${waitText(report, wait)}`, affected: ids };
 }
 
+/** "api (pm_id 0), web (pm_id 1)": how every message here names the processes it is about. */
+function named(procs: ReadonlyArray<{ pm_id: number; name: string }>): string {
+  return procs.map((p) => `${safe(p.name)} (pm_id ${p.pm_id})`).join(', ');
+}
+
 /**
  * pm2's "id unknown" (restartProcessId, startProcessId, stopProcessId …): the process was deleted
  * between this call finding it and acting on it, by another client or a shell. Said in those words.
@@ -287,7 +292,7 @@ function goneMeanwhile(err: unknown, proc: { pm_id: number; name: string }, past
   // pm2 says "id unknown", "God db process id unknown", "PM2 ID unknown" (a cluster reload); the adapter, PROCESS_NOT_FOUND.
   const gone = err instanceof ToolError && ((err.code === 'PM2_ERROR' && /\bid unknown\b/i.test(err.message)) || err.code === 'PROCESS_NOT_FOUND');
   if (!gone) return undefined;
-  const before = done.length ? ` ${past} before it: ${done.map((p) => `${safe(p.name)} (pm_id ${p.pm_id})`).join(', ')}.` : '';
+  const before = done.length ? ` ${past} before it: ${named(done)}.` : '';
   return new ToolError('PROCESS_NOT_FOUND', `${safe(proc.name)} (pm_id ${proc.pm_id}) is no longer managed by pm2: it was deleted after this call found it (by another client, or a shell).${before}`);
 }
 
@@ -295,13 +300,13 @@ function goneMeanwhile(err: unknown, proc: { pm_id: number; name: string }, past
 function vanished(past: string, target: TargetRef, list: readonly Pm2RawProcess[]): void {
   const gone = target.processes.filter((t) => !list.some((p) => pmIdOf(p) === t.pm_id));
   if (gone.length === 0) return;
-  throw new ToolError('PROCESS_NOT_FOUND', `${past} by pm2, but ${gone.map((t) => `${safe(t.name)} (pm_id ${t.pm_id})`).join(', ')} ${gone.length === 1 ? 'is' : 'are'} no longer listed by pm2 right after: deleted meanwhile (by another client, or a shell).`);
+  throw new ToolError('PROCESS_NOT_FOUND', `${past} by pm2, but ${named(gone)} ${gone.length === 1 ? 'is' : 'are'} no longer listed by pm2 right after: deleted meanwhile (by another client, or a shell).`);
 }
 
 /** The action lock's wait ran out part way through the instances: say which were done. */
 function lockedOut(err: unknown, past: string, done: ReadonlyArray<{ pm_id: number; name: string }>): LockError | undefined {
   if (!(err instanceof LockError)) return undefined;
-  const before = done.length ? ` ${past} before it: ${done.map((p) => `${safe(p.name)} (pm_id ${p.pm_id})`).join(', ')}; nothing was done to the rest.` : ` Nothing was ${past.toLowerCase()}.`;
+  const before = done.length ? ` ${past} before it: ${named(done)}; nothing was done to the rest.` : ` Nothing was ${past.toLowerCase()}.`;
   return new LockError(`${err.message}.${before}`, err.code);
 }
 
